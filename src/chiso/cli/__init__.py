@@ -1,0 +1,1 @@
+"""The `chiso` command line: one module per noun (`chiso <noun> <verb>`)."""

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Set up a virtual environment and run Chiso or its test suite.
+
+Needs only Python 3.11+. `python3 tools/dev.py run` sets everything up and runs Chiso on its embedded
+defaults; `python3 tools/dev.py test` sets up and runs the whole test suite (what CI runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(os.environ.get("CHISO_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+# Packages that declare a newer Python than they need; installed without that check (see docs/units.md).
+IGNORE_REQUIRES_PYTHON = ROOT / "requirements" / "ignore-requires-python.txt"
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    printable = " ".join(str(a) for a in args)
+    print(f"+ {printable}", flush=True)
+    completed = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Chiso needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not PY.exists():
+        run(sys.executable, "-m", "venv", VENV)
+    stamp = VENV / ".chiso-installed"
+    inputs = [ROOT / "pyproject.toml", IGNORE_REQUIRES_PYTHON]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs if p.exists())).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    if IGNORE_REQUIRES_PYTHON.exists():
+        run(PY, "-m", "pip", "install", "--quiet", "--ignore-requires-python", "-r", IGNORE_REQUIRES_PYTHON)
+    stamp.write_text(digest)
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else "help"
+    extra = sys.argv[2:]
+    if command == "run":
+        setup()
+        run(BIN / "chiso", "demo", *extra)
+    elif command == "test":
+        setup()
+        run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tools")
+        run(BIN / "mypy", "src/chiso/engine", "src/chiso/framework")
+        run(PY, "-m", "pytest", *extra)
+    elif command == "setup":
+        setup()
+    else:
+        print(__doc__)
+        sys.exit(0 if command == "help" else 2)
+
+
+if __name__ == "__main__":
+    main()
