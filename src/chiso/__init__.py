@@ -1,8 +1,46 @@
 """Chiso: run and measure a province's digital transformation programme.
 
-The public library API lives here: `load_framework` and `score`.
+The public library API: `load_framework` and `score`.
+
+    >>> import chiso
+    >>> fw = chiso.load_framework("dti-province-2022")
+    >>> result = chiso.score(fw, values)          # a pandas DataFrame, wide or long
+    >>> result.scores, result.points_table, result.rank_table(), result.contributions_table, result.log_table
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from chiso.framework import Framework, FrameworkError, load_framework
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from chiso.engine import Result
+
 __version__ = "0.1.0"
+__all__ = ["Framework", "FrameworkError", "load_framework", "score"]
+
+
+def score(
+    framework: Framework | str,
+    values: pd.DataFrame,
+    *,
+    unit_column: str = "unit",
+    period_column: str | None = None,
+    group_columns: tuple[str, ...] | list[str] = (),
+) -> Result:
+    """Score `values` (wide: one column per variable; or long: unit, variable, [period,] value).
+
+    Columns named like a node of the framework (not a variable) are taken as that node's given value.
+    Raises chiso.engine.frames.InputError listing every bad cell, and nothing is scored.
+    """
+    from chiso.engine import run
+    from chiso.engine.frames import FrameSpec, panel_from_frame
+
+    fw = load_framework(framework) if isinstance(framework, str) else framework
+    if period_column is None and "period" in values.columns:
+        period_column = "period"
+    spec = FrameSpec(unit_column=unit_column, period_column=period_column, group_columns=tuple(group_columns))
+    return run(fw, panel_from_frame(fw, values, spec).panel)

@@ -1,0 +1,88 @@
+"""Imputation: first from the unit's own other periods (panel), then from its group in the period."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from chiso.engine.panel import Array, Labels
+from chiso.engine.steplog import StepLog
+from chiso.framework.spec import Impute
+
+
+def impute(
+    data: dict[str, Array], params: Impute, group_labels: Labels | None, period_positions: Array, log: StepLog
+) -> dict[str, Array]:
+    out: dict[str, Array] = {}
+    for code, x in data.items():
+        filled = x
+        if params.panel == "carry_forward":
+            filled = carry_forward(filled)
+        elif params.panel == "linear":
+            filled = interpolate(filled, period_positions)
+        log.add("impute", code, f"imputed_{params.panel}", np.isnan(x) & ~np.isnan(filled), after=filled)
+        if params.method != "none":
+            before = filled
+            filled = group_fill(before, params.method, group_labels)
+            detail = f"{params.method} of group {params.group}" if params.group else f"{params.method} of all units"
+            log.add(
+                "impute",
+                code,
+                f"imputed_{params.method}",
+                np.isnan(before) & ~np.isnan(filled),
+                after=filled,
+                detail=detail,
+            )
+        log.add(
+            "impute",
+            code,
+            "still_missing",
+            np.isnan(filled),
+            detail="no value to impute from (whole group or series missing)",
+        )
+        out[code] = filled
+    return out
+
+
+def carry_forward(x: Array) -> Array:
+    """Each missing period takes the unit's last earlier value (periods on axis 0)."""
+    periods = x.shape[0]
+    index = np.where(~np.isnan(x), np.arange(periods)[:, None], -1)
+    last = np.maximum.accumulate(index, axis=0)
+    taken = np.take_along_axis(x, np.maximum(last, 0), axis=0)
+    return np.where(last >= 0, taken, np.nan)
+
+
+def interpolate(x: Array, positions: Array) -> Array:
+    """Linear between the unit's nearest earlier and later values; no extrapolation."""
+    periods = x.shape[0]
+    idx = np.arange(periods)[:, None]
+    present = ~np.isnan(x)
+    prev = np.maximum.accumulate(np.where(present, idx, -1), axis=0)
+    nxt = np.minimum.accumulate(np.where(present, idx, periods)[::-1], axis=0)[::-1]
+    inside = (prev >= 0) & (nxt < periods)
+    prev_c, next_c = np.maximum(prev, 0), np.minimum(nxt, periods - 1)
+    x_prev = np.take_along_axis(x, prev_c, axis=0)
+    x_next = np.take_along_axis(x, next_c, axis=0)
+    t, t_prev, t_next = positions[:, None], positions[prev_c], positions[next_c]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(t_next > t_prev, (t - t_prev) / (t_next - t_prev), 0.0)
+    filled = x_prev + (x_next - x_prev) * share
+    return np.where(present, x, np.where(inside, filled, np.nan))
+
+
+def group_fill(x: Array, method: str, labels: Labels | None) -> Array:
+    """Missing cells take the mean or median of their group's present values in the same period."""
+    reducer = np.nanmean if method == "mean" else np.nanmedian
+    if labels is None:
+        labels = np.zeros(x.shape, dtype=object)
+    keys = labels.astype(str)
+    filled = x.copy()
+    for label in np.unique(keys):
+        member = keys == label
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing group stays missing
+            centre = reducer(np.where(member, x, np.nan), axis=1)
+        filled = np.where(member & np.isnan(x), centre[:, None], filled)
+    return filled

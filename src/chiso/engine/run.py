@@ -1,0 +1,249 @@
+"""One scoring run: framework + panel → every node's value, points, ranks, contributions, step log.
+
+Steps, in the order a composite index builds them: raw → denominated → imputed → screened →
+treated → normalised (indicator scores) → aggregated. Each stage is kept for inspection.
+"""
+
+from __future__ import annotations
+
+from graphlib import TopologicalSorter
+
+import numpy as np
+
+from chiso.engine.aggregate import Scale, aggregate
+from chiso.engine.impute import impute
+from chiso.engine.panel import Array, Panel
+from chiso.engine.ranks import competition_ranks
+from chiso.engine.result import Result, TreatmentRow
+from chiso.engine.rules import apply_rule, full_scale
+from chiso.engine.steplog import StepLog
+from chiso.engine.treat import treat
+from chiso.framework.spec import Aggregate, Framework, Indicator, RatioRule, View
+
+STAGES = ("raw", "denominated", "imputed", "screened", "treated", "normalised", "aggregated")
+
+
+def run(framework: Framework, panel: Panel) -> Result:
+    log = StepLog()
+    pipeline = framework.pipeline
+    indicators = [i for i in framework.indicators if i.code not in panel.given]
+    stages: dict[str, dict[str, Array]] = {}
+
+    x = {i.code: _raw_value(i, panel, log) for i in indicators}
+    stages["raw"] = x
+    if pipeline.denominate:
+        x = {i.code: _denominate(i, x[i.code], panel, log) for i in indicators}
+    stages["denominated"] = x
+
+    group = pipeline.impute.group
+    if group is not None and group not in panel.groups:
+        raise ValueError(f"the pipeline imputes within group {group!r}, but the values have no such column")
+    positions = _period_positions(panel.periods)
+    x = impute(x, pipeline.impute, panel.groups.get(group) if group else None, positions, log)
+    stages["imputed"] = x
+
+    active = _screen(framework, stages, x, panel, log)
+    x = {code: np.where(active, v, np.nan) for code, v in x.items()}
+    stages["screened"] = x
+
+    treatment: list[TreatmentRow] = []
+    if pipeline.treat is not None:
+        x = _treat(framework, indicators, x, panel, treatment, log)
+    stages["treated"] = x
+
+    values: dict[str, Array] = {}
+    scales: dict[str, Scale] = {}
+    for ind in indicators:
+        rule = ind.scoring or pipeline.normalise
+        assert rule is not None  # guaranteed by framework validation
+        values[ind.code] = apply_rule(
+            rule, x[ind.code], max_points=ind.max_points, direction=ind.direction, code=ind.code, log=log
+        )
+        scales[ind.code] = full_scale(rule, ind.max_points)
+    for ind in framework.indicators:
+        if ind.code in panel.given:
+            values[ind.code] = _given(ind.code, panel, active, log)
+            rule = ind.scoring or pipeline.normalise
+            scales[ind.code] = full_scale(rule, ind.max_points) if rule else None
+    stages["normalised"] = dict(values)
+
+    multipliers: dict[str, list[Array]] = {}
+    given_cells: dict[str, np.ndarray] = {}
+    for node in _aggregation_order(framework):
+        child_scales = [scales.get(c.code) for c in node.children]
+        scales[node.code] = _aggregate_scale(node, child_scales)
+        computed = np.full(panel.shape, np.nan)
+        if node.children:
+            result = aggregate(node, [values[c.code] for c in node.children], child_scales, log)
+            computed, multipliers[node.code] = result.value, result.multipliers
+        if node.code in panel.given:
+            supplied = _given(node.code, panel, active, log)
+            given_cells[node.code] = ~np.isnan(supplied)
+            log.add(
+                "given",
+                node.code,
+                "computed_where_not_given",
+                np.isnan(supplied) & ~np.isnan(computed),
+                after=computed,
+                detail="no value given for this cell; computed from the children",
+            )
+            computed = np.where(np.isnan(supplied), computed, supplied)
+        elif node.given_only:
+            log.add(
+                "given",
+                node.code,
+                "missing",
+                active,
+                detail="components not published and no value given for this node",
+            )
+        values[node.code] = np.where(active, computed, np.nan)
+    stages["aggregated"] = dict(values)
+
+    return Result.build(
+        framework=framework,
+        panel=panel,
+        values=values,
+        scales=scales,
+        active=active,
+        stages=stages,
+        multipliers=multipliers,
+        given_cells=given_cells,
+        treatment=treatment,
+        log=log,
+        ranks=_ranks(values, active, panel),
+    )
+
+
+def _raw_value(ind: Indicator, panel: Panel, log: StepLog) -> Array:
+    missing = [v for v in ind.rule_variables if v not in panel.variables]
+    if missing:
+        log.note("raw", ind.code, "missing_variable", f"no values supplied for {', '.join(missing)}", panel.shape)
+        return np.full(panel.shape, np.nan)
+    rule = ind.scoring
+    if isinstance(rule, RatioRule):
+        a, b = panel.variables[rule.numerator], panel.variables[rule.denominator]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = a / b
+        zero = (b == 0) & ~np.isnan(a)
+        fill = {"missing": np.nan, "zero": 0.0, "full": 1.0}[rule.on_zero_denominator]
+        log.add(
+            "raw",
+            ind.code,
+            "zero_denominator",
+            zero,
+            detail=f"{rule.denominator} is 0: scored {rule.on_zero_denominator}",
+        )
+        return np.where(zero, fill, share)
+    return panel.variables[ind.rule_variables[0]].astype(np.float64, copy=True)
+
+
+def _denominate(ind: Indicator, x: Array, panel: Panel, log: StepLog) -> Array:
+    if ind.denominator is None:
+        return x
+    if ind.denominator not in panel.variables:
+        log.note(
+            "denominate", ind.code, "missing_variable", f"no values for denominator {ind.denominator}", panel.shape
+        )
+        return np.full(panel.shape, np.nan)
+    denominator = panel.variables[ind.denominator]
+    bad = ~np.isnan(x) & ~(np.abs(denominator) > 0)
+    log.add("denominate", ind.code, "missing", bad, before=x, detail=f"{ind.denominator} is 0 or missing")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(bad, np.nan, x / denominator)
+
+
+def _screen(
+    framework: Framework, stages: dict[str, dict[str, Array]], imputed: dict[str, Array], panel: Panel, log: StepLog
+) -> np.ndarray:
+    in_data = np.ones(panel.shape, dtype=bool)
+    # A unit absent from a period (every input missing, nothing given) takes no part in it.
+    inputs = [v for v in panel.variables.values()] + [v for v in panel.given.values()]
+    if inputs:
+        in_data = np.any([~np.isnan(v) for v in inputs], axis=0)
+    threshold = framework.pipeline.screen.min_coverage
+    if threshold <= 0 or not imputed:
+        return in_data
+    source = imputed if framework.pipeline.screen.stage == "imputed" else stages["raw"]
+    coverage = np.mean([~np.isnan(v) for v in source.values()], axis=0)
+    passed = coverage >= threshold
+    log.add(
+        "screen", "", "screened_out", in_data & ~passed, after=coverage, detail=f"data coverage below {threshold:.0%}"
+    )
+    screened: np.ndarray = in_data & passed
+    return screened
+
+
+def _treat(
+    framework: Framework,
+    indicators: list[Indicator],
+    x: dict[str, Array],
+    panel: Panel,
+    rows: list[TreatmentRow],
+    log: StepLog,
+) -> dict[str, Array]:
+    params = framework.pipeline.treat
+    assert params is not None
+    out = dict(x)
+    for ind in indicators:
+        if not ind.treat:
+            continue
+        treated = x[ind.code].copy()
+        for p, period in enumerate(panel.periods):
+            outcome = treat(x[ind.code][p], params)
+            treated[p] = outcome.values
+            rows.append(TreatmentRow.of(ind.code, period, outcome))
+        changed = ~np.isnan(x[ind.code]) & (treated != x[ind.code])
+        logged = any(r.logged for r in rows if r.indicator == ind.code)
+        log.add(
+            "treat", ind.code, "log_transformed" if logged else "winsorised", changed, before=x[ind.code], after=treated
+        )
+        out[ind.code] = treated
+    return out
+
+
+def _given(code: str, panel: Panel, active: np.ndarray, log: StepLog) -> Array:
+    supplied: Array = np.where(active, panel.given[code], np.nan)
+    log.add(
+        "given",
+        code,
+        "taken_as_given",
+        ~np.isnan(supplied),
+        after=supplied,
+        detail="value supplied for the node; not computed from its children",
+    )
+    return supplied
+
+
+def _aggregation_order(framework: Framework) -> list[Aggregate | View]:
+    graph = {n.code: [c.code for c in n.children] for n in framework.aggregates}
+    by_code = {n.code: n for n in framework.aggregates}
+    return [by_code[c] for c in TopologicalSorter(graph).static_order() if c in by_code]
+
+
+def _aggregate_scale(node: Aggregate | View, child_scales: list[Scale]) -> Scale:
+    if node.scale is not None:
+        return (0.0, node.scale)
+    if node.method == "sum":
+        if node.output == "share":
+            return (0.0, 1.0)
+        if node.children and all(s is not None for s in child_scales):
+            return (0.0, float(sum(c.weight * s[1] for c, s in zip(node.children, child_scales, strict=True) if s)))
+        return (0.0, node.max_points) if node.max_points is not None else None
+    distinct = {s for s in child_scales}
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+def _ranks(values: dict[str, Array], active: np.ndarray, panel: Panel) -> dict[str | None, dict[str, Array]]:
+    eligible = active if panel.ranked is None else active & panel.ranked[None, :]
+    ranks: dict[str | None, dict[str, Array]] = {None: {c: competition_ranks(v, eligible) for c, v in values.items()}}
+    for name, labels in panel.groups.items():
+        ranks[name] = {c: competition_ranks(v, eligible, labels) for c, v in values.items()}
+    return ranks
+
+
+def _period_positions(periods: tuple[str, ...]) -> Array:
+    """Numeric period positions for interpolation: the years themselves when periods are years."""
+    try:
+        return np.array([float(p) for p in periods])
+    except ValueError:
+        return np.arange(len(periods), dtype=np.float64)

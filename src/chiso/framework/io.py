@@ -1,0 +1,147 @@
+"""YAML ⇄ Framework, the shipped frameworks, and the JSON Schema for editors."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from chiso.framework.spec import SCHEMA_ID, SCHEMA_VERSION, Framework
+from chiso.framework.validate import FrameworkError, Problem, check, node_path
+
+SHIPPED_PACKAGE = "chiso.framework.data"
+
+
+def shipped_codes() -> list[str]:
+    """Codes of the frameworks shipped with Chiso (file names in `framework/data/`)."""
+    folder = resources.files(SHIPPED_PACKAGE)
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_framework(source: str | Path) -> Framework:
+    """A validated framework from a shipped code (`dti-province-2022`) or a YAML file path.
+
+    Raises FrameworkError listing every problem, each with the file and node path.
+    """
+    text, origin = _read(source)
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise FrameworkError([Problem(where, f"not valid YAML: {exc}")], origin) from exc
+    return parse_framework(document, origin)
+
+
+def parse_framework(document: Any, origin: str = "") -> Framework:
+    if not isinstance(document, dict):
+        raise FrameworkError([Problem("", "the document must be a mapping with `schema`, `code`, `nodes` …")], origin)
+    header = _check_header(document)
+    if header:
+        raise FrameworkError(header, origin)
+    try:
+        framework = Framework.model_validate(document)
+    except ValidationError as exc:
+        raise FrameworkError(_pydantic_problems(exc, document), origin) from exc
+    problems = check(framework)
+    if problems:
+        raise FrameworkError(problems, origin)
+    return framework
+
+
+def dump_framework(framework: Framework) -> str:
+    """YAML text that `load_framework` reads back to an equal framework."""
+    data = framework.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data = {"schema": SCHEMA_ID, "version": SCHEMA_VERSION, **data}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+
+
+def json_schema() -> str:
+    schema = Framework.model_json_schema(by_alias=True)
+    schema["$id"] = f"https://chiso.vn/schema/{SCHEMA_ID}/{SCHEMA_VERSION}.json"
+    schema["title"] = "Chiso indicator framework"
+    return json.dumps(schema, ensure_ascii=False, indent=2)
+
+
+def _read(source: str | Path) -> tuple[str, str]:
+    path = Path(source)
+    if path.suffix in {".yaml", ".yml"} or path.exists():
+        if not path.exists():
+            raise FrameworkError([Problem("", "file not found")], str(path))
+        return path.read_text(encoding="utf-8"), str(path)
+    code = str(source)
+    resource = resources.files(SHIPPED_PACKAGE) / f"{code}.yaml"
+    if not resource.is_file():
+        known = ", ".join(shipped_codes())
+        raise FrameworkError([Problem("", f"no shipped framework {code!r}; shipped: {known}, or give a .yaml path")])
+    return resource.read_text(encoding="utf-8"), f"{code} (shipped)"
+
+
+def _check_header(document: dict[str, Any]) -> list[Problem]:
+    schema, version = document.get("schema"), document.get("version")
+    problems = []
+    if schema != SCHEMA_ID:
+        problems.append(Problem("schema", f"must be {SCHEMA_ID!r} (got {schema!r})"))
+    if version != SCHEMA_VERSION:
+        problems.append(Problem("version", f"this Chiso reads version {SCHEMA_VERSION} (got {version!r})"))
+    return problems
+
+
+def _pydantic_problems(exc: ValidationError, document: dict[str, Any]) -> list[Problem]:
+    raw_nodes = document.get("nodes") if isinstance(document.get("nodes"), list) else []
+    problems = []
+    for error in exc.errors():
+        parts: list[str] = []
+        loc = list(error["loc"])
+        if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+            index = loc[1]
+            raw = raw_nodes[index] if isinstance(raw_nodes, list) and index < len(raw_nodes) else {}
+            code = raw.get("code", "?") if isinstance(raw, dict) else "?"
+            parts.append(node_path(index, str(code)))
+            loc = loc[2:]
+            if loc and loc[0] in {"indicator", "aggregate", "view"}:
+                loc = loc[1:]  # the discriminator tag pydantic inserts
+        rest = _dotted(loc)
+        path = " → ".join(p for p in [*parts, rest] if p)
+        problems.append(Problem(path, _message(error)))
+    return problems
+
+
+def _dotted(loc: list[Any]) -> str:
+    out = ""
+    for item in loc:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        elif item in {
+            "ratio",
+            "tiers",
+            "thresholds",
+            "boolean",
+            "points",
+            "goalposts",
+            "minmax",
+            "zscore",
+            "rank",
+            "percentile",
+            "distance_to_target",
+        } and out.endswith(("scoring", "normalise")):
+            continue  # discriminator tag of the scoring rule
+        else:
+            out += ("." if out else "") + str(item)
+    return out
+
+
+def _message(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field (check its spelling against `chiso framework schema`)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        return f"unknown kind {error.get('input')!r}: {error['msg'].split(':', 1)[-1].strip()}"
+    message: str = error["msg"]
+    return message.removeprefix("Value error, ")
