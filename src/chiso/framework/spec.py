@@ -19,6 +19,8 @@ SCHEMA_ID: Final = "chiso/framework"
 SCHEMA_VERSION: Final = 1
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+# Raw variables are named by the columns of the files that carry them, which may hold spaces.
+VariableName = Annotated[str, Field(min_length=1, max_length=200)]
 Direction = Literal[1, -1]
 
 
@@ -35,8 +37,8 @@ class RatioRule(Frozen):
     """a / b × max_points (× `per`), capped at max_points unless `cap` is false."""
 
     rule: Literal["ratio"]
-    numerator: Code
-    denominator: Code
+    numerator: VariableName
+    denominator: VariableName
     cap: bool = True
     on_zero_denominator: Literal["missing", "zero", "full"] = Field(
         "missing",
@@ -55,7 +57,7 @@ class TiersRule(Frozen):
     """Named levels (full / half / none, or any others), each worth a share of max_points."""
 
     rule: Literal["tiers"]
-    input: Code | None = None
+    input: VariableName | None = None
     levels: tuple[Tier, ...] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -81,7 +83,7 @@ class ThresholdsRule(Frozen):
     """
 
     rule: Literal["thresholds"]
-    input: Code | None = None
+    input: VariableName | None = None
     steps: tuple[Step, ...] = Field(min_length=1)
     below: float = Field(0, ge=0, description="Points when no step is reached.")
 
@@ -90,21 +92,21 @@ class BooleanRule(Frozen):
     """Any non-zero value earns max_points, zero earns none."""
 
     rule: Literal["boolean"]
-    input: Code | None = None
+    input: VariableName | None = None
 
 
 class PointsRule(Frozen):
     """Points declared directly, bounded by [0, max_points] (values outside are clipped and logged)."""
 
     rule: Literal["points"]
-    input: Code | None = None
+    input: VariableName | None = None
 
 
 class GoalpostsRule(Frozen):
     """scale × (x − min) / (max − min) with fixed goalposts (DESI); capped to [0, scale] if `cap`."""
 
     rule: Literal["goalposts"]
-    input: Code | None = None
+    input: VariableName | None = None
     min: float
     max: float
     scale: float = Field(100, gt=0)
@@ -121,7 +123,7 @@ class MinMaxRule(Frozen):
     """Min–max over the units of the run, per period, to the target range [low, high]."""
 
     rule: Literal["minmax"]
-    input: Code | None = None
+    input: VariableName | None = None
     low: float = 0
     high: float = 100
 
@@ -136,7 +138,7 @@ class ZScoreRule(Frozen):
     """Standardised over the units of the run per period, optionally rescaled to mean + sd·z."""
 
     rule: Literal["zscore"]
-    input: Code | None = None
+    input: VariableName | None = None
     mean: float = 0
     sd: float = Field(1, gt=0)
 
@@ -145,14 +147,14 @@ class RankRule(Frozen):
     """Rank among the units of the run (1 = lowest; ties share the average rank)."""
 
     rule: Literal["rank"]
-    input: Code | None = None
+    input: VariableName | None = None
 
 
 class PercentileRule(Frozen):
     """Percentile rank among the units of the run: scale × (rank − 1) / (n − 1)."""
 
     rule: Literal["percentile"]
-    input: Code | None = None
+    input: VariableName | None = None
     scale: float = Field(100, gt=0)
 
 
@@ -160,7 +162,7 @@ class DistanceToTargetRule(Frozen):
     """scale × (x − worst) / (target − worst), `worst` the run's worst value; capped at scale if `cap`."""
 
     rule: Literal["distance_to_target"]
-    input: Code | None = None
+    input: VariableName | None = None
     target: float
     scale: float = Field(100, gt=0)
     cap: bool = True
@@ -201,14 +203,14 @@ class NodeBase(Frozen):
 
 class Indicator(NodeBase):
     kind: Literal["indicator"]
-    inputs: tuple[Code, ...] = Field(
+    inputs: tuple[VariableName, ...] = Field(
         (), description="Raw variables read by the rule; empty means one variable named like the node."
     )
     scoring: ScoringRule | None = Field(
         None, description="Scoring rule; when absent the pipeline's `normalise` rule applies."
     )
     direction: Direction = 1
-    denominator: Code | None = Field(None, description="Variable to divide the raw value by (denominate).")
+    denominator: VariableName | None = Field(None, description="Variable to divide the raw value by (denominate).")
     treat: bool = Field(True, description="Whether the pipeline's outlier treatment applies.")
     measurable: bool = Field(False, description="Computed from operational records, not declared.")
 
