@@ -1,11 +1,53 @@
-"""Placeholder."""
+"""`chiso demo`: what a newcomer sees first.
+
+Until the web app exists, the national DTI 2022 ranking computed by the shipped framework from the
+published main-indicator values (FACTS.md §2), next to the published DTI.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from chiso.cli.output import print_table
+from chiso.demo import example_path
+from chiso.framework import load_framework
+from chiso.framework.describe import number
+from chiso.scoring import ScoreRequest, score_files
 
 
 def demo() -> None:
-    """Placeholder."""
+    """Bảng xếp hạng DTI 2022 tính từ số liệu công bố — the DTI 2022 ranking from published values."""
+    fw = load_framework("dti-province-2022")
+    path = example_path("dti-2022-published.csv")
+    result, _ = score_files(ScoreRequest(fw, period_column="period"), [path])
+    scores = result.scores.set_index("unit")
+    ranks = result.rank_table().set_index("unit")
+    names, published = _column(path, "name"), _column(path, "dti_published")
+    rows = []
+    for unit in ranks.sort_values("dti").index:
+        rows.append(
+            (
+                int(ranks.at[unit, "dti"]),
+                unit,
+                names.get(unit, ""),
+                number(round(scores.at[unit, "dti"], 4)),
+                published.get(unit, ""),
+                number(round(scores.at[unit, "government"], 4)),
+                number(round(scores.at[unit, "economy"], 4)),
+                number(round(scores.at[unit, "society"], 4)),
+            )
+        )
+    typer.echo(f"{fw.name} — {fw.provenance.decision}")
+    typer.echo(f"Số liệu / Data: {path.name} (5 tỉnh, thành phố công bố năm 2022 / published 2022 rows)\n")
+    print_table(("hạng", "mã", "tỉnh/thành phố", "DTI", "DTI công bố", "CQS", "KTS", "XHS"), rows)
+    typer.echo(
+        "\nDTI: tính lại từ 8 chỉ số chính / recomputed from the main indicators; CQS, KTS, XHS: trụ cột / pillars."
+    )
+
+
+def _column(path: Path, column: str) -> dict[str, str]:
+    frame = pd.read_csv(path, dtype=str)
+    return {unit: value.replace(".", ",") for unit, value in zip(frame["unit"], frame[column], strict=True)}

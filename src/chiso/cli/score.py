@@ -1,11 +1,65 @@
-"""Placeholder."""
+"""`chiso score`: score a values file with a framework and write the results."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from chiso.cli.output import fail
+from chiso.engine.frames import InputError
+from chiso.framework import FrameworkError, load_framework
+from chiso.scoring import ScoreRequest, score_files, wide_output
+from chiso.tables import WRITABLE, TableError, write_table
 
 
-def score() -> None:
-    """Placeholder."""
+def score(
+    framework: str = typer.Option(..., "--framework", "-f", help="Shipped framework code or a YAML file."),
+    values: list[Path] = typer.Option(
+        ..., "--values", "-v", help="CSV, XLSX or Parquet, wide or long. Repeat to combine files cell by cell."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help=f"Result file: {', '.join(WRITABLE)}."),
+    unit_column: str = typer.Option("unit", help="Column with the unit codes."),
+    period_column: str | None = typer.Option(None, help="Column with the periods (e.g. Year)."),
+    group_column: list[str] = typer.Option([], help="Unit-group column: ranks within each group. Repeatable."),
+    layout: str = typer.Option("wide", help="wide: one row per unit and period; long: one row per node too."),
+    log: Path | None = typer.Option(None, "--log", help="Also write the step log (CSV, JSON or XLSX)."),
+) -> None:
+    """Chấm điểm, xếp hạng — score, rank and explain values with a framework."""
+    if layout not in {"wide", "long"}:
+        fail(f"unknown layout {layout!r}; use wide or long")
+    if out.suffix.lower() not in WRITABLE:
+        fail(f"{out}: cannot write {out.suffix!r}; use one of {', '.join(WRITABLE)}")
+    try:
+        fw = load_framework(framework)
+        request = ScoreRequest(fw, unit_column, period_column, tuple(group_column))
+        result, notes = score_files(request, values)
+    except (FrameworkError, InputError, TableError) as exc:
+        fail(str(exc))
+    for note in notes:
+        typer.echo(f"Lưu ý / Note: {note}", err=True)
+    groups = tuple(group_column)
+    wide = wide_output(result, groups)
+    main = wide if layout == "wide" else result.table(groups)
+    explain = {"contributions": result.contributions_table, "log": result.log_table}
+    if out.suffix.lower() == ".xlsx":
+        sheets = {"scores": wide, "results": result.table(groups), **explain}
+    else:  # CSV keeps the first sheet only
+        sheets = {"results": main, **explain}
+    document = {
+        "framework": fw.code,
+        "edition": fw.edition,
+        "units": len(result.units),
+        "periods": list(result.periods),
+    }
+    try:
+        write_table(out, sheets, document)
+        if log is not None:
+            write_table(log, {"log": result.log_table})
+    except (TableError, OSError) as exc:
+        fail(str(exc))
+    ranked = int(result.rank_table()[fw.index].notna().sum())
+    typer.echo(
+        f"Đã chấm {ranked} đơn vị × kỳ theo {fw.code}; {len(result.log.events)} ghi chú trong nhật ký → {out}"
+        f"\nScored {ranked} unit-periods with {fw.code}; {len(result.log.events)} log events → {out}"
+    )

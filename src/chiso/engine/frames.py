@@ -58,8 +58,14 @@ class PanelInput:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def panel_from_frame(framework: Framework, frame: pd.DataFrame, spec: FrameSpec, source: str = "") -> PanelInput:
-    """Read and check a wide or long frame; raise InputError with every problem found."""
+def panel_from_frame(
+    framework: Framework, frame: pd.DataFrame, spec: FrameSpec, source: str = "", *, require_all: bool = True
+) -> PanelInput:
+    """Read and check a wide or long frame; raise InputError with every problem found.
+
+    With `require_all=False` the frame may lack variables (it is one of several files to merge; see
+    `merge_panels`, then `missing_variables` on the merged panel).
+    """
     frame = frame.reset_index(drop=True)
     is_long = all(c in frame.columns for c in LONG_COLUMNS)
     reader = _read_long if is_long else _read_wide
@@ -80,9 +86,61 @@ def panel_from_frame(framework: Framework, frame: pd.DataFrame, spec: FrameSpec,
     if problems:
         raise InputError(problems, source)
     result = reader(framework, frame, spec, problems)
+    if require_all and not problems:
+        problems.extend(missing_variables(framework, result.panel))
     if problems:
         raise InputError(problems, source)
     return result
+
+
+def missing_variables(framework: Framework, panel: Panel) -> list[InputProblem]:
+    """Variables the run needs that the panel lacks entirely (nodes given above them excuse them)."""
+    supplied = set(panel.variables)
+    return [
+        InputProblem(
+            None, var, f"missing: indicator {indicator!r} reads it (add it, or give the value of a node above it)"
+        )
+        for var, indicator in _required_variables(framework, set(panel.given)).items()
+        if var not in supplied
+    ]
+
+
+def merge_panels(parts: list[tuple[str, Panel]]) -> Panel:
+    """One panel from several files' panels: cells may come from any file, but never from two."""
+    units = tuple(dict.fromkeys(u for _, p in parts for u in p.units))
+    periods = _sorted_periods(pe for _, p in parts for pe in p.periods)
+    shape = (len(periods), len(units))
+    problems: list[InputProblem] = []
+    merged: dict[str, dict[str, np.ndarray]] = {"variables": {}, "given": {}}
+    origin: dict[str, np.ndarray] = {}
+    groups: dict[str, np.ndarray] = {}
+    for source, panel in parts:
+        u_index = pd.Index(units).get_indexer(pd.Index(panel.units))
+        p_index = pd.Index(periods).get_indexer(pd.Index(panel.periods))
+        cells = np.ix_(p_index, u_index)
+        for kind, arrays in (("variables", panel.variables), ("given", panel.given)):
+            for name, array in arrays.items():
+                grid = merged[kind].setdefault(name, np.full(shape, np.nan))
+                seen = origin.setdefault(name, np.full(shape, "", dtype=object))
+                target, present = grid[cells], ~np.isnan(array)
+                clash = present & ~np.isnan(target)
+                for p, u in zip(*np.nonzero(clash), strict=True):
+                    problems.append(
+                        InputProblem(
+                            None,
+                            name,
+                            f"unit {panel.units[u]!r}, period {panel.periods[p]!r}: "
+                            f"given in both {seen[cells][p, u]} and {source}; keep one",
+                        )
+                    )
+                grid[cells] = np.where(present, array, target)
+                seen[cells] = np.where(present, source, seen[cells])
+        for name, labels in panel.groups.items():
+            grid = groups.setdefault(name, np.full(shape, "", dtype=object))
+            grid[cells] = np.where(labels != "", labels, grid[cells])
+    if problems:
+        raise InputError(problems)
+    return Panel(units, periods, merged["variables"], merged["given"], groups)
 
 
 def _labels(series: pd.Series) -> pd.Series:
@@ -205,16 +263,6 @@ def _read_wide(framework: Framework, frame: pd.DataFrame, spec: FrameSpec, probl
     node_codes = {n.code for n in framework.nodes}
     wanted = set(framework.variables) | node_codes
     data_columns = [c for c in frame.columns if c in wanted]
-    given = {c for c in data_columns if c in node_codes and c not in framework.variables}
-    for var, indicator in _required_variables(framework, given).items():
-        if var not in frame.columns:
-            problems.append(
-                InputProblem(
-                    None,
-                    var,
-                    f"missing: indicator {indicator!r} reads it (add the column, or give the value of a node above it)",
-                )
-            )
     group_names = list(dict.fromkeys([*spec.group_columns, *_pipeline_groups(framework, frame)]))
     reserved = {spec.unit_column, spec.period_column, *group_names}
     ignored = [str(c) for c in frame.columns if c not in wanted and c not in reserved]
@@ -241,10 +289,6 @@ def _read_long(framework: Framework, frame: pd.DataFrame, spec: FrameSpec, probl
     keys = pd.DataFrame({"unit": units, "variable": variables, "period": periods})
     _duplicates(keys, spec, problems, "unit / variable / period")
     group_names = list(dict.fromkeys([*spec.group_columns, *_pipeline_groups(framework, frame)]))
-    given = set(variables[variables.isin({n.code for n in framework.nodes} - set(framework.variables))])
-    for var, indicator in _required_variables(framework, given).items():
-        if not (variables == var).any():
-            problems.append(InputProblem(None, "variable", f"no rows for {var!r}, which indicator {indicator!r} reads"))
     if problems:
         return PanelInput(Panel((), (), {}))
     panel = _build_long(framework, units, periods, variables, values, frame, group_names, spec, problems)

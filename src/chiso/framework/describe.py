@@ -1,0 +1,78 @@
+"""Scoring rules in words a commune officer can read (Vietnamese), with the English alongside."""
+
+from __future__ import annotations
+
+from chiso.framework.spec import (
+    BooleanRule,
+    DistanceToTargetRule,
+    GoalpostsRule,
+    Indicator,
+    MinMaxRule,
+    PercentileRule,
+    PointsRule,
+    RankRule,
+    RatioRule,
+    ScoringRule,
+    ThresholdsRule,
+    TiersRule,
+    ZScoreRule,
+)
+
+
+def number(value: float) -> str:
+    """Vietnamese number format: decimal comma, no trailing zeros (10,5 · 20)."""
+    text = f"{value:,.4f}".rstrip("0").rstrip(".")
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def rule_in_words(indicator: Indicator, default: ScoringRule | None = None) -> tuple[str, str]:
+    """(Vietnamese, English) description of how the indicator is scored."""
+    rule = indicator.scoring or default
+    mp = number(indicator.max_points) if indicator.max_points is not None else "?"
+    lower = indicator.direction == -1
+    if rule is None:
+        return ("Chưa có quy tắc chấm điểm", "No scoring rule")
+    if isinstance(rule, RatioRule):
+        cap = ", tối đa" if rule.cap else ""
+        return (
+            f"{rule.numerator} / {rule.denominator} × {mp} điểm{cap}",
+            f"{rule.numerator} / {rule.denominator} × {mp} points{', capped' if rule.cap else ''}",
+        )
+    if isinstance(rule, TiersRule):
+        vi = "; ".join(
+            f"{t.label or t.code}: {number(t.share * (indicator.max_points or 0))} điểm" for t in rule.levels
+        )
+        en = "; ".join(f"{t.code}: {number(t.share * (indicator.max_points or 0))} points" for t in rule.levels)
+        return (vi, en)
+    if isinstance(rule, ThresholdsRule):
+        sign = "≤" if lower else "≥"
+        steps = sorted(rule.steps, key=lambda s: s.at_least, reverse=not lower)
+        vi = "; ".join(f"{sign} {number(s.at_least)}: {number(s.points)} điểm" for s in steps)
+        en = "; ".join(f"{sign} {number(s.at_least)}: {number(s.points)} points" for s in steps)
+        return (f"{vi}; còn lại: {number(rule.below)} điểm", f"{en}; otherwise {number(rule.below)}")
+    if isinstance(rule, BooleanRule):
+        return (f"Có: {mp} điểm; không: 0 điểm", f"Yes: {mp} points; no: 0")
+    if isinstance(rule, PointsRule):
+        return (f"Điểm chấm trực tiếp, từ 0 đến {mp}", f"Points awarded directly, 0 to {mp}")
+    if isinstance(rule, GoalpostsRule):
+        cap = "" if rule.cap else " (không giới hạn)"
+        return (
+            f"Chuẩn hoá theo mốc {number(rule.min)}–{number(rule.max)} về thang {number(rule.scale)}{cap}",
+            f"Goalposts {rule.min:g}–{rule.max:g} to a 0–{rule.scale:g} scale{'' if rule.cap else ', uncapped'}",
+        )
+    if isinstance(rule, MinMaxRule):
+        return (
+            f"Chuẩn hoá min–max giữa các đơn vị về {number(rule.low)}–{number(rule.high)}",
+            f"Min–max over the units to {rule.low:g}–{rule.high:g}",
+        )
+    if isinstance(rule, ZScoreRule):
+        return ("Điểm chuẩn z giữa các đơn vị", "z-score over the units")
+    if isinstance(rule, RankRule):
+        return ("Thứ hạng giữa các đơn vị", "Rank among the units")
+    if isinstance(rule, PercentileRule):
+        return ("Phân vị giữa các đơn vị", "Percentile rank among the units")
+    assert isinstance(rule, DistanceToTargetRule)
+    return (
+        f"Khoảng cách tới mục tiêu {number(rule.target)}, thang {number(rule.scale)}",
+        f"Distance to the target {rule.target:g}, 0–{rule.scale:g} scale",
+    )
