@@ -104,7 +104,7 @@ def _geometric(code: str, filled: Array, w: Array, log: StepLog) -> tuple[Array,
     log.add(
         "aggregate", code, "negative_in_geometric", negative.any(axis=0), detail="a geometric mean needs values ≥ 0"
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         logs = np.where(w > 0, np.log(filled), 0.0)
         value = np.exp(np.sum(w * logs, axis=0))
     value = np.where(negative.any(axis=0), np.nan, value)
@@ -112,7 +112,7 @@ def _geometric(code: str, filled: Array, w: Array, log: StepLog) -> tuple[Array,
 
 
 def _harmonic(filled: Array, w: Array) -> tuple[Array, Array]:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         inverse = np.sum(np.where(w > 0, w / filled, 0.0), axis=0)
         value = np.where(np.isinf(inverse), 0.0, 1.0 / inverse)
     return value, _proportional(value, filled, w)
@@ -121,5 +121,5 @@ def _harmonic(filled: Array, w: Array) -> tuple[Array, Array]:
 def _proportional(value: Array, filled: Array, w: Array) -> Array:
     """Multipliers that split a non-linear mean in proportion to each child's weighted value."""
     weighted = np.sum(w * filled, axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         return np.where(weighted > 0, w * value / weighted, 0.0)

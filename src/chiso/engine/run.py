@@ -70,12 +70,22 @@ def run(framework: Framework, panel: Panel) -> Result:
     multipliers: dict[str, list[Array]] = {}
     given_cells: dict[str, np.ndarray] = {}
     for node in _aggregation_order(framework):
-        child_scales = [scales.get(c.code) for c in node.children]
+        # A points sum adds the children's points, not their values on their own scales.
+        factors = [
+            _points_factor(framework, c.code, scales.get(c.code)) if node.method == "sum" else 1.0
+            for c in node.children
+        ]
+        child_scales = [
+            (0.0, s[1] * f) if (s := scales.get(c.code)) is not None else None
+            for c, f in zip(node.children, factors, strict=True)
+        ]
         scales[node.code] = _aggregate_scale(node, child_scales)
         computed = np.full(panel.shape, np.nan)
         if node.children:
-            result = aggregate(node, [values[c.code] for c in node.children], child_scales, log)
-            computed, multipliers[node.code] = result.value, result.multipliers
+            inputs = [values[c.code] * f for c, f in zip(node.children, factors, strict=True)]
+            result = aggregate(node, inputs, child_scales, log)
+            computed = result.value
+            multipliers[node.code] = [m * f for m, f in zip(result.multipliers, factors, strict=True)]
         if node.code in panel.given:
             supplied = _given(node.code, panel, active, log)
             given_cells[node.code] = ~np.isnan(supplied)
@@ -218,6 +228,14 @@ def _aggregation_order(framework: Framework) -> list[Aggregate | View]:
     graph = {n.code: [c.code for c in n.children] for n in framework.aggregates}
     by_code = {n.code: n for n in framework.aggregates}
     return [by_code[c] for c in TopologicalSorter(graph).static_order() if c in by_code]
+
+
+def _points_factor(framework: Framework, code: str, scale: Scale) -> float:
+    """Factor from a child's value to its points, when its scale starts at 0 and it has max_points."""
+    max_points = framework.node(code).max_points
+    if max_points is None or scale is None or scale[0] != 0 or scale[1] == 0:
+        return 1.0
+    return max_points / scale[1]
 
 
 def _aggregate_scale(node: Aggregate | View, child_scales: list[Scale]) -> Scale:
