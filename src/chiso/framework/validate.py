@@ -137,8 +137,9 @@ def _totals(fw: Framework) -> Iterator[Problem]:
             yield Problem(path, f"weights add up to {weights:g}, not the declared total {node.total_weight:g}")
         if node.children and node.method != "sum" and weights <= 0:
             yield Problem(path, "all weights are zero; at least one child needs a positive weight")
-        if node.method == "sum" and node.max_points is not None and node.children:
-            child_max = [max_points.get(c.code) for c in node.children]
+        known = [c for c in node.children if c.code in max_points]  # unknown ones are reported already
+        if node.method == "sum" and node.max_points is not None and known:
+            child_max = [max_points.get(c.code) for c in known]
             if all(m is not None for m in child_max):
                 total = sum(m for m in child_max if m is not None)
                 if not math.isclose(total, node.max_points, abs_tol=WEIGHT_TOLERANCE):
@@ -147,7 +148,7 @@ def _totals(fw: Framework) -> Iterator[Problem]:
                         f"children's maximum points add up to {total:g}, not the declared {node.max_points:g}",
                     )
             else:
-                missing = [c.code for c, m in zip(node.children, child_max, strict=True) if m is None]
+                missing = [c.code for c, m in zip(known, child_max, strict=True) if m is None]
                 yield Problem(path, f"sums points, but children {missing} declare no max_points")
 
 
