@@ -30,7 +30,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 — this script may be started by an older python3
         sys.exit(f"Chiso needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not PY.exists():
         run(sys.executable, "-m", "venv", VENV)
