@@ -11,8 +11,9 @@ from chiso.framework import Framework, parse_framework
 
 
 def framework(nodes: list[dict[str, Any]], index: str = "total", **extra: Any) -> Framework:
-    return parse_framework({"schema": "chiso/framework", "version": 1, "code": "t", "name": "Thử", "index": index,
-                            "nodes": nodes, **extra})
+    return parse_framework(
+        {"schema": "chiso/framework", "version": 1, "code": "t", "name": "Thử", "index": index, "nodes": nodes, **extra}
+    )
 
 
 def indicator(code: str, rule: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -23,8 +24,13 @@ def indicator(code: str, rule: dict[str, Any] | None = None, **extra: Any) -> di
 
 
 def aggregate(code: str, children: dict[str, float], **extra: Any) -> dict[str, Any]:
-    return {"code": code, "kind": "aggregate", "name": code,
-            "children": [{"code": c, "weight": w} for c, w in children.items()], **extra}
+    return {
+        "code": code,
+        "kind": "aggregate",
+        "name": code,
+        "children": [{"code": c, "weight": w} for c, w in children.items()],
+        **extra,
+    }
 
 
 def score_one_period(fw: Framework, columns: dict[str, list[float]], **panel: Any) -> Result:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import EXAMPLES, FIXTURES
 
 import chiso
-from tests.conftest import EXAMPLES, FIXTURES
 
 ASEM = FIXTURES / "asem"
 STAGES = {

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import EXAMPLES, FIXTURES
 
 import chiso
 from chiso.engine import run
 from chiso.engine.frames import FrameSpec, merge_panels, panel_from_frame
-from tests.conftest import EXAMPLES, FIXTURES
 
 DESI = FIXTURES / "desi2022"
 

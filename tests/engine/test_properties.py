@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from tests.engine.helpers import aggregate, framework, indicator
 
 from chiso.engine import Panel, run
 from chiso.engine.ranks import competition_ranks
-from tests.engine.helpers import aggregate, framework, indicator
 
 finite = st.floats(min_value=0, max_value=1000, allow_nan=False, allow_infinity=False)
 weights = st.lists(st.floats(min_value=0.1, max_value=10), min_size=3, max_size=3)
@@ -18,8 +18,11 @@ weights = st.lists(st.floats(min_value=0.1, max_value=10), min_size=3, max_size=
 def three_indicators(w, method="mean", missing="respread", rule=None):
     rule = rule or {"rule": "goalposts", "min": 0, "max": 1000}
     return framework(
-        [aggregate("total", {"a": w[0], "b": w[1], "c": w[2]}, method=method, missing=missing),
-         *(indicator(code, rule, max_points=10) for code in "abc")])
+        [
+            aggregate("total", {"a": w[0], "b": w[1], "c": w[2]}, method=method, missing=missing),
+            *(indicator(code, rule, max_points=10) for code in "abc"),
+        ]
+    )
 
 
 def run_values(fw, data):
@@ -36,8 +39,14 @@ def test_scaling_all_weights_changes_nothing(data, w, factor):
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(float, (3, 6), elements=finite), weights, st.integers(0, 2), st.integers(0, 5),
-       st.floats(min_value=0.001, max_value=100), st.sampled_from(["mean", "geometric", "harmonic"]))
+@given(
+    arrays(float, (3, 6), elements=finite),
+    weights,
+    st.integers(0, 2),
+    st.integers(0, 5),
+    st.floats(min_value=0.001, max_value=100),
+    st.sampled_from(["mean", "geometric", "harmonic"]),
+)
 def test_raising_an_input_never_lowers_its_ancestors(data, w, row, unit, bump, method):
     fw = three_indicators(w, method=method)
     before = run_values(fw, data).values["total"][0, unit]
@@ -48,8 +57,12 @@ def test_raising_an_input_never_lowers_its_ancestors(data, w, row, unit, bump, m
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(float, (3, 6), elements=st.one_of(finite, st.just(np.nan))), weights,
-       st.sampled_from(["mean", "geometric", "harmonic"]), st.sampled_from(["respread", "zero"]))
+@given(
+    arrays(float, (3, 6), elements=st.one_of(finite, st.just(np.nan))),
+    weights,
+    st.sampled_from(["mean", "geometric", "harmonic"]),
+    st.sampled_from(["respread", "zero"]),
+)
 def test_contributions_add_up_and_points_stay_in_range(data, w, method, missing):
     r = run_values(three_indicators(w, method=method, missing=missing), data)
     total = r.values["total"][0]
@@ -89,7 +102,11 @@ def test_competition_ranks_are_one_plus_the_number_strictly_better(values):
 @settings(max_examples=40, deadline=None)
 @given(arrays(float, (3, 4), elements=st.integers(0, 20).map(float)))
 def test_points_sum_never_exceeds_declared_maximum(data):
-    fw = framework([aggregate("total", {"a": 1, "b": 1, "c": 1}, method="sum", max_points=30),
-                    *(indicator(code, {"rule": "points"}, max_points=10) for code in "abc")])
+    fw = framework(
+        [
+            aggregate("total", {"a": 1, "b": 1, "c": 1}, method="sum", max_points=30),
+            *(indicator(code, {"rule": "points"}, max_points=10) for code in "abc"),
+        ]
+    )
     total = run_values(fw, data).values["total"]
     assert np.all(total <= 30) and np.all(total >= 0)

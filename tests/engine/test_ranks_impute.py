@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.engine.helpers import aggregate, framework, indicator, score_one_period
 
 from chiso.engine.impute import carry_forward, group_fill, interpolate
 from chiso.engine.ranks import competition_ranks
-from tests.engine.helpers import aggregate, framework, indicator, score_one_period
 
 NAN = np.nan
 
@@ -32,15 +32,19 @@ def test_assessed_but_not_ranked_units_keep_values():
     fw = framework([aggregate("total", {"x": 1}), indicator("x", {"rule": "points"}, max_points=10)])
     r = score_one_period(fw, {"x": [9, 8, 7]}, ranked=[True, False, True])
     assert list(r.rank_table()["total"]) == [1, None, 2] or r.rank_table()["total"].isna().tolist() == [
-        False, True, False]
+        False,
+        True,
+        False,
+    ]
     assert r.values["total"][0, 1] == 8
 
 
 def test_carry_forward_and_linear():
     x = np.array([[1.0, NAN], [NAN, 2.0], [3.0, NAN], [NAN, NAN]])
     np.testing.assert_array_equal(carry_forward(x), [[1, NAN], [1, 2], [3, 2], [3, 2]])
-    np.testing.assert_array_equal(interpolate(x, np.array([2020.0, 2021, 2022, 2023])),
-                                  [[1, NAN], [2, 2], [3, NAN], [NAN, NAN]])
+    np.testing.assert_array_equal(
+        interpolate(x, np.array([2020.0, 2021, 2022, 2023])), [[1, NAN], [2, 2], [3, NAN], [NAN, NAN]]
+    )
 
 
 def test_interpolation_follows_uneven_years():
@@ -56,8 +60,10 @@ def test_group_fill(method, expected):
 
 
 def test_missing_group_stays_missing_and_is_logged():
-    fw = framework([aggregate("total", {"x": 1}), indicator("x", {"rule": "minmax"})],
-                   pipeline={"impute": {"method": "mean", "group": "g"}})
+    fw = framework(
+        [aggregate("total", {"x": 1}), indicator("x", {"rule": "minmax"})],
+        pipeline={"impute": {"method": "mean", "group": "g"}},
+    )
     r = score_one_period(fw, {"x": [1, 2, NAN, NAN]}, groups={"g": ["a", "a", "b", "b"]})
     log = r.log_table
     assert (log["action"] == "still_missing").sum() == 2

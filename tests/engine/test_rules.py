@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 import pytest
-
 from tests.engine.helpers import aggregate, framework, indicator, score_one_period, values
 
 NAN = float("nan")
 
 
 def one(rule, columns, max_points=20, direction=1, code="x", **extra):
-    fw = framework([aggregate("total", {code: 1}), indicator(code, rule, max_points=max_points,
-                                                              direction=direction, **extra)])
+    fw = framework(
+        [aggregate("total", {code: 1}), indicator(code, rule, max_points=max_points, direction=direction, **extra)]
+    )
     return score_one_period(fw, columns)
 
 
@@ -44,18 +44,29 @@ def test_ratio_uncapped():
 
 
 def test_tiers_full_half_none_and_unknown_level():
-    rule = {"rule": "tiers", "levels": [
-        {"code": "full", "label": "Bí thư/Chủ tịch", "value": 2, "share": 1},
-        {"code": "half", "label": "Phó", "value": 1, "share": 0.5},
-        {"code": "none", "value": 0, "share": 0}]}
+    rule = {
+        "rule": "tiers",
+        "levels": [
+            {"code": "full", "label": "Bí thư/Chủ tịch", "value": 2, "share": 1},
+            {"code": "half", "label": "Phó", "value": 1, "share": 0.5},
+            {"code": "none", "value": 0, "share": 0},
+        ],
+    }
     r = one(rule, {"x": [2, 1, 0, 7]})
     assert_values(values(r, "x"), [20, 10, 0, NAN])
     assert (r.log_table["action"] == "unknown_level").sum() == 1
 
 
 def test_thresholds_stepwise():
-    rule = {"rule": "thresholds", "steps": [{"at_least": 4, "points": 20}, {"at_least": 3, "points": 15},
-                                            {"at_least": 2, "points": 10}, {"at_least": 1, "points": 5}]}
+    rule = {
+        "rule": "thresholds",
+        "steps": [
+            {"at_least": 4, "points": 20},
+            {"at_least": 3, "points": 15},
+            {"at_least": 2, "points": 10},
+            {"at_least": 1, "points": 5},
+        ],
+    }
     assert_values(values(one(rule, {"x": [6, 4, 3, 2, 1, 0, NAN]}), "x"), [20, 20, 15, 10, 5, 0, NAN])
 
 
@@ -110,8 +121,12 @@ def test_distance_to_target_capped():
 
 
 def test_points_of_normalised_indicator():
-    fw = framework([aggregate("total", {"x": 1}, method="sum", max_points=20),
-                    indicator("x", {"rule": "goalposts", "min": 0, "max": 1}, max_points=20)])
+    fw = framework(
+        [
+            aggregate("total", {"x": 1}, method="sum", max_points=20),
+            indicator("x", {"rule": "goalposts", "min": 0, "max": 1}, max_points=20),
+        ]
+    )
     r = score_one_period(fw, {"x": [0.5]})
     assert r.points["x"][0, 0] == pytest.approx(10)
     assert r.values["total"][0, 0] == pytest.approx(10)  # a points sum adds points, not 0–100 values
