@@ -14,35 +14,36 @@ from chiso.framework.spec import Impute
 def impute(
     data: dict[str, Array], params: Impute, group_labels: Labels | None, period_positions: Array, log: StepLog
 ) -> dict[str, Array]:
-    out: dict[str, Array] = {}
-    for code, x in data.items():
-        filled = x
-        if params.panel == "carry_forward":
-            filled = carry_forward(filled)
-        elif params.panel == "linear":
-            filled = interpolate(filled, period_positions)
-        log.add("impute", code, f"imputed_{params.panel}", np.isnan(x) & ~np.isnan(filled), after=filled)
-        if params.method != "none":
-            before = filled
-            filled = group_fill(before, params.method, group_labels)
-            detail = f"{params.method} of group {params.group}" if params.group else f"{params.method} of all units"
-            log.add(
-                "impute",
-                code,
-                f"imputed_{params.method}",
-                np.isnan(before) & ~np.isnan(filled),
-                after=filled,
-                detail=detail,
-            )
+    """Impute every variable at once: arrays are stacked (variables, periods, units)."""
+    if not data:
+        return {}
+    codes = list(data)
+    x = np.stack([data[c] for c in codes])
+    by_panel = x
+    if params.panel == "carry_forward":
+        by_panel = np.stack([carry_forward(v) for v in x])
+    elif params.panel == "linear":
+        by_panel = np.stack([interpolate(v, period_positions) for v in x])
+    filled = group_fill(by_panel, params.method, group_labels) if params.method != "none" else by_panel
+    detail = f"{params.method} of group {params.group}" if params.group else f"{params.method} of all units"
+    for i, code in enumerate(codes):
+        log.add("impute", code, f"imputed_{params.panel}", np.isnan(x[i]) & ~np.isnan(by_panel[i]), after=by_panel[i])
+        log.add(
+            "impute",
+            code,
+            f"imputed_{params.method}",
+            np.isnan(by_panel[i]) & ~np.isnan(filled[i]),
+            after=filled[i],
+            detail=detail,
+        )
         log.add(
             "impute",
             code,
             "still_missing",
-            np.isnan(filled),
+            np.isnan(filled[i]),
             detail="no value to impute from (whole group or series missing)",
         )
-        out[code] = filled
-    return out
+    return {code: filled[i] for i, code in enumerate(codes)}
 
 
 def carry_forward(x: Array) -> Array:
@@ -73,16 +74,17 @@ def interpolate(x: Array, positions: Array) -> Array:
 
 
 def group_fill(x: Array, method: str, labels: Labels | None) -> Array:
-    """Missing cells take the mean or median of their group's present values in the same period."""
+    """Missing cells take the mean or median of their group's present values in the same period.
+
+    `x` is (periods, units) or stacked (variables, periods, units); labels are (periods, units).
+    """
     reducer = np.nanmean if method == "mean" else np.nanmedian
-    if labels is None:
-        labels = np.zeros(x.shape, dtype=object)
-    keys = labels.astype(str)
+    keys = np.zeros(x.shape[-2:], dtype=str) if labels is None else labels.astype(str)
     filled = x.copy()
     for label in np.unique(keys):
         member = keys == label
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing group stays missing
-            centre = reducer(np.where(member, x, np.nan), axis=1)
-        filled = np.where(member & np.isnan(x), centre[:, None], filled)
+            centre = reducer(np.where(member, x, np.nan), axis=-1)
+        filled = np.where(member & np.isnan(x), centre[..., None], filled)
     return filled

@@ -17,7 +17,7 @@ from chiso.engine.ranks import competition_ranks
 from chiso.engine.result import Result, TreatmentRow
 from chiso.engine.rules import apply_rule, full_scale
 from chiso.engine.steplog import StepLog
-from chiso.engine.treat import treat
+from chiso.engine.treat import Treatment, checks, treat
 from chiso.framework.spec import Aggregate, Framework, Indicator, RatioRule, View
 
 STAGES = ("raw", "denominated", "imputed", "screened", "treated", "normalised", "aggregated")
@@ -194,20 +194,25 @@ def _treat(
     params = framework.pipeline.treat
     assert params is not None
     out = dict(x)
-    for ind in indicators:
-        if not ind.treat:
-            continue
-        treated = x[ind.code].copy()
+    treated_codes = [i.code for i in indicators if i.treat]
+    if not treated_codes:
+        return out
+    # Test every indicator and period at once; only the failing ones go through winsorisation.
+    tests = checks(np.concatenate([x[c] for c in treated_codes]), params)
+    periods = len(panel.periods)
+    for k, code in enumerate(treated_codes):
+        treated = x[code].copy()
         for p, period in enumerate(panel.periods):
-            outcome = treat(x[ind.code][p], params)
+            first = tests[k * periods + p]
+            outcome = Treatment(x[code][p], first, None, None, False, None)
+            if first is not None and not first.passed:
+                outcome = treat(x[code][p], params, first)
             treated[p] = outcome.values
-            rows.append(TreatmentRow.of(ind.code, period, outcome))
-        changed = ~np.isnan(x[ind.code]) & (treated != x[ind.code])
-        logged = any(r.logged for r in rows if r.indicator == ind.code)
-        log.add(
-            "treat", ind.code, "log_transformed" if logged else "winsorised", changed, before=x[ind.code], after=treated
-        )
-        out[ind.code] = treated
+            rows.append(TreatmentRow.of(code, period, outcome))
+        changed = ~np.isnan(x[code]) & (treated != x[code])
+        logged = any(r.logged for r in rows if r.indicator == code)
+        log.add("treat", code, "log_transformed" if logged else "winsorised", changed, before=x[code], after=treated)
+        out[code] = treated
     return out
 
 
@@ -252,10 +257,16 @@ def _aggregate_scale(node: Aggregate | View, child_scales: list[Scale]) -> Scale
 
 
 def _ranks(values: dict[str, Array], active: np.ndarray, panel: Panel) -> dict[str | None, dict[str, Array]]:
+    """Ranks of every node in one sort: nodes are stacked as extra rows (each row ranks on its own)."""
     eligible = active if panel.ranked is None else active & panel.ranked[None, :]
-    ranks: dict[str | None, dict[str, Array]] = {None: {c: competition_ranks(v, eligible) for c, v in values.items()}}
-    for name, labels in panel.groups.items():
-        ranks[name] = {c: competition_ranks(v, eligible, labels) for c, v in values.items()}
+    codes = list(values)
+    stacked = np.concatenate([values[c] for c in codes]) if codes else np.empty((0, len(panel.units)))
+    mask = np.tile(eligible, (len(codes), 1))
+    ranks: dict[str | None, dict[str, Array]] = {}
+    for name, labels in [(None, None), *panel.groups.items()]:
+        tiled = None if labels is None else np.tile(labels, (len(codes), 1))
+        split = np.split(competition_ranks(stacked, mask, tiled), len(codes)) if codes else []
+        ranks[name] = dict(zip(codes, split, strict=True))
     return ranks
 
 
