@@ -289,11 +289,12 @@ def apply_unit_patches(rows: dict[tuple[str, str], Row], patches: list[dict[str,
                 patch["era"], unit["code"], unit["kind"], unit["subtype"], unit["name"], "",
                 unit["parent_code"], parent.province_code, "", ERA_2024_END, patch["id"],
             )  # fmt: skip
-    for patch in patches_of(patches, "rename_unit"):
-        row = rows[(patch["unit_kind"], patch["code"])]
-        if row.name == patch["name"]:
-            raise ExportError(f"patch {patch['id']}: the source already names {patch['code']} {row.name!r}")
-        row.name, row.subtype, row.origin = patch["name"], patch["subtype"], patch["id"]
+    for patch in patches_of(patches, "rename_units"):
+        for unit in patch["units"]:
+            row = rows[(unit["kind"], unit["code"])]
+            if row.name == unit["name"]:
+                raise ExportError(f"patch {patch['id']}: the source already names {unit['code']} {row.name!r}")
+            row.name, row.subtype, row.origin = unit["name"], unit["subtype"], patch["id"]
 
 
 def sort_units(rows: Iterable[Row]) -> list[Row]:

@@ -35,6 +35,10 @@ class Format(StrEnum):
 
 
 EraOption = Annotated[Era | None, typer.Option("--era", help="Thời kỳ — era: 2024 (63 tỉnh) | 2025 (34 tỉnh).")]
+LevelOption = Annotated[
+    Kind | None,
+    typer.Option(help="Cấp — `commune`: for a province or district, the links of the communes inside it."),
+]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Định dạng — output format.")]
 UNIT_COLUMNS = [
     "era",
@@ -211,9 +215,11 @@ def search(
     _emit([u.to_dict() for u in units], UNIT_COLUMNS, fmt)
 
 
-def _links_command(lookup: Callable[..., list[Link]], code: str, era: Era, fmt: Format, empty_note: str) -> None:
+def _links_command(
+    lookup: Callable[..., list[Link]], code: str, era: Era, level: Kind | None, fmt: Format, empty_note: str
+) -> None:
     with _user_errors():
-        links = lookup(code, era=era.value)
+        links = lookup(code, era=era.value, level=level.value if level else None)
         rows = [_link_row(link) for link in links]
     if not rows and fmt is Format.TABLE:
         typer.echo(empty_note)
@@ -225,11 +231,12 @@ def _links_command(lookup: Callable[..., list[Link]], code: str, era: Era, fmt: 
 def successors(
     code: Annotated[str, typer.Argument(help="Mã đơn vị cũ — code of an old (2024) unit.")],
     era: Annotated[Era, typer.Option(help="Thời kỳ của mã — era of the code.")] = Era.Y2024,
+    level: LevelOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """Đơn vị kế thừa — where an old unit went on 1/7/2025 (partial = split among several)."""
     _links_command(
-        succession.successors, code, era, fmt, "Không có đơn vị kế thừa — no successors (era 2025 is current)."
+        succession.successors, code, era, level, fmt, "Không có đơn vị kế thừa — no successors (era 2025 is current)."
     )
 
 
@@ -237,11 +244,17 @@ def successors(
 def predecessors(
     code: Annotated[str, typer.Argument(help="Mã đơn vị mới — code of a new (2025) unit.")],
     era: Annotated[Era, typer.Option(help="Thời kỳ của mã — era of the code.")] = Era.Y2025,
+    level: LevelOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """Đơn vị tiền thân — what a new unit was formed from."""
     _links_command(
-        succession.predecessors, code, era, fmt, "Không có đơn vị tiền thân — no predecessors (era 2024 is the first)."
+        succession.predecessors,
+        code,
+        era,
+        level,
+        fmt,
+        "Không có đơn vị tiền thân — no predecessors (era 2024 is the first).",
     )
 
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 import pandas as pd
 
 from chiso.units.errors import UnitsError
-from chiso.units.registry import data_file, get, list_units, parse_era
+from chiso.units.registry import data_file, get, list_units, parse_era, parse_kind
 from chiso.units.schemas import Era, Kind, Link, ShareBasis, Unit
 
 LINK_FRAME_COLUMNS = [
@@ -74,19 +74,54 @@ def _to_index() -> dict[tuple[Era, str], tuple[Link, ...]]:
     return {key: tuple(value) for key, value in index.items()}
 
 
-def successors(code: str, *, era: str | Era = Era.Y2024) -> list[Link]:
-    """Where an old unit went. Empty for units of the current era (2025), which have no successors yet."""
+def successors(code: str, *, era: str | Era = Era.Y2024, level: str | Kind | None = None) -> list[Link]:
+    """Where an old unit went. Empty for units of the current era (2025), which have no successors yet.
+
+    With `level="commune"`, a province or district answers with the links of the communes inside it
+    (and of its island districts), e.g. which new communes old Bắc Kạn's communes went to.
+    """
     unit = get(code, era=era)
+    if _wants_inner_level(unit, level):
+        return [link for inner in _inner_units(unit) for link in _from_index().get(inner.key, ())]
     direct = _from_index().get(unit.key, ())
     if direct or unit.kind is not Kind.DISTRICT:
         return list(direct)
     return _district_successors(unit)
 
 
-def predecessors(code: str, *, era: str | Era = Era.Y2025) -> list[Link]:
-    """What a new unit was made from. Empty for units of the first era (2024)."""
+def predecessors(code: str, *, era: str | Era = Era.Y2025, level: str | Kind | None = None) -> list[Link]:
+    """What a new unit was made from. Empty for units of the first era (2024).
+
+    With `level="commune"`, a province answers with the links into its communes.
+    """
     unit = get(code, era=era)
+    if _wants_inner_level(unit, level):
+        return [link for inner in _inner_units(unit) for link in _to_index().get(inner.key, ())]
     return list(_to_index().get(unit.key, ()))
+
+
+def _wants_inner_level(unit: Unit, level: str | Kind | None) -> bool:
+    if level is None:
+        return False
+    wanted = parse_kind(level)
+    if wanted is unit.kind:
+        return False
+    if wanted is Kind.COMMUNE and unit.kind in (Kind.PROVINCE, Kind.DISTRICT):
+        return True
+    raise UnitsError(
+        f"{unit.name} is a {unit.kind.value}; its links are at its own level or, for a province or "
+        "district, at commune level (`--level commune`)."
+    )
+
+
+def _inner_units(unit: Unit) -> list[Unit]:
+    """The communes inside a province or district, and for a province its districts (island special
+    zones link from a district)."""
+    if unit.kind is Kind.DISTRICT:
+        return list_units(era=unit.era, kind=Kind.COMMUNE, parent=unit.code)
+    return list_units(era=unit.era, province=unit.code, kind=Kind.DISTRICT) + list_units(
+        era=unit.era, province=unit.code, kind=Kind.COMMUNE
+    )
 
 
 def _district_successors(district: Unit) -> list[Link]:
