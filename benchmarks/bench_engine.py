@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import chiso
-from chiso.engine import Panel, run
+from chiso.engine import Panel, Result, run
 from chiso.framework import Framework, Indicator
 from chiso.framework.spec import BooleanRule, PointsRule, RatioRule, ThresholdsRule, TiersRule
 
@@ -44,6 +43,10 @@ def synthetic_values(fw: Framework, units: int, years: int, seed: int = 20251231
             values[rule.numerator] = np.floor(denominator * rng.beta(4, 2, shape) * 1.05)
         elif isinstance(rule, TiersRule):
             values[ind.rule_variables[0]] = rng.choice([t.value for t in rule.levels], shape)
+        elif isinstance(rule, ThresholdsRule) and ind.denominator:
+            top = max(s.at_least for s in rule.steps)
+            values[ind.denominator] = rng.integers(1_000, 50_000, shape).astype(float)
+            values[ind.rule_variables[0]] = values[ind.denominator] * rng.random(shape) * top * 1.5
         elif isinstance(rule, ThresholdsRule):
             top = max(s.at_least for s in rule.steps)
             values[ind.rule_variables[0]] = rng.integers(0, int(top) + 2, shape).astype(float)
@@ -59,7 +62,7 @@ def synthetic_values(fw: Framework, units: int, years: int, seed: int = 20251231
 # --- the baseline: what a straightforward script does ---------------------------------------------
 
 
-def baseline_points(ind: Indicator, row: dict[str, float]) -> float:
+def baseline_points(ind: Indicator, row: dict[str, float], denominate: bool) -> float:
     rule, max_points = ind.scoring, ind.max_points or 0.0
     if isinstance(rule, RatioRule):
         a, b = row[rule.numerator], row[rule.denominator]
@@ -67,6 +70,8 @@ def baseline_points(ind: Indicator, row: dict[str, float]) -> float:
             return math.nan
         return max(0.0, min(a / b, 1.0)) * max_points
     x = row[ind.rule_variables[0]]
+    if denominate and ind.denominator:
+        x = x / row[ind.denominator] if row[ind.denominator] else math.nan
     if isinstance(rule, TiersRule):
         return next((t.share * max_points for t in rule.levels if t.value == x), math.nan)
     if isinstance(rule, ThresholdsRule):
@@ -84,13 +89,20 @@ def baseline_commune(fw: Framework, frame: pd.DataFrame) -> pd.DataFrame:
     for row in frame.to_dict("records"):
         out = {"unit": row["unit"], "period": row["period"]}
         for ind in fw.indicators:
-            out[ind.code] = baseline_points(ind, row)
+            out[ind.code] = baseline_points(ind, row, fw.pipeline.denominate)
         records.append(out)
     scored = pd.DataFrame(records)
     for node in reversed([n for n in fw.nodes if n.kind == "aggregate"]):  # children before parents
         scored[node.code] = sum(scored[c.code].fillna(0) * c.weight for c in node.children)
     scored["rank"] = scored.groupby("period")[fw.index].rank(method="min", ascending=False)
     return scored
+
+
+def scored_and_ranked(fw: Framework, panel: Panel) -> Result:
+    """What the baseline computes: every node's value and the index's ranks."""
+    result = run(fw, panel)
+    result.rank(fw.index)
+    return result
 
 
 # --- timing -----------------------------------------------------------------------------------------
@@ -114,15 +126,17 @@ def national(units: int, years: int, repeat: int) -> float:
     frame = pd.DataFrame({"unit": np.tile(unit_codes, years), "period": np.repeat(periods, units)})
     frame = pd.concat([frame, pd.DataFrame({k: v.reshape(-1) for k, v in variables.items()})], axis=1)
 
-    engine_time, result = best_of(repeat, lambda: run(fw, panel))
+    engine_time, result = best_of(repeat, lambda: scored_and_ranked(fw, panel))
     baseline_time, expected = best_of(max(1, repeat // 5), lambda: baseline_commune(fw, frame))
     scores = result.scores  # type: ignore[attr-defined]
     np.testing.assert_allclose(scores[fw.index], expected[fw.index], rtol=1e-9, atol=1e-9)
     np.testing.assert_array_equal(result.rank_table()[fw.index], expected["rank"])  # type: ignore[attr-defined]
     cells = units * years * len(variables)
     ratio = baseline_time / engine_time
-    print(f"national commune run: {units} units × {years} years × {len(fw.indicators)} indicators "
-          f"({len(variables)} variables, {cells:,} values)")
+    print(
+        f"national commune run: {units} units × {years} years × {len(fw.indicators)} indicators "
+        f"({len(variables)} variables, {cells:,} values)"
+    )
     print(f"  engine   {engine_time * 1000:9.1f} ms  {cells / engine_time:14,.0f} values/s")
     print(f"  baseline {baseline_time * 1000:9.1f} ms  {cells / baseline_time:14,.0f} values/s")
     print(f"  ratio    {ratio:9.1f}× (required ≥ 50×)")
@@ -135,8 +149,9 @@ def baseline_asem(fw: Framework, data: pd.DataFrame) -> pd.Series:
 
     frame = data.set_index("uCode")
     indicators = [i for i in fw.indicators]
-    x = pd.DataFrame({i.code: frame[i.code] / frame[i.denominator] if i.denominator else frame[i.code]
-                      for i in indicators})
+    x = pd.DataFrame(
+        {i.code: frame[i.code] / frame[i.denominator] if i.denominator else frame[i.code] for i in indicators}
+    )
     for code in x.columns:
         x[code] = x[code].fillna(x.groupby(frame["EurAsia_group"])[code].transform("mean"))
     params = fw.pipeline.treat
@@ -180,7 +195,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     ratios = [national(args.units, args.years, args.repeat), asem(args.repeat)]
-    print(f"summary: national {ratios[0]:.1f}×, ASEM {ratios[1]:.1f}× (median of runs: {statistics.median(ratios):.1f}×)")
+    print(f"summary: national {ratios[0]:.1f}× (required ≥ 50×), ASEM {ratios[1]:.1f}×")
     return 0
 
 

@@ -4,10 +4,12 @@ For every method the node value equals Σ_c m_c · v_c, with m_c the multiplier 
 cell: the re-spread weight for an arithmetic mean, the weight for a sum, and for geometric and
 harmonic means the share of the child in the weighted sum, scaled to the node value. Contributions of
 indicators to ancestors are built from these multipliers, so they always add up to the node value.
+Multipliers are only computed when contributions are read: scoring does not pay for them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,27 +24,33 @@ Scale = tuple[float, float] | None
 @dataclass(frozen=True)
 class Aggregation:
     value: Array
-    multipliers: list[Array]  # one per child, shape (periods, units)
+    multipliers: Callable[[], Array]  # (children, periods, units), or broadcastable to it
+
+
+def _weighted_sum(weights: Array, stacked: Array) -> Array:
+    """Σ_k weights[k] · stacked[k] over the children axis."""
+    return np.tensordot(weights, stacked, axes=(0, 0))
 
 
 def aggregate(node: Aggregate | View, children: list[Array], scales: list[Scale], log: StepLog) -> Aggregation:
     values = np.stack(children)  # (children, periods, units)
-    weights = np.array([c.weight for c in node.children], dtype=np.float64)[:, None, None]
+    weights = np.array([c.weight for c in node.children], dtype=np.float64)
     present = ~np.isnan(values)
-    none_present = np.asarray(~present.any(axis=0), dtype=bool)
-    log.add("aggregate", node.code, "missing", none_present, detail="no child has a value")
     filled = np.where(present, values, 0.0)
+    present_f = present.astype(np.float64)
+    none_present = _weighted_sum(np.ones(len(weights)), present_f) == 0
+    log.add("aggregate", node.code, "missing", none_present, detail="no child has a value")
     # A missing child with weight 0 changes nothing (DTI's smart city): not worth a log entry.
-    relevant_gap: np.ndarray = ((~present) & (weights > 0)).any(axis=0) & ~none_present
+    positive = (weights > 0).astype(np.float64)
+    relevant_gap = (_weighted_sum(positive, present_f) < positive.sum()) & ~none_present
 
     if node.method == "sum":
-        return _sum(node, filled, present, weights, scales, none_present, relevant_gap, log)
+        return _sum(node, weights, filled, present_f, scales, none_present, relevant_gap, log)
 
     if node.missing == "zero":
-        w = np.broadcast_to(weights, values.shape)
         log.add("aggregate", node.code, "missing_as_zero", relevant_gap, detail="missing children counted as zero")
+        total = np.full(none_present.shape, weights.sum())
     else:
-        w = np.where(present, weights, 0.0)
         log.add(
             "aggregate",
             node.code,
@@ -50,38 +58,42 @@ def aggregate(node: Aggregate | View, children: list[Array], scales: list[Scale]
             relevant_gap,
             detail="weights re-spread over the children present",
         )
-    total = w.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = w / total
+        total = _weighted_sum(weights, present_f)
+    usable = ~none_present & (total > 0)
+    with np.errstate(all="ignore"):
+        inverse_total = np.where(usable, 1.0 / total, np.nan)
+
+    def normalised_weights() -> Array:
+        w = weights[:, None, None] * (present_f if node.missing == "respread" else 1.0)
+        return w * inverse_total
+
     if node.method == "mean":
-        value = np.sum(w * filled, axis=0)
-        multipliers = w
-    elif node.method == "geometric":
-        value, multipliers = _geometric(node.code, filled, w, log)
-    else:
-        value, multipliers = _harmonic(filled, w)
-    value = np.where(none_present | ~(total > 0), np.nan, value)
-    return Aggregation(value, list(np.nan_to_num(multipliers, nan=0.0)))
+        value = _weighted_sum(weights, filled) * inverse_total
+        return Aggregation(value, normalised_weights)
+    w = normalised_weights()
+    value = _geometric(node.code, filled, w, log) if node.method == "geometric" else _harmonic(filled, w)
+    value = np.where(usable, value, np.nan)
+    return Aggregation(value, lambda: _proportional(value, filled, w))
 
 
 def _sum(
     node: Aggregate | View,
-    filled: Array,
-    present: np.ndarray,
     weights: Array,
+    filled: Array,
+    present_f: Array,
     scales: list[Scale],
     none_present: np.ndarray,
     relevant_gap: np.ndarray,
     log: StepLog,
 ) -> Aggregation:
-    full = np.array([s[1] if s else np.nan for s in scales])[:, None, None]
-    multipliers = np.broadcast_to(weights, filled.shape).astype(np.float64)
+    full = np.array([s[1] if s else np.nan for s in scales])
+    factor: Array | float = 1.0
     if node.missing == "respread" and not np.isnan(full).any():
         # Points of the children present, scaled up to the full maximum of all children.
-        offered = np.sum(weights * full)
-        available = np.sum(np.where(present, weights * full, 0.0), axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            multipliers = multipliers * (offered / available)
+        offered = float(np.sum(weights * full))
+        available = _weighted_sum(weights * full, present_f)
+        with np.errstate(all="ignore"):
+            factor = offered / available
         log.add(
             "aggregate",
             node.code,
@@ -93,13 +105,13 @@ def _sum(
         log.add("aggregate", node.code, "missing_as_zero", relevant_gap, detail="missing children earn no points")
     if node.output == "share":
         maximum = node.max_points if node.max_points else float(np.nansum(weights * full))
-        multipliers = multipliers / maximum
-    value = np.sum(multipliers * filled, axis=0)
-    value = np.where(none_present, np.nan, value)
-    return Aggregation(value, list(np.nan_to_num(multipliers, nan=0.0)))
+        factor = factor / maximum
+    value = np.where(none_present, np.nan, _weighted_sum(weights, filled) * factor)
+    cell_factor = np.where(none_present, 0.0, factor)
+    return Aggregation(value, lambda: weights[:, None, None] * cell_factor)
 
 
-def _geometric(code: str, filled: Array, w: Array, log: StepLog) -> tuple[Array, Array]:
+def _geometric(code: str, filled: Array, w: Array, log: StepLog) -> Array:
     negative = (filled < 0) & (w > 0)
     log.add(
         "aggregate", code, "negative_in_geometric", negative.any(axis=0), detail="a geometric mean needs values ≥ 0"
@@ -107,19 +119,20 @@ def _geometric(code: str, filled: Array, w: Array, log: StepLog) -> tuple[Array,
     with np.errstate(all="ignore"):
         logs = np.where(w > 0, np.log(filled), 0.0)
         value = np.exp(np.sum(w * logs, axis=0))
-    value = np.where(negative.any(axis=0), np.nan, value)
-    return value, _proportional(value, filled, w)
+    result: Array = np.where(negative.any(axis=0), np.nan, value)
+    return result
 
 
-def _harmonic(filled: Array, w: Array) -> tuple[Array, Array]:
+def _harmonic(filled: Array, w: Array) -> Array:
     with np.errstate(all="ignore"):
         inverse = np.sum(np.where(w > 0, w / filled, 0.0), axis=0)
-        value = np.where(np.isinf(inverse), 0.0, 1.0 / inverse)
-    return value, _proportional(value, filled, w)
+        value: Array = np.where(np.isinf(inverse), 0.0, 1.0 / inverse)
+    return value
 
 
 def _proportional(value: Array, filled: Array, w: Array) -> Array:
     """Multipliers that split a non-linear mean in proportion to each child's weighted value."""
-    weighted = np.sum(w * filled, axis=0)
+    weighted = np.nansum(w * filled, axis=0)
     with np.errstate(all="ignore"):
-        return np.where(weighted > 0, w * value / weighted, 0.0)
+        split: Array = np.where(weighted > 0, w * value / weighted, 0.0)
+    return split

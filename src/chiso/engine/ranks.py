@@ -1,4 +1,4 @@
-"""Competition ranks ("1, 2, 2, 4"), per period, overall or within unit groups, without a loop."""
+"""Competition ranks ("1, 2, 2, 4"), per row (a period of a node), overall or within unit groups."""
 
 from __future__ import annotations
 
@@ -13,30 +13,31 @@ TIE_DECIMALS = 10
 
 
 def competition_ranks(values: Array, eligible: NDArray[np.bool_], groups: Labels | None = None) -> Array:
-    """Rank 1 = highest value, within each period (and group); ineligible or NaN cells get NaN."""
-    periods, units = values.shape
+    """Rank 1 = highest value within each row (and group); ineligible or NaN cells get NaN.
+
+    Rows are sorted independently (one vectorised sort); groups, which are few, are ranked one at a
+    time by hiding the other groups' cells.
+    """
     ok = eligible & ~np.isnan(values)
     if groups is None:
-        group_index = np.zeros(values.shape, dtype=np.int64)
-        n_groups = 1
-    else:
-        labels, inverse = np.unique(groups.astype(str), return_inverse=True)
-        group_index = inverse.reshape(values.shape)
-        n_groups = len(labels)
-    block = (np.arange(periods)[:, None] * n_groups + group_index).ravel()
-    key = np.round(np.where(ok, values, -np.inf), TIE_DECIMALS).ravel()
-    keep = ok.ravel()
-    cells = np.flatnonzero(keep)
-    block, key = block[keep], key[keep]
-    order = np.lexsort((-key, block))
-    block_sorted, key_sorted = block[order], key[order]
-    position = np.arange(len(order), dtype=np.float64)
-    new_block = np.ones(len(order), dtype=bool)
-    new_block[1:] = block_sorted[1:] != block_sorted[:-1]
-    new_value = new_block.copy()
-    new_value[1:] |= key_sorted[1:] != key_sorted[:-1]
-    block_start = np.maximum.accumulate(np.where(new_block, position, 0.0))
-    tie_start = np.maximum.accumulate(np.where(new_value, position, 0.0))
-    ranks = np.full(periods * units, np.nan)
-    ranks[cells[order]] = tie_start - block_start + 1
-    return ranks.reshape(periods, units)
+        return _ranks_by_row(values, ok)
+    ranks = np.full(values.shape, np.nan)
+    keys = groups.astype(str)
+    for label in np.unique(keys[ok]):
+        member = ok & (keys == label)
+        ranks = np.where(member, _ranks_by_row(values, member), ranks)
+    return ranks
+
+
+def _ranks_by_row(values: Array, ok: NDArray[np.bool_]) -> Array:
+    rows, cols = values.shape
+    key = np.where(ok, -np.round(values, TIE_DECIMALS), np.inf)  # best first, excluded cells last
+    order = np.argsort(key, axis=1)
+    ordered = np.take_along_axis(key, order, axis=1)
+    new_value = np.ones((rows, cols), dtype=bool)
+    new_value[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    position = np.broadcast_to(np.arange(1, cols + 1, dtype=np.float64), (rows, cols))
+    first_of_tie = np.maximum.accumulate(np.where(new_value, position, 0.0), axis=1)
+    ranks = np.empty((rows, cols))
+    np.put_along_axis(ranks, order, first_of_tie, axis=1)
+    return np.where(ok, ranks, np.nan)

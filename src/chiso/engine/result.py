@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ import pandas as pd
 
 from chiso.engine.aggregate import Scale
 from chiso.engine.panel import Array, Panel
+from chiso.engine.ranks import competition_ranks
 from chiso.engine.steplog import StepLog
 from chiso.framework.spec import Framework, Indicator
 
@@ -43,18 +45,49 @@ class TreatmentRow:
 
 @dataclass(frozen=True)
 class Result:
+    """Values of every node; points, ranks and contributions are derived from them when first read."""
+
     framework: Framework
     units: tuple[str, ...]
     periods: tuple[str, ...]
     values: dict[str, Array]  # node code → (periods, units)
-    points: dict[str, Array]
-    ranks: dict[str | None, dict[str, Array]]  # group column (None = overall) → node → ranks
-    contributions: dict[str, dict[str, Array]]  # ancestor → leaf (indicator or given node) → share of value
     stages: dict[str, dict[str, Array]]
     active: np.ndarray
     treatment: list[TreatmentRow]
     log: StepLog
     groups: dict[str, np.ndarray]
+    ranked: np.ndarray  # (periods, units): active and not "assessed but not ranked"
+    scales: dict[str, Scale]
+    multipliers: dict[str, Callable[[], Array]]
+    given_cells: dict[str, np.ndarray]
+
+    @cached_property
+    def points(self) -> dict[str, Array]:
+        return _points(self.framework, self.values, self.scales)
+
+    @cached_property
+    def contributions(self) -> dict[str, dict[str, Array]]:
+        """Ancestor → leaf (indicator, or node taken as given) → its part of the ancestor's value."""
+        return _contributions(self.framework, self.values, self.multipliers, self.given_cells)
+
+    @cached_property
+    def ranks(self) -> dict[str | None, dict[str, Array]]:
+        """Group column (None = overall) → node → competition ranks, all nodes in one sort per grouping."""
+        codes = list(self.values)
+        stacked = np.concatenate([self.values[c] for c in codes])
+        mask = np.tile(self.ranked, (len(codes), 1))
+        out: dict[str | None, dict[str, Array]] = {}
+        for name, labels in [(None, None), *self.groups.items()]:
+            tiled = None if labels is None else np.tile(labels, (len(codes), 1))
+            out[name] = dict(zip(codes, np.split(competition_ranks(stacked, mask, tiled), len(codes)), strict=True))
+        return out
+
+    def rank(self, code: str, group: str | None = None) -> Array:
+        """Competition ranks of one node (cheaper than all of them when only the index is wanted)."""
+        if "ranks" in self.__dict__:
+            return self.ranks[group][code]
+        labels = None if group is None else self.groups[group]
+        return competition_ranks(self.values[code], self.ranked, labels)
 
     @classmethod
     def build(
@@ -66,26 +99,27 @@ class Result:
         scales: dict[str, Scale],
         active: np.ndarray,
         stages: dict[str, dict[str, Array]],
-        multipliers: dict[str, list[Array]],
+        multipliers: dict[str, Callable[[], Array]],
         given_cells: dict[str, np.ndarray],
         treatment: list[TreatmentRow],
         log: StepLog,
-        ranks: dict[str | None, dict[str, Array]],
     ) -> Result:
         ordered = {n.code: values[n.code] for n in framework.nodes if n.code in values}
+        ranked = active if panel.ranked is None else active & panel.ranked[None, :]
         return cls(
             framework=framework,
             units=panel.units,
             periods=panel.periods,
             values=ordered,
-            points=_points(framework, ordered, scales),
-            ranks=ranks,
-            contributions=_contributions(framework, ordered, multipliers, given_cells),
             stages=stages,
             active=active,
             treatment=treatment,
             log=log,
             groups=dict(panel.groups),
+            ranked=ranked,
+            scales=scales,
+            multipliers=multipliers,
+            given_cells=given_cells,
         )
 
     # --- tables ----------------------------------------------------------------------------------
@@ -179,7 +213,7 @@ def _points(framework: Framework, values: dict[str, Array], scales: dict[str, Sc
 def _contributions(
     framework: Framework,
     values: dict[str, Array],
-    multipliers: dict[str, list[Array]],
+    multipliers: dict[str, Callable[[], Array]],
     given_cells: dict[str, np.ndarray],
 ) -> dict[str, dict[str, Array]]:
     """For each aggregate, how much each leaf below it adds to its value (see aggregate.py)."""
@@ -191,7 +225,8 @@ def _contributions(
         node = framework.node(code)
         assert not isinstance(node, Indicator)
         parts: dict[str, Array] = {}
-        for child, multiplier in zip(node.children, multipliers.get(code, []), strict=False):
+        factors = np.nan_to_num(multipliers[code]()) if code in multipliers else np.zeros((0, 1, 1))
+        for child, multiplier in zip(node.children, factors, strict=False):
             for leaf, amount in below.get(child.code, {}).items():
                 parts[leaf] = parts.get(leaf, 0.0) + multiplier * amount
         given = given_cells.get(code)

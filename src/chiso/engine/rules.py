@@ -55,13 +55,17 @@ def apply_rule(
 def _ratio(rule: RatioRule, x: Array, max_points: float, direction: int, code: str, log: StepLog) -> Array:
     # x is already a / b (see run._raw_values); direction −1 scores (1 − a/b).
     share = x if direction == 1 else 1.0 - x
-    if rule.cap:
-        over = share > 1
+    # The masks are tested before logging so a clean column costs two comparisons, not copies.
+    over = share > 1
+    if rule.cap and over.any():
         log.add("score", code, "capped", over, before=share * max_points, detail="ratio above 1 capped")
-        share = np.where(over, 1.0, share)
+        share = np.minimum(share, 1.0)
     under = share < 0
-    log.add("score", code, "capped", under, before=share * max_points, detail="negative ratio scored 0")
-    return np.where(under, 0.0, share) * max_points
+    if under.any():
+        log.add("score", code, "capped", under, before=share * max_points, detail="negative ratio scored 0")
+        share = np.maximum(share, 0.0)
+    scored: Array = share * max_points
+    return scored
 
 
 def _tiers(rule: TiersRule, x: Array, max_points: float, direction: int, code: str, log: StepLog) -> Array:

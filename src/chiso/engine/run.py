@@ -6,6 +6,7 @@ treated → normalised (indicator scores) → aggregated. Each stage is kept for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from graphlib import TopologicalSorter
 
 import numpy as np
@@ -13,7 +14,6 @@ import numpy as np
 from chiso.engine.aggregate import Scale, aggregate
 from chiso.engine.impute import impute
 from chiso.engine.panel import Array, Panel
-from chiso.engine.ranks import competition_ranks
 from chiso.engine.result import Result, TreatmentRow
 from chiso.engine.rules import apply_rule, full_scale
 from chiso.engine.steplog import StepLog
@@ -43,7 +43,8 @@ def run(framework: Framework, panel: Panel) -> Result:
     stages["imputed"] = x
 
     active = _screen(framework, stages, x, panel, log)
-    x = {code: np.where(active, v, np.nan) for code, v in x.items()}
+    if not active.all():
+        x = {code: np.where(active, v, np.nan) for code, v in x.items()}
     stages["screened"] = x
 
     treatment: list[TreatmentRow] = []
@@ -67,7 +68,7 @@ def run(framework: Framework, panel: Panel) -> Result:
             scales[ind.code] = full_scale(rule, ind.max_points) if rule else None
     stages["normalised"] = dict(values)
 
-    multipliers: dict[str, list[Array]] = {}
+    multipliers: dict[str, Callable[[], Array]] = {}
     given_cells: dict[str, np.ndarray] = {}
     for node in _aggregation_order(framework):
         # A points sum adds the children's points, not their values on their own scales.
@@ -85,7 +86,7 @@ def run(framework: Framework, panel: Panel) -> Result:
             inputs = [values[c.code] * f for c, f in zip(node.children, factors, strict=True)]
             result = aggregate(node, inputs, child_scales, log)
             computed = result.value
-            multipliers[node.code] = [m * f for m, f in zip(result.multipliers, factors, strict=True)]
+            multipliers[node.code] = _scaled(result.multipliers, np.array(factors))
         if node.code in panel.given:
             supplied = _given(node.code, panel, active, log)
             given_cells[node.code] = ~np.isnan(supplied)
@@ -120,7 +121,6 @@ def run(framework: Framework, panel: Panel) -> Result:
         given_cells=given_cells,
         treatment=treatment,
         log=log,
-        ranks=_ranks(values, active, panel),
     )
 
 
@@ -134,17 +134,15 @@ def _raw_value(ind: Indicator, panel: Panel, log: StepLog) -> Array:
         a, b = panel.variables[rule.numerator], panel.variables[rule.denominator]
         with np.errstate(invalid="ignore", divide="ignore"):
             share = a / b
-        zero = (b == 0) & ~np.isnan(a)
+        zero = b == 0
+        if not zero.any():
+            return share
+        zero &= ~np.isnan(a)
         fill = {"missing": np.nan, "zero": 0.0, "full": 1.0}[rule.on_zero_denominator]
-        log.add(
-            "raw",
-            ind.code,
-            "zero_denominator",
-            zero,
-            detail=f"{rule.denominator} is 0: scored {rule.on_zero_denominator}",
-        )
+        detail = f"{rule.denominator} is 0: scored {rule.on_zero_denominator}"
+        log.add("raw", ind.code, "zero_denominator", zero, detail=detail)
         return np.where(zero, fill, share)
-    return panel.variables[ind.rule_variables[0]].astype(np.float64, copy=True)
+    return panel.variables[ind.rule_variables[0]]
 
 
 def _denominate(ind: Indicator, x: Array, panel: Panel, log: StepLog) -> Array:
@@ -169,7 +167,9 @@ def _screen(
     # A unit absent from a period (every input missing, nothing given) takes no part in it.
     inputs = [v for v in panel.variables.values()] + [v for v in panel.given.values()]
     if inputs:
-        in_data = np.any([~np.isnan(v) for v in inputs], axis=0)
+        in_data = np.zeros(panel.shape, dtype=bool)
+        for v in inputs:
+            in_data |= ~np.isnan(v)
     threshold = framework.pipeline.screen.min_coverage
     if threshold <= 0 or not imputed:
         return in_data
@@ -235,6 +235,10 @@ def _aggregation_order(framework: Framework) -> list[Aggregate | View]:
     return [by_code[c] for c in TopologicalSorter(graph).static_order() if c in by_code]
 
 
+def _scaled(multipliers: Callable[[], Array], factors: Array) -> Callable[[], Array]:
+    return lambda: multipliers() * factors[:, None, None]
+
+
 def _points_factor(framework: Framework, code: str, scale: Scale) -> float:
     """Factor from a child's value to its points, when its scale starts at 0 and it has max_points."""
     max_points = framework.node(code).max_points
@@ -254,20 +258,6 @@ def _aggregate_scale(node: Aggregate | View, child_scales: list[Scale]) -> Scale
         return (0.0, node.max_points) if node.max_points is not None else None
     distinct = {s for s in child_scales}
     return distinct.pop() if len(distinct) == 1 else None
-
-
-def _ranks(values: dict[str, Array], active: np.ndarray, panel: Panel) -> dict[str | None, dict[str, Array]]:
-    """Ranks of every node in one sort: nodes are stacked as extra rows (each row ranks on its own)."""
-    eligible = active if panel.ranked is None else active & panel.ranked[None, :]
-    codes = list(values)
-    stacked = np.concatenate([values[c] for c in codes]) if codes else np.empty((0, len(panel.units)))
-    mask = np.tile(eligible, (len(codes), 1))
-    ranks: dict[str | None, dict[str, Array]] = {}
-    for name, labels in [(None, None), *panel.groups.items()]:
-        tiled = None if labels is None else np.tile(labels, (len(codes), 1))
-        split = np.split(competition_ranks(stacked, mask, tiled), len(codes)) if codes else []
-        ranks[name] = dict(zip(codes, split, strict=True))
-    return ranks
 
 
 def _period_positions(periods: tuple[str, ...]) -> Array:
