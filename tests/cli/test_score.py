@@ -224,3 +224,12 @@ def test_demo_prints_the_ranking(cli):
     lines = [line for line in result.stdout.splitlines() if line[:1].isdigit()]
     assert [line.split()[1] for line in lines] == ["48", "79", "22", "46", "92"]
     assert "0,8002" in lines[0]
+
+
+def test_unit_codes_checked_against_the_registry(cli, tmp_path: Path):
+    ok = cli("score", "-f", DTI, "-v", _dti_values(tmp_path), "--era", "2025", "-o", tmp_path / "ok.csv")
+    assert ok.exit_code == 0, ok.stderr
+    stderr = _bad(cli, tmp_path, HEADER + "22,0.9,0.9,0.8,0.7,0.6,0.8,0.7,0.4\n99,1,1,1,1,1,1,1,1\n", "--era", "2025")
+    assert "row 3, column 'unit': unknown unit code '99' (see `chiso units search`)" in stderr
+    result = cli("score", "-f", DTI, "-v", _dti_values(tmp_path), "--era", "1999", "-o", tmp_path / "x.csv")
+    assert result.exit_code == 2 and "1999" in result.stderr

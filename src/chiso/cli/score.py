@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from chiso import units
 from chiso.cli.output import fail
 from chiso.engine.frames import InputError
 from chiso.framework import FrameworkError, load_framework
@@ -24,6 +25,9 @@ def score(
     group_column: list[str] = typer.Option([], help="Unit-group column: ranks within each group. Repeatable."),
     layout: str = typer.Option("wide", help="wide: one row per unit and period; long: one row per node too."),
     log: Path | None = typer.Option(None, "--log", help="Also write the step log (CSV, JSON or XLSX)."),
+    era: str | None = typer.Option(
+        None, "--era", help="Check unit codes against the official registry of this era (2024 or 2025)."
+    ),
 ) -> None:
     """Chấm điểm, xếp hạng — score, rank and explain values with a framework."""
     if layout not in {"wide", "long"}:
@@ -32,9 +36,10 @@ def score(
         fail(f"{out}: cannot write {out.suffix!r}; use one of {', '.join(WRITABLE)}")
     try:
         fw = load_framework(framework)
-        request = ScoreRequest(fw, unit_column, period_column, tuple(group_column))
+        known = None if era is None else {u.code for u in units.list_units(era=era)}
+        request = ScoreRequest(fw, unit_column, period_column, tuple(group_column), known)
         result, notes = score_files(request, values)
-    except (FrameworkError, InputError, TableError) as exc:
+    except (FrameworkError, InputError, TableError, units.UnitsError) as exc:
         fail(str(exc))
     for note in notes:
         typer.echo(f"Lưu ý / Note: {note}", err=True)
