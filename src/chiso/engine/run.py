@@ -61,6 +61,13 @@ def run(framework: Framework, panel: Panel) -> Result:
             rule, x[ind.code], max_points=ind.max_points, direction=ind.direction, code=ind.code, log=log
         )
         scales[ind.code] = full_scale(rule, ind.max_points)
+        log.add(
+            "score",
+            ind.code,
+            "missing",
+            active & np.isnan(x[ind.code]),
+            detail="no value for the indicator (after imputation, if any); its parents treat it as declared",
+        )
     for ind in framework.indicators:
         if ind.code in panel.given:
             values[ind.code] = _given(ind.code, panel, active, log)

@@ -34,7 +34,7 @@ class Frozen(BaseModel):
 
 
 class RatioRule(Frozen):
-    """a / b × max_points (× `per`), capped at max_points unless `cap` is false."""
+    """a / b × max_points, capped at max_points unless `cap` is false."""
 
     rule: Literal["ratio"]
     numerator: VariableName
