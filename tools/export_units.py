@@ -197,7 +197,7 @@ def subtype_of(division_type: Any) -> str:
     return SUBTYPE_BY_DIVISION_TYPE[str(division_type.value)]
 
 
-def english_commune_name(code: str, subtype: str, geo_name: str | None, geo_word: str | None) -> str:
+def english_commune_name(subtype: str, geo_name: str | None, geo_word: str | None) -> str:
     """The map source's English name, with its type word matched to the registry's subtype.
 
     Ten Đồng Nai communes are "Phường" on the map (Resolution 30/2026/QH16) but "Xã" in the registry; the
@@ -234,7 +234,7 @@ def units_2025(vp: Any, english: dict[str, str], geo_words: dict[str, str]) -> l
         code = code5(ward.code.value)
         subtype = subtype_of(ward.division_type)
         province = code2(ward.province_code.value)
-        name_en = english_commune_name(code, subtype, english.get(code), geo_words.get(code))
+        name_en = english_commune_name(subtype, english.get(code), geo_words.get(code))
         rows.append(
             Row("2025", code, "commune", subtype, ward.name, name_en, province, province,
                 ERA_2025_START, "", ORIGIN)

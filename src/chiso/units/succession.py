@@ -16,7 +16,7 @@ from collections import defaultdict
 import pandas as pd
 
 from chiso.units.errors import UnitsError
-from chiso.units.registry import data_file, get, list_units, parse_era, parse_kind
+from chiso.units.registry import data_file, get, list_units, parse_kind
 from chiso.units.schemas import Era, Kind, Link, ShareBasis, Unit
 
 LINK_FRAME_COLUMNS = [
@@ -170,10 +170,3 @@ def succession_frame(kind: str | Kind = Kind.PROVINCE) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=LINK_FRAME_COLUMNS)
     # Unknown shares are None in the links; as floats they become NaN, which the roll-up tests for.
     return frame.astype({"partial": bool, "source_share": float, "target_share": float})
-
-
-def check_era_pair(from_era: str | Era, to_era: str | Era) -> tuple[Era, Era]:
-    pair = (parse_era(from_era), parse_era(to_era))
-    if pair != (Era.Y2024, Era.Y2025):
-        raise UnitsError("The succession map goes from era 2024 to era 2025.")
-    return pair
