@@ -130,3 +130,8 @@ def test_points_of_normalised_indicator():
     r = score_one_period(fw, {"x": [0.5]})
     assert r.points["x"][0, 0] == pytest.approx(10)
     assert r.values["total"][0, 0] == pytest.approx(10)  # a points sum adds points, not 0–100 values
+
+
+def test_ratio_full_marks_before_one_hundred_percent():
+    rule = {"rule": "ratio", "numerator": "a", "denominator": "b", "full_at": 0.6}
+    assert_values(values(one(rule, {"a": [30, 60, 90], "b": [100, 100, 100]}), "x"), [10, 20, 20])

@@ -54,7 +54,7 @@ def apply_rule(
 
 def _ratio(rule: RatioRule, x: Array, max_points: float, direction: int, code: str, log: StepLog) -> Array:
     # x is already a / b (see run._raw_values); direction −1 scores (1 − a/b).
-    share = x if direction == 1 else 1.0 - x
+    share = (x if direction == 1 else 1.0 - x) / rule.full_at
     # The masks are tested before logging so a clean column costs two comparisons, not copies.
     over = share > 1
     if rule.cap and over.any():

@@ -32,6 +32,12 @@ def rule_in_words(indicator: Indicator, default: ScoringRule | None = None) -> t
     lower = indicator.direction == -1
     if rule is None:
         return ("Chưa có quy tắc chấm điểm", "No scoring rule")
+    if isinstance(rule, RatioRule) and rule.full_at != 1:
+        return (
+            f"{rule.numerator} / {rule.denominator}: đạt {number(rule.full_at * 100)} % trở lên được {mp} điểm, "
+            "thấp hơn tính theo tỷ lệ",
+            f"{rule.numerator} / {rule.denominator}: {rule.full_at:.0%} or more earns {mp} points, less pro rata",
+        )
     if isinstance(rule, RatioRule):
         cap = ", tối đa" if rule.cap else ""
         return (

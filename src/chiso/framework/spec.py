@@ -34,11 +34,12 @@ class Frozen(BaseModel):
 
 
 class RatioRule(Frozen):
-    """a / b × max_points, capped at max_points unless `cap` is false."""
+    """a / b ÷ full_at × max_points, capped at max_points unless `cap` is false."""
 
     rule: Literal["ratio"]
     numerator: VariableName
     denominator: VariableName
+    full_at: float = Field(1, gt=0, le=1, description="The share that earns full points (e.g. 0.6 = 60 %).")
     cap: bool = True
     on_zero_denominator: Literal["missing", "zero", "full"] = Field(
         "missing",
