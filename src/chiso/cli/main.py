@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from chiso.cli import demo, framework, score, units
+from chiso.cli import demo, framework, rollup, score, units
 
 app = typer.Typer(
     name="chiso",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(framework.app, name="framework")
+units.app.command(name="rollup")(rollup.rollup)
 app.add_typer(units.app, name="units")
 app.command(name="score")(score.score)
 app.command(name="demo")(demo.demo)
