@@ -16,10 +16,21 @@ GOOD = {
     "name": "Bộ chỉ số nhỏ",
     "index": "total",
     "nodes": [
-        {"code": "total", "kind": "aggregate", "name": "Tổng", "method": "sum", "max_points": 30,
-         "children": [{"code": "a"}, {"code": "b"}]},
-        {"code": "a", "kind": "indicator", "name": "A", "max_points": 20,
-         "scoring": {"rule": "ratio", "numerator": "a_num", "denominator": "a_den"}},
+        {
+            "code": "total",
+            "kind": "aggregate",
+            "name": "Tổng",
+            "method": "sum",
+            "max_points": 30,
+            "children": [{"code": "a"}, {"code": "b"}],
+        },
+        {
+            "code": "a",
+            "kind": "indicator",
+            "name": "A",
+            "max_points": 20,
+            "scoring": {"rule": "ratio", "numerator": "a_num", "denominator": "a_den"},
+        },
         {"code": "b", "kind": "indicator", "name": "B", "max_points": 10, "scoring": {"rule": "boolean"}},
     ],
 }
@@ -74,33 +85,46 @@ def test_rule_parameters_out_of_range():
     doc = broken(lambda d: d["nodes"][2].update(scoring={"rule": "goalposts", "min": 5, "max": 1}))
     found = problems_of(doc)
     assert found == ["nodes[2] 'b' → scoring: goalposts need max > min (got min 5.0, max 1.0)"]
-    doc = broken(lambda d: d["nodes"][2].update(scoring={"rule": "thresholds", "steps": [{"at_least": 1,
-                                                                                          "points": 15}]}))
+    doc = broken(
+        lambda d: d["nodes"][2].update(scoring={"rule": "thresholds", "steps": [{"at_least": 1, "points": 15}]})
+    )
     assert problems_of(doc) == ["nodes[2] 'b' → scoring.steps[0]: 15 points is more than max_points 10"]
-    doc = broken(lambda d: d["nodes"][2].update(scoring={"rule": "tiers", "levels": [
-        {"code": "full", "value": 1, "share": 1.5}, {"code": "none", "value": 0, "share": 0}]}))
+    doc = broken(
+        lambda d: d["nodes"][2].update(
+            scoring={
+                "rule": "tiers",
+                "levels": [{"code": "full", "value": 1, "share": 1.5}, {"code": "none", "value": 0, "share": 0}],
+            }
+        )
+    )
     assert "nodes[2] 'b' → scoring.levels[0].share: Input should be less than or equal to 1" in problems_of(doc)
 
 
 def test_duplicate_codes():
-    doc = broken(lambda d: d["nodes"].append({"code": "a", "kind": "indicator", "name": "A again",
-                                              "max_points": 1, "scoring": {"rule": "boolean"}}))
+    doc = broken(
+        lambda d: d["nodes"].append(
+            {"code": "a", "kind": "indicator", "name": "A again", "max_points": 1, "scoring": {"rule": "boolean"}}
+        )
+    )
     assert problems_of(doc) == ["nodes[3] 'a': duplicate code: also used by nodes[1]; every node needs its own code"]
 
 
 def test_points_rule_needs_max_points_and_unknown_fields_are_named():
     doc = broken(lambda d: (d["nodes"][2].pop("max_points"), d["nodes"][2].update(weigth=3)))
     assert problems_of(doc) == [
-        "nodes[2] 'b' → weigth: unknown field (check its spelling against `chiso framework schema`)"]
+        "nodes[2] 'b' → weigth: unknown field (check its spelling against `chiso framework schema`)"
+    ]
     doc = broken(lambda d: d["nodes"][2].pop("max_points"))
     assert "nodes[2] 'b' → scoring: rule 'boolean' gives points: declare max_points" in problems_of(doc)
 
 
 def test_orphan_and_header():
-    doc = broken(lambda d: d["nodes"].append({"code": "lost", "kind": "indicator", "name": "L",
-                                              "scoring": {"rule": "minmax"}}))
+    doc = broken(
+        lambda d: d["nodes"].append({"code": "lost", "kind": "indicator", "name": "L", "scoring": {"rule": "minmax"}})
+    )
     assert problems_of(doc) == [
-        "nodes[3] 'lost': not reached from the index 'total' or any view; add it as a child or remove it"]
+        "nodes[3] 'lost': not reached from the index 'total' or any view; add it as a child or remove it"
+    ]
     assert problems_of(broken(lambda d: d.update(version=9))) == ["version: this Chiso reads version 1 (got 9)"]
 
 
@@ -121,8 +145,7 @@ def test_cli_validate_reports_every_kind_with_a_path(cli, tmp_path: Path):
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(GOOD, allow_unicode=True), encoding="utf-8")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(broken(lambda d: d["nodes"][0]["children"].append({"code": "zz"}))),
-                   encoding="utf-8")
+    bad.write_text(yaml.safe_dump(broken(lambda d: d["nodes"][0]["children"].append({"code": "zz"}))), encoding="utf-8")
     result = cli("framework", "validate", good)
     assert result.exit_code == 0 and "OK" in result.stdout
     result = cli("framework", "validate", good, bad)
