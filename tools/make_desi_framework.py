@@ -74,20 +74,32 @@ def main() -> None:
     meta["code"] = meta["Indicator"].str.split(" ").str[0]
     lines = [HEADER.rstrip("\n")]
     for dim, (dim_name, subs) in DIMENSIONS.items():
-        lines += [f'  - code: "{dim}"', "    kind: aggregate", f"    name: {quoted(dim_name)}",
-                  f"    name_en: {quoted(dim_name)}", "    method: mean", "    children:"]
+        lines += [
+            f'  - code: "{dim}"',
+            "    kind: aggregate",
+            f"    name: {quoted(dim_name)}",
+            f"    name_en: {quoted(dim_name)}",
+            "    method: mean",
+            "    children:",
+        ]
         lines += [f'      - {{code: "{sub}", weight: {w:g}}}' for sub, (_, w) in subs.items()]
         for sub, (sub_name, _) in subs.items():
-            lines += [f'  - code: "{sub}"', "    kind: aggregate", f"    name: {quoted(sub_name)}",
-                      f"    name_en: {quoted(sub_name)}", "    method: mean", "    children:"]
+            lines += [
+                f'  - code: "{sub}"',
+                "    kind: aggregate",
+                f"    name: {quoted(sub_name)}",
+                f"    name_en: {quoted(sub_name)}",
+                "    method: mean",
+                "    children:",
+            ]
             members = meta[meta["code"].str.startswith(sub)]
             lines += [f'      - {{code: "{m.code}", weight: {m.Weight:g}}}' for m in members.itertuples()]
     for m in meta.itertuples():
         lines += [
             f'  - code: "{m.code}"',
             "    kind: indicator",
-            f"    name: {quoted(m.Indicator[len(m.code) + 1:])}",
-            f"    name_en: {quoted(m.Indicator[len(m.code) + 1:])}",
+            f"    name: {quoted(m.Indicator[len(m.code) + 1 :])}",
+            f"    name_en: {quoted(m.Indicator[len(m.code) + 1 :])}",
             f"    unit: {quoted(m.Unit)}",
             f"    description: {quoted(str(m.Definition))}",
             f"    source: {quoted(str(m.Source))}",
