@@ -227,34 +227,45 @@ def _required_variables(framework: Framework, given: set[str]) -> dict[str, str]
     return needed
 
 
-def _build(
-    framework: Framework,
-    units: pd.Series,
-    periods: pd.Series,
-    columns: dict[str, np.ndarray],
-    groups: dict[str, pd.Series],
-) -> Panel:
-    unit_codes = tuple(dict.fromkeys(units))
-    period_codes = _sorted_periods(periods)
-    u_index = pd.Index(unit_codes).get_indexer(pd.Index(units))
-    p_index = pd.Index(period_codes).get_indexer(pd.Index(periods))
-    shape = (len(period_codes), len(unit_codes))
-    node_codes = {n.code for n in framework.nodes}
-    variable_codes = set(framework.variables)
-    variables, given = {}, {}
-    for name, array in columns.items():
-        grid = np.full(shape, np.nan)
-        grid[p_index, u_index] = array
-        if name in node_codes and name not in variable_codes:
-            given[name] = grid
+@dataclass(frozen=True)
+class _Grid:
+    """Where each row of a frame lands in the (periods, units) grid of a panel."""
+
+    units: tuple[str, ...]
+    periods: tuple[str, ...]
+    unit_index: np.ndarray
+    period_index: np.ndarray
+
+    @classmethod
+    def of(cls, units: pd.Series, periods: pd.Series) -> _Grid:
+        unit_codes = tuple(dict.fromkeys(units))
+        period_codes = _sorted_periods(periods)
+        return cls(
+            unit_codes,
+            period_codes,
+            pd.Index(unit_codes).get_indexer(pd.Index(units)),
+            pd.Index(period_codes).get_indexer(pd.Index(periods)),
+        )
+
+    def numbers(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        grid = np.full((len(self.periods), len(self.units)), np.nan)
+        if rows is None:
+            grid[self.period_index, self.unit_index] = values
         else:
-            variables[name] = grid
-    group_grids = {}
-    for name, labels in groups.items():
-        grid = np.full(shape, "", dtype=object)
-        grid[p_index, u_index] = labels.to_numpy(dtype=object)
-        group_grids[name] = grid
-    return Panel(unit_codes, period_codes, variables, given, group_grids)
+            grid[self.period_index[rows], self.unit_index[rows]] = values[rows]
+        return grid
+
+    def labels(self, labels: pd.Series) -> np.ndarray:
+        grid = np.full((len(self.periods), len(self.units)), "", dtype=object)
+        grid[self.period_index, self.unit_index] = labels.to_numpy(dtype=object)
+        return grid
+
+    def panel(self, framework: Framework, grids: dict[str, np.ndarray], groups: dict[str, np.ndarray]) -> Panel:
+        """Columns named like a node (and not a variable) are that node's given values."""
+        given_codes = {n.code for n in framework.nodes} - set(framework.variables)
+        given = {k: v for k, v in grids.items() if k in given_codes}
+        variables = {k: v for k, v in grids.items() if k not in given_codes}
+        return Panel(self.units, self.periods, variables, given, groups)
 
 
 def _read_wide(framework: Framework, frame: pd.DataFrame, spec: FrameSpec, problems: list[InputProblem]) -> PanelInput:
@@ -270,7 +281,11 @@ def _read_wide(framework: Framework, frame: pd.DataFrame, spec: FrameSpec, probl
     groups = {g: _labels(frame[g]) for g in group_names}
     if problems:
         return PanelInput(Panel((), (), {}))
-    return PanelInput(_build(framework, units, periods, columns, groups), ignored)
+    grid = _Grid.of(units, periods)
+    panel = grid.panel(
+        framework, {k: grid.numbers(v) for k, v in columns.items()}, {k: grid.labels(v) for k, v in groups.items()}
+    )
+    return PanelInput(panel, ignored)
 
 
 def _read_long(framework: Framework, frame: pd.DataFrame, spec: FrameSpec, problems: list[InputProblem]) -> PanelInput:
@@ -306,34 +321,18 @@ def _build_long(
     spec: FrameSpec,
     problems: list[InputProblem],
 ) -> Panel:
-    unit_codes = tuple(dict.fromkeys(units))
-    period_codes = _sorted_periods(periods)
-    u_index = pd.Index(unit_codes).get_indexer(pd.Index(units))
-    p_index = pd.Index(period_codes).get_indexer(pd.Index(periods))
-    shape = (len(period_codes), len(unit_codes))
-    node_codes = {n.code for n in framework.nodes}
-    variable_codes = set(framework.variables)
-    grids: dict[str, np.ndarray] = {}
-    for name in dict.fromkeys(variables):
-        rows = (variables == name).to_numpy()
-        grid = np.full(shape, np.nan)
-        grid[p_index[rows], u_index[rows]] = values[rows]
-        grids[name] = grid
-    given = {k: v for k, v in grids.items() if k in node_codes and k not in variable_codes}
-    plain = {k: v for k, v in grids.items() if k not in given}
+    grid = _Grid.of(units, periods)
+    grids = {name: grid.numbers(values, (variables == name).to_numpy()) for name in dict.fromkeys(variables)}
     group_grids = {}
     for name in group_names:
         labels = _labels(frame[name])
-        grid = np.full(shape, "", dtype=object)
-        grid[p_index, u_index] = labels.to_numpy(dtype=object)
+        group_grids[name] = grid.labels(labels)
         counts = pd.DataFrame({"u": units, "p": periods, "g": labels}).groupby(["u", "p"])["g"].nunique()
         for key, count in counts[counts > 1].items():
-            message = f"unit / period {key!r} has {count} different groups"
-            problems.append(InputProblem(None, name, message))
-        group_grids[name] = grid
+            problems.append(InputProblem(None, name, f"unit / period {key!r} has {count} different groups"))
     if problems:
         raise InputError(problems)
-    return Panel(unit_codes, period_codes, plain, given, group_grids)
+    return grid.panel(framework, grids, group_grids)
 
 
 def _pipeline_groups(framework: Framework, frame: pd.DataFrame) -> list[str]:
