@@ -82,8 +82,8 @@ def test_missing_policies(data, w):
     respread = run_values(three_indicators(w, missing="respread"), data).values["total"][0, 0]
     zero = run_values(three_indicators(w, missing="zero"), data).values["total"][0, 0]
     b, c = data[1, 0] / 10, data[2, 0] / 10  # goalposts 0–1000 → 0–100
-    np.testing.assert_allclose(respread, (w[1] * b + w[2] * c) / (w[1] + w[2]), rtol=1e-9)
-    np.testing.assert_allclose(zero, (w[1] * b + w[2] * c) / sum(w), rtol=1e-9)
+    np.testing.assert_allclose(respread, (w[1] * b + w[2] * c) / (w[1] + w[2]), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(zero, (w[1] * b + w[2] * c) / sum(w), rtol=1e-9, atol=1e-9)
 
 
 @settings(max_examples=80, deadline=None)
