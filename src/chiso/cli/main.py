@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from chiso.cli import demo, framework, rollup, score, units
+from chiso.cli import demo, framework, programme, rollup, score, units
 
 app = typer.Typer(
     name="chiso",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(framework.app, name="framework")
+app.add_typer(programme.app, name="programme")
 units.app.command(name="rollup")(rollup.rollup)
 app.add_typer(units.app, name="units")
 app.command(name="score")(score.score)
