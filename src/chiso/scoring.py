@@ -67,6 +67,8 @@ def wide_output(result: Result, group_columns: tuple[str, ...]) -> pd.DataFrame:
     if index in result.points:
         out[f"{index}_points"] = result.points_table[index]
     out["rank"] = result.rank_table()[index]
+    if result.framework.node(index).bands:
+        out["band"] = result.band(index).reshape(-1)[active]
     for group in group_columns:
         out[f"rank_in_{group}"] = result.rank_table(group)[index]
     return out

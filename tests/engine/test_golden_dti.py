@@ -45,3 +45,29 @@ def test_ranks_and_points(result):
 def test_smart_city_missing_is_logged_not_silent(result):
     log = result.log_table
     assert ((log["node"] == "smart_city") & (log["action"] == "missing")).sum() == 5
+
+
+def test_dti_2020_groups_quang_ninh_and_bac_ninh(cli, tmp_path):
+    # FACTS.md gives Bắc Ninh's published DTI 2020 (0.4096) but not its pillars: it is given as the
+    # index's value; Quảng Ninh's is computed from its pillars. Bands: > 0.4000 is group 1, then 2 …
+    values = tmp_path / "dti2020.csv"
+    values.write_text("unit,government,economy,society,dti\n22,0.4513,0.3019,0.3955,\n27,,,,0.4096\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = cli("score", "-f", "dti-province-2020", "-v", values, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(out, dtype={"unit": str, "band": str}).set_index("unit")
+    assert round(table.at["22", "dti"], 4) == 0.3897 and table.at["22", "band"] == "2"
+    assert table.at["27", "dti"] == 0.4096 and table.at["27", "band"] == "1"
+    assert table.at["27", "rank"] == 1 and table.at["22", "rank"] == 2
+
+
+def test_band_edges():
+    import numpy as np
+
+    from chiso.engine import Panel, run
+
+    fw = chiso.load_framework("dti-province-2020")
+    panel = Panel.from_arrays(
+        ["a", "b", "c", "d", "e"], ["2020"], {}, given={"dti": [[0.4001, 0.4, 0.325, 0.2499, np.nan]]}
+    )
+    assert list(run(fw, panel).band("dti")[0]) == ["1", "2", "2", "4", ""]

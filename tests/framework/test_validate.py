@@ -178,3 +178,9 @@ def test_cli_schema_and_show(cli, tmp_path: Path):
     assert cli("framework", "show", "no-such").exit_code == 2
     listed = cli("framework", "list")
     assert "dti-province-2022" in listed.stdout
+
+
+def test_bands_must_descend():
+    bands = [{"code": "low", "min": 0.2}, {"code": "high", "min": 0.5}]
+    doc = broken(lambda d: d["nodes"][0].update(bands=bands))
+    assert problems_of(doc) == ["nodes[0] 'total': bands go from the highest `min` down, each with its own `min`"]

@@ -82,6 +82,21 @@ class Result:
             out[name] = dict(zip(codes, np.split(competition_ranks(stacked, mask, tiled), len(codes)), strict=True))
         return out
 
+    def band(self, code: str) -> np.ndarray:
+        """The band code of every cell of a node with bands ("" where no band applies or no value)."""
+        node = self.framework.node(code)
+        values = self.values[code]
+        out = np.full(values.shape, "", dtype=object)
+        unassigned = ~np.isnan(values)
+        for band in node.bands:  # highest first: the first band a value reaches is its band
+            if band.min is None:
+                reached = unassigned
+            else:
+                reached = unassigned & ((values > band.min) if band.strict else (values >= band.min))
+            out[reached] = band.code
+            unassigned &= ~reached
+        return out
+
     def rank(self, code: str, group: str | None = None) -> Array:
         """Competition ranks of one node (cheaper than all of them when only the index is wanted)."""
         if "ranks" in self.__dict__:

@@ -191,6 +191,15 @@ CROSS_SECTION_RULES = frozenset({"minmax", "zscore", "rank", "percentile", "dist
 # --- nodes ---------------------------------------------------------------------------------------
 
 
+class Band(Frozen):
+    """A named class of values (the DTI 2020 groups: > 0.4000, 0.3250–0.4000 …)."""
+
+    code: Code
+    label: str = ""
+    min: float | None = Field(description="Lowest value in the band; null for the last band (everything below).")
+    strict: bool = Field(False, description="The band starts strictly above `min` (> rather than ≥).")
+
+
 class NodeBase(Frozen):
     code: Code
     name: str = Field(min_length=1, description="Vietnamese name, as published.")
@@ -200,6 +209,17 @@ class NodeBase(Frozen):
     evidence: str = Field("", description="What evidence a unit must attach (tài liệu kiểm chứng).")
     source: str = Field("", description="Where the figure comes from (data source, verifying agency).")
     max_points: float | None = Field(None, ge=0, description="Maximum points (điểm tối đa), if any.")
+    bands: tuple[Band, ...] = Field((), description="Classes of values, from the highest band down.")
+
+    @model_validator(mode="after")
+    def _bands_descend(self) -> NodeBase:
+        floors = [b.min for b in self.bands]
+        if any(f is None for f in floors[:-1]):
+            raise ValueError("only the last band may have no `min`")
+        known = [f for f in floors if f is not None]
+        if known != sorted(known, reverse=True) or len(set(known)) != len(known):
+            raise ValueError("bands go from the highest `min` down, each with its own `min`")
+        return self
 
 
 class Indicator(NodeBase):
