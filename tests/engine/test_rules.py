@@ -135,3 +135,27 @@ def test_points_of_normalised_indicator():
 def test_ratio_full_marks_before_one_hundred_percent():
     rule = {"rule": "ratio", "numerator": "a", "denominator": "b", "full_at": 0.6}
     assert_values(values(one(rule, {"a": [30, 60, 90], "b": [100, 100, 100]}), "x"), [10, 20, 20])
+
+
+def test_not_applicable_is_left_out_whatever_the_missing_policy():
+    # Two ratio items worth 10 each in a points sum that counts missing items as zero. Unit 0 has no
+    # dossiers at all (item b not applicable): it is scored on a alone, scaled to the full 20 points.
+    # Unit 1 did not declare b: it is imputed (mean of the others, 1.0), as the pipeline says.
+    ratio = {"rule": "ratio", "numerator": "a_num", "denominator": "a_den"}
+    na = {"rule": "ratio", "numerator": "b_num", "denominator": "b_den", "on_zero_denominator": "not_applicable"}
+    fw = framework(
+        [
+            aggregate("total", {"a": 1, "b": 1}, method="sum", max_points=20, missing="zero"),
+            indicator("a", ratio, max_points=10),
+            indicator("b", na, max_points=10),
+        ],
+        pipeline={"impute": {"method": "mean"}},
+    )
+    r = score_one_period(fw, {"a_num": [5, 5, 5], "a_den": [10, 10, 10], "b_num": [0, NAN, 10], "b_den": [0, NAN, 10]})
+    assert_values(values(r, "total"), [10.0, 15.0, 15.0])
+    log = r.log_table
+    assert set(log[log["action"] == "not_applicable"]["unit"]) == {"u0"}
+    # Not applicable cells are not imputed; the genuinely missing one is (mean of the others: 1.0).
+    assert set(log[log["action"] == "imputed_mean"]["unit"]) == {"u1"}
+    contributions = r.contributions["total"]
+    assert_values(contributions["a"][0] + contributions["b"][0], values(r, "total"))

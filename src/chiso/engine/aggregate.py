@@ -32,24 +32,51 @@ def _weighted_sum(weights: Array, stacked: Array) -> Array:
     return np.tensordot(weights, stacked, axes=(0, 0))
 
 
-def aggregate(node: Aggregate | View, children: list[Array], scales: list[Scale], log: StepLog) -> Aggregation:
+def aggregate(
+    node: Aggregate | View,
+    children: list[Array],
+    scales: list[Scale],
+    log: StepLog,
+    not_applicable: list[np.ndarray | None] | None = None,
+) -> Aggregation:
+    """Aggregate the children's values; children not applicable to a unit are left out of its cell."""
     values = np.stack(children)  # (children, periods, units)
     weights = np.array([c.weight for c in node.children], dtype=np.float64)
     present = ~np.isnan(values)
     filled = np.where(present, values, 0.0)
     present_f = present.astype(np.float64)
     none_present = _weighted_sum(np.ones(len(weights)), present_f) == 0
-    log.add("aggregate", node.code, "missing", none_present, detail="no child has a value")
     # A missing child with weight 0 changes nothing (DTI's smart city): not worth a log entry.
     positive = (weights > 0).astype(np.float64)
-    relevant_gap = (_weighted_sum(positive, present_f) < positive.sum()) & ~none_present
+    masks = [(k, m) for k, m in enumerate(not_applicable or []) if m is not None and m.any()]
+    if masks:
+        applicable_f = np.ones_like(values)
+        for k, mask in masks:
+            applicable_f[k] = ~mask
+        all_left_out = _weighted_sum(np.ones(len(weights)), applicable_f) == 0
+        missing_f = np.minimum(present_f + 1 - applicable_f, 1.0)  # present, or not applicable
+        left_out = (_weighted_sum(positive, applicable_f) < positive.sum()) & ~none_present
+        log.add("aggregate", node.code, "not_applicable", all_left_out, detail="no child applies to the unit")
+        log.add(
+            "aggregate",
+            node.code,
+            "not_applicable_left_out",
+            left_out,
+            detail="children not applicable to the unit are left out; the others carry the weight",
+        )
+    else:
+        applicable_f = np.ones((len(weights), 1, 1))
+        all_left_out = np.zeros(none_present.shape, dtype=bool)
+        missing_f = present_f
+    log.add("aggregate", node.code, "missing", none_present & ~all_left_out, detail="no child has a value")
+    relevant_gap = (_weighted_sum(positive, missing_f) < positive.sum()) & ~none_present  # an applicable child missing
 
     if node.method == "sum":
-        return _sum(node, weights, filled, present_f, scales, none_present, relevant_gap, log)
+        return _sum(node, weights, filled, present_f, applicable_f, scales, none_present, relevant_gap, log)
 
     if node.missing == "zero":
         log.add("aggregate", node.code, "missing_as_zero", relevant_gap, detail="missing children counted as zero")
-        total = np.full(none_present.shape, weights.sum())
+        total = _weighted_sum(weights, applicable_f)
     else:
         log.add(
             "aggregate",
@@ -64,7 +91,7 @@ def aggregate(node: Aggregate | View, children: list[Array], scales: list[Scale]
         inverse_total = np.where(usable, 1.0 / total, np.nan)
 
     def normalised_weights() -> Array:
-        w = weights[:, None, None] * (present_f if node.missing == "respread" else 1.0)
+        w = weights[:, None, None] * (present_f if node.missing == "respread" else applicable_f)
         return w * inverse_total
 
     if node.method == "mean":
@@ -81,6 +108,7 @@ def _sum(
     weights: Array,
     filled: Array,
     present_f: Array,
+    applicable_f: Array,
     scales: list[Scale],
     none_present: np.ndarray,
     relevant_gap: np.ndarray,
@@ -88,19 +116,18 @@ def _sum(
 ) -> Aggregation:
     full = np.array([s[1] if s else np.nan for s in scales])
     factor: Array | float = 1.0
-    if node.missing == "respread" and not np.isnan(full).any():
-        # Points of the children present, scaled up to the full maximum of all children.
+    all_applicable = applicable_f.shape[1:] == (1, 1)  # no child is not applicable anywhere
+    if (node.missing == "respread" or not all_applicable) and not np.isnan(full).any():
+        # Points of the children present (respread) or applicable (zero), scaled up to the full maximum
+        # of all children: a unit is scored on what applies to it.
         offered = float(np.sum(weights * full))
-        available = _weighted_sum(weights * full, present_f)
+        basis = present_f if node.missing == "respread" else applicable_f
+        available = _weighted_sum(weights * full, basis)
         with np.errstate(all="ignore"):
             factor = offered / available
-        log.add(
-            "aggregate",
-            node.code,
-            "points_respread",
-            relevant_gap,
-            detail="points of missing children re-spread over those present",
-        )
+    if node.missing == "respread":
+        detail = "points of missing children re-spread over those present"
+        log.add("aggregate", node.code, "points_respread", relevant_gap, detail=detail)
     else:
         log.add("aggregate", node.code, "missing_as_zero", relevant_gap, detail="missing children earn no points")
     if node.output == "share":

@@ -12,19 +12,32 @@ from chiso.framework.spec import Impute
 
 
 def impute(
-    data: dict[str, Array], params: Impute, group_labels: Labels | None, period_positions: Array, log: StepLog
+    data: dict[str, Array],
+    params: Impute,
+    group_labels: Labels | None,
+    period_positions: Array,
+    log: StepLog,
+    not_applicable: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Array]:
-    """Impute every variable at once: arrays are stacked (variables, periods, units)."""
-    if not data:
-        return {}
+    """Impute every variable at once: arrays are stacked (variables, periods, units).
+
+    Cells not applicable to a unit are not gaps: they are neither imputed nor used to impute.
+    """
+    if not data or (params.method == "none" and params.panel == "none"):
+        return dict(data)  # nothing to impute: gaps stay gaps, and the score step logs them
     codes = list(data)
     x = np.stack([data[c] for c in codes])
+    skip = np.zeros(x.shape, dtype=bool)
+    for i, code in enumerate(codes):
+        if not_applicable and code in not_applicable:
+            skip[i] = not_applicable[code]
     by_panel = x
     if params.panel == "carry_forward":
         by_panel = np.stack([carry_forward(v) for v in x])
     elif params.panel == "linear":
         by_panel = np.stack([interpolate(v, period_positions) for v in x])
     filled = group_fill(by_panel, params.method, group_labels) if params.method != "none" else by_panel
+    by_panel, filled = np.where(skip, np.nan, by_panel), np.where(skip, np.nan, filled)
     detail = f"{params.method} of group {params.group}" if params.group else f"{params.method} of all units"
     for i, code in enumerate(codes):
         log.add("impute", code, f"imputed_{params.panel}", np.isnan(x[i]) & ~np.isnan(by_panel[i]), after=by_panel[i])
@@ -40,7 +53,7 @@ def impute(
             "impute",
             code,
             "still_missing",
-            np.isnan(filled[i]),
+            np.isnan(filled[i]) & ~skip[i],
             detail="no value to impute from (whole group or series missing)",
         )
     return {code: filled[i] for i, code in enumerate(codes)}

@@ -29,7 +29,8 @@ def run(framework: Framework, panel: Panel) -> Result:
     indicators = [i for i in framework.indicators if i.code not in panel.given]
     stages: dict[str, dict[str, Array]] = {}
 
-    x = {i.code: _raw_value(i, panel, log) for i in indicators}
+    not_applicable: dict[str, np.ndarray] = {}
+    x = {i.code: _raw_value(i, panel, log, not_applicable) for i in indicators}
     stages["raw"] = x
     if pipeline.denominate:
         x = {i.code: _denominate(i, x[i.code], panel, log) for i in indicators}
@@ -39,7 +40,7 @@ def run(framework: Framework, panel: Panel) -> Result:
     if group is not None and group not in panel.groups:
         raise ValueError(f"the pipeline imputes within group {group!r}, but the values have no such column")
     positions = _period_positions(panel.periods)
-    x = impute(x, pipeline.impute, panel.groups.get(group) if group else None, positions, log)
+    x = impute(x, pipeline.impute, panel.groups.get(group) if group else None, positions, log, not_applicable)
     stages["imputed"] = x
 
     active = _screen(framework, stages, x, panel, log)
@@ -61,13 +62,7 @@ def run(framework: Framework, panel: Panel) -> Result:
             rule, x[ind.code], max_points=ind.max_points, direction=ind.direction, code=ind.code, log=log
         )
         scales[ind.code] = full_scale(rule, ind.max_points)
-        log.add(
-            "score",
-            ind.code,
-            "missing",
-            active & np.isnan(x[ind.code]),
-            detail="no value for the indicator (after imputation, if any); its parents treat it as declared",
-        )
+        _log_gaps(ind.code, x[ind.code], active, not_applicable.get(ind.code), log)
     for ind in framework.indicators:
         if ind.code in panel.given:
             values[ind.code] = _given(ind.code, panel, active, log)
@@ -91,7 +86,10 @@ def run(framework: Framework, panel: Panel) -> Result:
         computed = np.full(panel.shape, np.nan)
         if node.children:
             inputs = [values[c.code] * f for c, f in zip(node.children, factors, strict=True)]
-            result = aggregate(node, inputs, child_scales, log)
+            child_na = [not_applicable.get(c.code) for c in node.children]
+            result = aggregate(node, inputs, child_scales, log, child_na)
+            if all(m is not None for m in child_na):
+                not_applicable[node.code] = np.logical_and.reduce([m for m in child_na if m is not None])
             computed = result.value
             multipliers[node.code] = _scaled(result.multipliers, np.array(factors))
         if node.code in panel.given:
@@ -131,7 +129,30 @@ def run(framework: Framework, panel: Panel) -> Result:
     )
 
 
-def _raw_value(ind: Indicator, panel: Panel, log: StepLog) -> Array:
+def _log_gaps(code: str, x: Array, active: np.ndarray, not_applicable: np.ndarray | None, log: StepLog) -> None:
+    gap = np.isnan(x)
+    if not gap.any():  # the common case costs one test
+        return
+    gap &= active
+    if not_applicable is not None:
+        log.add(
+            "score",
+            code,
+            "not_applicable",
+            gap & not_applicable,
+            detail="not applicable to the unit: left out of its parents",
+        )
+        gap &= ~not_applicable
+    log.add(
+        "score",
+        code,
+        "missing",
+        gap,
+        detail="no value for the indicator (after imputation, if any); its parents treat it as declared",
+    )
+
+
+def _raw_value(ind: Indicator, panel: Panel, log: StepLog, not_applicable: dict[str, np.ndarray]) -> Array:
     missing = [v for v in ind.rule_variables if v not in panel.variables]
     if missing:
         log.note("raw", ind.code, "missing_variable", f"no values supplied for {', '.join(missing)}", panel.shape)
@@ -145,9 +166,12 @@ def _raw_value(ind: Indicator, panel: Panel, log: StepLog) -> Array:
         if not zero.any():
             return share
         zero &= ~np.isnan(a)
-        fill = {"missing": np.nan, "zero": 0.0, "full": 1.0}[rule.on_zero_denominator]
+        fill = {"missing": np.nan, "zero": 0.0, "full": 1.0, "not_applicable": np.nan}[rule.on_zero_denominator]
         detail = f"{rule.denominator} is 0: scored {rule.on_zero_denominator}"
         log.add("raw", ind.code, "zero_denominator", zero, detail=detail)
+        if rule.on_zero_denominator == "not_applicable":
+            not_applicable[ind.code] = zero
+            fill = np.nan
         return np.where(zero, fill, share)
     return panel.variables[ind.rule_variables[0]]
 

@@ -41,9 +41,12 @@ class RatioRule(Frozen):
     denominator: VariableName
     full_at: float = Field(1, gt=0, le=1, description="The share that earns full points (e.g. 0.6 = 60 %).")
     cap: bool = True
-    on_zero_denominator: Literal["missing", "zero", "full"] = Field(
+    on_zero_denominator: Literal["missing", "zero", "full", "not_applicable"] = Field(
         "missing",
-        description="Score when the denominator is 0: missing (logged), zero points or full points.",
+        description=(
+            "Score when the denominator is 0: missing (logged), zero points, full points, or not applicable"
+            " (the indicator is left out of its parents for that unit, whatever their missing-data policy)."
+        ),
     )
 
 
