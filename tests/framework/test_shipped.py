@@ -270,3 +270,24 @@ def test_department_without_a_digital_economy_mandate_is_not_penalised():
     assert points.loc["noi_vu", "department_dx"] == pytest.approx(930 / 950 * 1000)
     assert points.loc["cong_thuong", "d5_5"] == pytest.approx(10)
     assert points.loc["cong_thuong", "department_dx"] == pytest.approx(1000 - 20 - 10)
+
+
+def test_department_without_public_services_is_scored_on_what_applies():
+    fw = load_framework("department-2025")
+    best = extreme_values(fw, True)
+    no_services = {
+        **best,
+        **{v: 0 for v in ("procedures_full_online", "procedures_eligible", "dossiers_full_online",
+                          "dossiers_received", "dossiers_on_time", "dossiers_resolved", "dossiers_digitised",
+                          "online_ratings_satisfied", "online_ratings")},
+    }  # fmt: skip
+    frame = pd.DataFrame([{"unit": "thanh_tra", **no_services}, {"unit": "tu_phap", **best}])
+    result = chiso.score(fw, frame)
+    points = result.points_table.set_index("unit")
+    items = [f"d6_{i}" for i in range(1, 6)]
+    assert points.loc["thanh_tra", items].isna().all()
+    # 6.1–6.5 do not apply: the other digital-government items carry the group's 350 points.
+    assert points.loc["thanh_tra", "gov_activity"] == pytest.approx(350)
+    assert points.loc["tu_phap", "gov_activity"] == pytest.approx(350)
+    log = result.log_table
+    assert set(log[(log["action"] == "not_applicable") & log["node"].isin(items)]["unit"]) == {"thanh_tra"}
