@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -303,6 +304,41 @@ def editable(period: CollectionPeriod, item: Declaration, action: str = "edit") 
         raise TransitionRefused(f"period {period.code}", "closed", f"{action} a draft item", ["reopen"])
 
 
+@dataclass(frozen=True)
+class Diff:
+    stored_figures: dict[str, float | None]
+    values: dict[str, float | None]
+    fields: dict[str, Any]
+    evidence: bool
+
+    @property
+    def any(self) -> bool:
+        return bool(self.values or self.fields or self.evidence)
+
+
+def changes(
+    *, session: Session, period: CollectionPeriod, item: Declaration, item_in: DeclarationIn, files: FileStore | None
+) -> Diff:
+    """What `item_in` would change in the stored item (figures, fields, evidence)."""
+    unit_code = item.submission.unit_code
+    current = values.current(
+        session=session, period=period.value_period, unit_codes=[unit_code], variables=list(item_in.values)
+    )
+    stored_figures = {var: current[(unit_code, var)].value for var in item_in.values if (unit_code, var) in current}
+    changed_values = {var: v for var, v in item_in.values.items() if stored_figures.get(var) != v}
+    evidence_changed = False
+    if item_in.evidence is not None:
+        incoming = [
+            [e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary,
+             None if e.file is None or files is None else files.digest(e.file)]
+            for e in item_in.evidence
+        ]  # fmt: skip
+        evidence_changed = incoming != [_evidence_key(e) for e in item.evidence]
+    fields = {"self_score": item_in.self_score, "explanation": item_in.explanation}
+    changed_fields = {k: v for k, v in fields.items() if getattr(item, k) != v}
+    return Diff(stored_figures, changed_values, changed_fields, evidence_changed)
+
+
 def declare(
     *,
     session: Session,
@@ -328,23 +364,11 @@ def declare(
     wrong = sorted(set(item_in.values) - set(indicator.variables))  # type: ignore[union-attr]
     if wrong:
         raise ChisoError(f"{item.indicator_code} reads {', '.join(indicator.variables)}, not {', '.join(wrong)}")  # type: ignore[union-attr]
-    current = values.current(
-        session=session, period=period.value_period, unit_codes=[unit_code], variables=list(item_in.values)
-    )
-    stored_figures = {var: current[(unit_code, var)].value for var in item_in.values if (unit_code, var) in current}
-    changed_values = {var: v for var, v in item_in.values.items() if stored_figures.get(var) != v}
-    incoming_evidence = None
-    if item_in.evidence is not None:
-        incoming_evidence = [
-            [e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary,
-             None if e.file is None or files is None else files.digest(e.file)]
-            for e in item_in.evidence
-        ]  # fmt: skip
-    fields = {"self_score": item_in.self_score, "explanation": item_in.explanation}
-    changed_fields = {k: v for k, v in fields.items() if getattr(item, k) != v}
-    evidence_changed = incoming_evidence is not None and incoming_evidence != [_evidence_key(e) for e in item.evidence]
-    if not changed_values and not changed_fields and not evidence_changed:
+    diff = changes(session=session, period=period, item=item, item_in=item_in, files=files)
+    if not diff.any:
         return False
+    stored_figures, changed_values, changed_fields = diff.stored_figures, diff.values, diff.fields
+    evidence_changed = diff.evidence
     editable(period, item)
     next_state(f"item {unit_code}/{item.indicator_code}", item.state, "edit")
     before = snapshot(item, {v: stored_figures.get(v) for v in changed_values})
