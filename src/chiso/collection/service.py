@@ -256,6 +256,10 @@ def snapshot(item: Declaration, figures: dict[str, float | None] | None = None) 
     return out
 
 
+def _kept_files(item: Declaration) -> dict[tuple[Any, ...], Evidence]:
+    return {tuple(_evidence_key(e)[:3]): e for e in item.evidence if e.file_sha256}
+
+
 def _evidence_key(e: Evidence) -> list[Any]:
     return [e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary, e.file_sha256]
 
@@ -328,11 +332,16 @@ def changes(
     changed_values = {var: v for var, v in item_in.values.items() if stored_figures.get(var) != v}
     evidence_changed = False
     if item_in.evidence is not None:
-        incoming = [
-            [e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary,
-             None if e.file is None or files is None else files.digest(e.file)]
-            for e in item_in.evidence
-        ]  # fmt: skip
+        kept = _kept_files(item)
+        incoming = []
+        for e in item_in.evidence:
+            key = [e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary]
+            if e.file is not None and files is not None:
+                sha = files.digest(e.file)
+            else:  # a document cited again without its file keeps the file stored for it
+                found = kept.get(tuple(key))
+                sha = found.file_sha256 if found else None
+            incoming.append([*key, sha])
         evidence_changed = incoming != [_evidence_key(e) for e in item.evidence]
     fields = {"self_score": item_in.self_score, "explanation": item_in.explanation}
     changed_fields = {k: v for k, v in fields.items() if getattr(item, k) != v}
@@ -390,21 +399,26 @@ def declare(
             for field_name, new in changed_fields.items():
                 setattr(item, field_name, new)
             if evidence_changed and item_in.evidence is not None:
-                item.evidence.clear()
+                kept = _kept_files(item)
+                rows = []
                 for e in item_in.evidence:
+                    key = (e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary)
                     stored = files.store(e.file) if e.file is not None and files is not None else None
-                    item.evidence.append(
+                    old = kept.get(key) if stored is None else None
+                    rows.append(
                         Evidence(
                             doc_number=e.doc_number,
                             doc_date=e.doc_date,
                             summary=e.summary,
-                            file_sha256=stored.sha256 if stored else None,
-                            file_name=stored.name if stored else None,
-                            media_type=stored.media_type if stored else None,
-                            size_bytes=stored.size if stored else None,
+                            file_sha256=stored.sha256 if stored else old and old.file_sha256,
+                            file_name=stored.name if stored else old and old.file_name,
+                            media_type=stored.media_type if stored else old and old.media_type,
+                            size_bytes=stored.size if stored else old and old.size_bytes,
                             added_by=actor.user,
                         )
                     )
+                item.evidence.clear()
+                item.evidence.extend(rows)
             item.updated_at, item.updated_by = utcnow(), actor.user
             session.flush()
     except StaleDataError:
