@@ -125,3 +125,25 @@ def test_a_file_for_another_unit_is_refused(setup, tmp_path):
     exchange.template(session=s, period_code=PERIOD, unit_code=OTHER, actor=p["other"], path=path)
     with pytest.raises(exchange.ImportRefused, match="another unit"):
         run_import(s, p, files, path)
+
+
+def test_a_refused_evidence_file_refuses_the_import_and_keeps_nothing(setup, tmp_path):
+    s, p, files = setup
+    path = tmp_path / "ke-khai.xlsx"
+    exchange.template(session=s, period_code=PERIOD, unit_code=COMMUNE, actor=p["officer"], path=path)
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n" + b"0" * 2_000_000)  # over the 1 MB limit of the fixture
+    (tmp_path / "note.pdf").write_bytes(b"<html>not a pdf</html>")
+    wb = load_workbook(path)
+    ws = wb[workbook.SHEET]
+    ws[f"{workbook.COLUMN['evidence']}3"] = "1/BC – 01/10/2025 – Báo cáo\n2/BC – 02/10/2025 – Phụ lục"
+    ws[f"{workbook.COLUMN['files']}3"] = "scan.pdf; note.pdf"
+    ws[f"{workbook.COLUMN['value1']}3"] = 10
+    ws[f"{workbook.COLUMN['value2']}3"] = 20
+    wb.save(path)
+    wb.close()
+    with pytest.raises(exchange.ImportRefused) as caught:
+        run_import(s, p, files, path)
+    text = str(caught.value)
+    assert "scan.pdf: tệp quá lớn / file too large" in text and "note.pdf" in text and "not allowed" in text
+    assert "row 3" in text and count(s, Value) == 0
+    assert not files.folder.exists() or not any(files.folder.rglob("*"))
