@@ -114,7 +114,14 @@ def status(
         return
     typer.echo(f"Kỳ {found.code} ({found.framework}) — {found.state}, hạn / due {found.closes_on}")
     rows = [
-        (u.unit_code, u.unit_name, u.state, f"{u.declared}/{u.items}", u.submitted_at or "", u.overdue or "")
+        (
+            u.unit_code,
+            u.unit_name,
+            u.state,
+            f"{u.declared}/{u.items}",
+            u.submitted_at.strftime("%Y-%m-%d %H:%M") if u.submitted_at else "",
+            u.overdue or "",
+        )
         for u in found.units
     ]
     print_table(("unit", "name", "state", "declared", "submitted_at", "overdue"), rows)

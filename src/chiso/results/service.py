@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from chiso.audit import service as audit
 from chiso.collection import review
 from chiso.collection import service as collection
-from chiso.collection.models import CollectionPeriod
+from chiso.collection.models import CollectionPeriod, Declaration, Submission
 from chiso.db import utcnow
 from chiso.engine import Panel, Result, run
 from chiso.errors import ChisoError, ImmutableError, NotFound
@@ -43,15 +43,21 @@ def _panel_inputs(session: Session, period: CollectionPeriod, variant: str) -> t
     given: dict[str, np.ndarray] = {}
     for ind in framework.indicators:
         given[ind.code] = base.values[ind.code].copy()
-    for position, submission in enumerate(collection.submissions(session=session, period=period)):
-        for item in collection.items(session=session, submission=submission):
-            cell = given[item.indicator_code]
-            if variant == "self_assessed" and item.self_score is not None:
-                cell[0, position] = item.self_score
-            elif variant in ("appraised", "final") and item.appraised_score is not None:
-                cell[0, position] = item.appraised_score
-            if variant == "final" and item.state not in ("approved", "published"):
-                cell[0, position] = np.nan
+    position = {u: i for i, u in enumerate(units)}
+    declared = session.execute(
+        select(Submission.unit_code, Declaration)
+        .join(Declaration, Declaration.submission_id == Submission.id)
+        .where(Submission.period_id == period.id)
+    )
+    for unit_code, item in declared:
+        cell = given[item.indicator_code]
+        column = position[unit_code]
+        if variant == "self_assessed" and item.self_score is not None:
+            cell[0, column] = item.self_score
+        elif variant in ("appraised", "final") and item.appraised_score is not None:
+            cell[0, column] = item.appraised_score
+        if variant == "final" and item.state not in ("approved", "published"):
+            cell[0, column] = np.nan
     panel = Panel.from_arrays(units, [period.value_period], variables, given=given)
     fingerprint = {
         "framework": period.framework_version.sha256,
