@@ -65,7 +65,7 @@ def open_(
                 year=year,
                 units=tuple(scope),
                 opens_on=_date(opens, "--opens") or dt.date.today(),
-                closes_on=_date(closes, "--closes"),  # type: ignore[arg-type]
+                closes_on=_date(closes, "--closes") or dt.date.today(),
                 era=era,
                 code=code,
             ),

@@ -24,6 +24,7 @@ from chiso.collection.models import CollectionPeriod
 from chiso.collection.schemas import DeclarationIn, EvidenceIn, Problem
 from chiso.collection.validation import load_rules, validate
 from chiso.collection.workbook import Record
+from chiso.collection.workflow import next_state
 from chiso.errors import ChisoError, TransitionRefused
 from chiso.framework import Framework, Indicator
 from chiso.permissions import Actor, check
@@ -195,7 +196,7 @@ def import_file(
         try:
             if collection.changes(session=session, period=period, item=item, item_in=item_in, files=files).any:
                 collection.editable(period, item)
-                collection.next_state(f"item {unit_code}/{item.indicator_code}", item.state, "edit")
+                next_state(f"item {unit_code}/{item.indicator_code}", item.state, "edit")
         except (TransitionRefused, EvidenceRefused) as exc:
             sheet, row, _ = where.get((item_in.indicator, "self_score"), (path.name, None, ""))
             problems.append(Problem(str(exc), sheet=sheet, row=row, indicator=item_in.indicator))

@@ -336,6 +336,7 @@ def changes(
         incoming = []
         for e in item_in.evidence:
             key = [e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary]
+            sha: str | None
             if e.file is not None and files is not None:
                 sha = files.digest(e.file)
             else:  # a document cited again without its file keeps the file stored for it
