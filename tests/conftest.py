@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,3 +39,75 @@ def cli(runner: CliRunner):
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# --- databases ------------------------------------------------------------------------------------
+# Every database test runs on SQLite, and on PostgreSQL too when CHISO_TEST_DATABASE_URL is set (CI).
+# A PostgreSQL test database gets its own schema, so that runs sharing the server do not collide.
+
+PG_URL = os.environ.get("CHISO_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
+
+
+@contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of an empty database, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'chiso.sqlite3'}"
+        return
+    assert PG_URL
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    """An empty database per test (migration and CLI tests)."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated_engine(request, tmp_path_factory) -> Iterator[Engine]:
+    """One migrated database per backend for the whole run; tests roll their changes back."""
+    from chiso import migrations
+    from chiso.db import make_engine
+
+    with fresh_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
+        engine = make_engine(url)
+        try:
+            migrations.upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def db_session(migrated_engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back at the end of the test."""
+    connection = migrated_engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path, monkeypatch) -> Iterator[str]:
+    """Settings for CLI commands: a fresh database and data folder, through the environment."""
+    monkeypatch.setenv("CHISO_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CHISO_DATABASE_URL", database_url)
+    yield database_url

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from chiso.cli import demo, framework, programme, rollup, score, units
+from chiso.cli import collect, db, demo, framework, period, programme, results, review, rollup, score, units
 
 app = typer.Typer(
     name="chiso",
-    help="Chiso: bộ chỉ số chuyển đổi số — indicator frameworks, scoring, units.",
+    help="Chiso: bộ chỉ số chuyển đổi số — indicator frameworks, scoring, units, collection, results.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -19,6 +19,11 @@ units.app.command(name="rollup")(rollup.rollup)
 app.add_typer(units.app, name="units")
 app.command(name="score")(score.score)
 app.command(name="demo")(demo.demo)
+app.add_typer(db.app, name="db")
+app.add_typer(period.app, name="period")
+app.add_typer(collect.app, name="collect")
+app.add_typer(review.app, name="review")
+app.add_typer(results.app, name="results")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Collection: periods, declarations with evidence, validation, appraisal and approval."""

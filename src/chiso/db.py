@@ -1,0 +1,135 @@
+"""Database plumbing: the declarative Base with a naming convention, engines and sessions.
+
+Nothing connects at import time: a CLI command (or, later, the web app) builds an engine from the
+settings and owns the transaction; services receive a session and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.types import TypeDecorator
+
+from chiso.errors import ImmutableError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys on and its parent folder created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, begin transactions, so that SAVEPOINT works (the recipe
+    # of SQLAlchemy's SQLite dialect documentation).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One session and one transaction: committed when the block ends, rolled back on an exception."""
+    with session_factory(engine)() as session, session.begin():
+        yield session
+
+
+def import_models() -> None:
+    """Register every table on Base.metadata (migrations and tests compare against it)."""
+    import chiso.actors.models
+    import chiso.audit.models
+    import chiso.collection.models
+    import chiso.results.models
+    import chiso.values.models  # noqa: F401
+
+
+# --- rows that never change ------------------------------------------------------------------------
+# (model, message, attributes that may still change, and when) — checked before every flush.
+_GUARDED: dict[type, tuple[str, frozenset[str], Callable[[Any], bool]]] = {}
+
+
+def append_only(
+    model: type, message: str, *, mutable: tuple[str, ...] = (), when: Callable[[Any], bool] = lambda _obj: True
+) -> None:
+    """Refuse, at flush, any delete of `model` rows and any update except of `mutable` attributes."""
+    _GUARDED[model] = (message, frozenset(mutable), when)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in session.deleted:
+        if type(obj) in _GUARDED:
+            raise ImmutableError(_GUARDED[type(obj)][0])
+    for obj in session.dirty:
+        guard = _GUARDED.get(type(obj))
+        if guard is None or not session.is_modified(obj):
+            continue
+        message, mutable, when = guard
+        changed = {a.key for a in obj.__mapper__.column_attrs if get_history(obj, a.key).has_changes()}
+        if changed - mutable or (changed and not when(obj)):
+            raise ImmutableError(message)

@@ -1,0 +1,1 @@
+"""Result runs: values of a period → engine → stored, immutable, publishable."""

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
+
+from chiso.db import Base, append_only, utcnow
+
+VARIANTS = ("self_assessed", "appraised", "final")
+
+
+class ResultRun(Base):
+    """One engine run over a period's values. Immutable; only `published` may go from false to true."""
+
+    __tablename__ = "result_run"
+    __table_args__ = (UniqueConstraint("period_id", "variant", "inputs_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("collection_period.id"))
+    framework_version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"))
+    variant: Mapped[str] = mapped_column(String(16))
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    computed_by: Mapped[str] = mapped_column(String(64))
+    published: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[dt.datetime | None]
+    published_by: Mapped[str | None] = mapped_column(String(64))
+    outputs: Mapped[dict[str, Any]]
+
+    rows: Mapped[list[ResultRow]] = relationship(order_by="ResultRow.id", cascade="all")
+
+
+class ResultRow(Base):
+    """Value, points and overall rank of one node for one unit in a run."""
+
+    __tablename__ = "result_row"
+    __table_args__ = (UniqueConstraint("run_id", "unit_code", "node"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("result_run.id"))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    points: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[float | None] = mapped_column(Float)
+
+
+def _unpublished(run: ResultRun) -> bool:
+    # The `published` value before this change: only a run not yet published may be published.
+    committed = get_history(run, "published").deleted
+    return not (committed and committed[0])
+
+
+append_only(
+    ResultRun,
+    "a result run is immutable; only an unpublished run can be published, once",
+    mutable=("published", "published_at", "published_by"),
+    when=_unpublished,
+)
+append_only(ResultRow, "a result run is immutable: compute a new run instead")

@@ -1,0 +1,1 @@
+"""The canonical value store: unit × variable × period, with source, version and provenance."""

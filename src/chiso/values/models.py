@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chiso.db import Base, append_only, utcnow
+
+SOURCES = ("declared", "imported", "measured")
+
+
+class Value(Base):
+    """One version of one value. A change inserts the next version; no row is ever updated.
+
+    The unique (unit, variable, period, version) key is the optimistic lock: of two writers that read
+    the same version, only one can insert the next.
+    """
+
+    __tablename__ = "value"
+    __table_args__ = (
+        UniqueConstraint("unit_code", "variable", "period", "version"),
+        CheckConstraint("source in ('declared', 'imported', 'measured')", name="source"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_value_period_unit", "period", "unit_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    variable: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float)
+    version: Mapped[int]
+    source: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    lineage: Mapped[dict[str, Any] | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+append_only(Value, "values are never overwritten: record a new version instead")

@@ -1,0 +1,124 @@
+"""The one canonical value store. A change is a new version with an audit entry, never an overwrite.
+
+Declarations write `declared` values through collection.service; automatic measures and imports call
+`record` with their source and lineage, e.g.
+
+    values.service.record(session=s, value_in=ValueIn(unit_code="01840", variable="dossiers_on_time",
+        period="2025", value=812, source="measured", lineage={"measure": "on_time", "records": 904}),
+        actor=system_actor)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from chiso.audit import service as audit
+from chiso.errors import ConflictError
+from chiso.permissions import Actor, check
+from chiso.values.models import Value
+from chiso.values.schemas import ValueIn
+
+
+def key(value: Value | ValueIn) -> str:
+    return f"{value.unit_code}/{value.variable}/{value.period}"
+
+
+def get_current(*, session: Session, unit_code: str, variable: str, period: str) -> Value | None:
+    return session.scalar(
+        select(Value)
+        .where(Value.unit_code == unit_code, Value.variable == variable, Value.period == period)
+        .order_by(Value.version.desc())
+        .limit(1)
+    )
+
+
+def current(
+    *, session: Session, period: str, unit_codes: Iterable[str] | None = None, variables: Iterable[str] | None = None
+) -> dict[tuple[str, str], Value]:
+    """The latest version of every value of `period` (optionally for some units and variables)."""
+    latest = select(Value.unit_code, Value.variable, func.max(Value.version).label("version")).where(
+        Value.period == period
+    )
+    if unit_codes is not None:
+        latest = latest.where(Value.unit_code.in_(list(unit_codes)))
+    if variables is not None:
+        latest = latest.where(Value.variable.in_(list(variables)))
+    sub = latest.group_by(Value.unit_code, Value.variable).subquery()
+    rows = session.scalars(
+        select(Value).join(
+            sub,
+            (Value.unit_code == sub.c.unit_code)
+            & (Value.variable == sub.c.variable)
+            & (Value.version == sub.c.version)
+            & (Value.period == period),
+        )
+    )
+    return {(v.unit_code, v.variable): v for v in rows}
+
+
+def history(*, session: Session, unit_code: str, variable: str, period: str) -> Sequence[Value]:
+    return session.scalars(
+        select(Value)
+        .where(Value.unit_code == unit_code, Value.variable == variable, Value.period == period)
+        .order_by(Value.version)
+    ).all()
+
+
+def record(*, session: Session, value_in: ValueIn, actor: Actor, expected_version: int | None = None) -> Value | None:
+    """Record a value (checks `value.record`). See `write` for versions, conflicts and no-ops."""
+    check(actor, "value.record", value_in.unit_code)
+    return write(session=session, value_in=value_in, actor=actor, expected_version=expected_version)
+
+
+def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version: int | None = None) -> Value | None:
+    """Insert the next version unless the value is unchanged (then None: no version, no audit entry).
+
+    For services that have checked their own permission. `expected_version` is the version the caller
+    read (0 for none); if another one is current now, or a concurrent writer inserts the same next
+    version first, raise ConflictError carrying the current value.
+    """
+    if value_in.value is not None and not math.isfinite(value_in.value):
+        raise ValueError(f"{key(value_in)}: a value must be a finite number")
+    found = get_current(
+        session=session, unit_code=value_in.unit_code, variable=value_in.variable, period=value_in.period
+    )
+    version = found.version if found else 0
+    if expected_version is not None and expected_version != version:
+        raise ConflictError(key(value_in), found.value if found else None)
+    if found is not None and found.value == value_in.value and found.source == value_in.source:
+        return None
+    row = Value(
+        unit_code=value_in.unit_code,
+        variable=value_in.variable,
+        period=value_in.period,
+        value=value_in.value,
+        version=version + 1,
+        source=value_in.source,
+        recorded_by=actor.user,
+        lineage=value_in.lineage,
+        note=value_in.note,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        latest = get_current(
+            session=session, unit_code=value_in.unit_code, variable=value_in.variable, period=value_in.period
+        )
+        raise ConflictError(key(value_in), latest.value if latest else None) from None
+    audit.record(
+        session=session,
+        actor=actor.user,
+        action=f"value.{value_in.source}",
+        entity="value",
+        entity_key=key(value_in),
+        before=None if found is None else {"value": found.value, "version": found.version, "source": found.source},
+        after={"value": row.value, "version": row.version, "source": row.source},
+    )
+    return row

@@ -1,0 +1,62 @@
+"""Test data made through the services, so that permissions, validation and audit run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chiso.actors import service as actors
+from chiso.collection import service as collection
+from chiso.collection.schemas import DeclarationIn, EvidenceIn, PeriodOpen
+from chiso.permissions import Actor
+
+# Two real 2025 communes of Thái Nguyên (province 19): `chiso units list --era 2025 --kind commune --province 19`.
+COMMUNE = "01840"  # Phường Đức Xuân
+OTHER = "01843"  # Phường Bắc Kạn
+PERIOD = "2025/commune-2025"
+
+
+def people(session) -> dict[str, Actor]:
+    admin = actors.ensure(session=session, user="admin", roles={"admin"}, actor=None)
+    return {
+        "admin": admin,
+        "officer": actors.ensure(
+            session=session, user="canbo.ducxuan", roles={"officer"}, unit_code=COMMUNE, actor=admin
+        ),
+        "other": actors.ensure(session=session, user="canbo.backan", roles={"officer"}, unit_code=OTHER, actor=admin),
+        "appraiser": actors.ensure(session=session, user="thamdinh", roles={"appraiser"}, actor=admin),
+    }
+
+
+def open_period(session, admin: Actor, units=(COMMUNE, OTHER)):
+    return collection.open_period(
+        session=session,
+        period_in=PeriodOpen(
+            framework="commune-2025",
+            year=2025,
+            units=tuple(units),
+            opens_on=dt.date(2025, 9, 1),
+            closes_on=dt.date(2025, 11, 30),
+        ),
+        actor=admin,
+    )
+
+
+def doc(number="15/BC-UBND", summary="Báo cáo số liệu") -> EvidenceIn:
+    return EvidenceIn(doc_number=number, doc_date=dt.date(2025, 10, 1), summary=summary)
+
+
+DECLARATIONS = (
+    DeclarationIn(
+        indicator="c1_1",
+        values={"fixed_broadband_users_gigabit": 120, "fixed_broadband_users": 400},
+        self_score=4,  # the figures give 120 / 400 × 10 = 3: a warning, not an error
+        evidence=(doc(),),
+    ),
+    DeclarationIn(indicator="c3_5", values={"cyber_drill": 1}, self_score=10, evidence=(doc("22/KH-UBND"),)),
+    DeclarationIn(indicator="c2_1", values={"dx_officer_level": 2}, self_score=30, evidence=(doc("5/QĐ-UBND"),)),
+)
+
+
+def declare_all(session, officer: Actor, items=DECLARATIONS, unit=COMMUNE) -> None:
+    for item in items:
+        collection.declare(session=session, period_code=PERIOD, unit_code=unit, item_in=item, actor=officer)
