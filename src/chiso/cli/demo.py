@@ -28,16 +28,17 @@ def demo() -> None:
     names, published = _column(path, "name"), _column(path, "dti_published")
     rows = []
     for unit in ranks.sort_values("dti").index:
+        score = {node: round(float(scores.at[unit, node]), 4) for node in ("dti", "government", "economy", "society")}
         rows.append(
             (
-                int(ranks.at[unit, "dti"]),
+                int(float(ranks.at[unit, "dti"])),
                 unit,
                 names.get(unit, ""),
-                number(round(scores.at[unit, "dti"], 4)),
+                number(score["dti"]),
                 published.get(unit, ""),
-                number(round(scores.at[unit, "government"], 4)),
-                number(round(scores.at[unit, "economy"], 4)),
-                number(round(scores.at[unit, "society"], 4)),
+                number(score["government"]),
+                number(score["economy"]),
+                number(score["society"]),
             )
         )
     typer.echo(f"{fw.name} — {fw.provenance.decision}")
