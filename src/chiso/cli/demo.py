@@ -26,12 +26,16 @@ def demo() -> None:
     scores = result.scores.set_index("unit")
     ranks = result.rank_table().set_index("unit")
     names, published = _column(path, "name"), _column(path, "dti_published")
+    columns = {
+        node: scores[node].astype(float).round(4).to_dict() for node in ("dti", "government", "economy", "society")
+    }
+    rank_of = ranks["dti"].astype(float).to_dict()
     rows = []
     for unit in ranks.sort_values("dti").index:
-        score = {node: round(float(scores.at[unit, node]), 4) for node in ("dti", "government", "economy", "society")}
+        score = {node: float(column[unit]) for node, column in columns.items()}
         rows.append(
             (
-                int(float(ranks.at[unit, "dti"])),
+                int(rank_of[unit]),
                 unit,
                 names.get(unit, ""),
                 number(score["dti"]),
