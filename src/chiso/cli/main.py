@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from chiso.cli import demo, framework, rollup, score, units
+from chiso.cli import demo, framework, rollup, score, sources, units
 
 app = typer.Typer(
     name="chiso",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(framework.app, name="framework")
 units.app.command(name="rollup")(rollup.rollup)
 app.add_typer(units.app, name="units")
+app.add_typer(sources.app, name="sources")
 app.command(name="score")(score.score)
 app.command(name="demo")(demo.demo)
 

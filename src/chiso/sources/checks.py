@@ -1,7 +1,7 @@
 """A source schema compiled to one DuckDB query that types and checks a batch of records.
 
 The query reads a registered Arrow batch named `batch` (columns as the file gave them: text from CSV
-and JSON Lines, typed from Parquet, plus `_row`) and the table `units` (era, code, kind, province). It
+and JSON Lines, typed from Parquet, plus `_row`) and the table `units` (__u_era, __u_code, __u_kind, __u_province). It
 returns every field with its schema type, the derived columns, `_reason` (empty when the record is
 valid; otherwise every problem, separated by "; ") and `_record` (the record as read, as JSON, for
 the quarantine).
@@ -51,7 +51,7 @@ def _typed(field: SourceField, batch_type: pa.DataType | None) -> str:
             "THEN FALSE END"
         )
     if field.type is FieldType.UNIT_LIST and text:
-        return f"list_filter(list_transform(string_split({raw}, ';'), x -> trim(x)), x -> x <> '')"
+        return f"list_filter(list_transform(string_split({raw}, ';'), lambda x: trim(x)), lambda x: x <> '')"
     return f"TRY_CAST({raw} AS {SQL_TYPES[field.type]})"
 
 
@@ -77,7 +77,7 @@ def _field_reasons(field: SourceField, unit_field: str) -> list[str]:
     if field.name == unit_field:
         message = f"{name}: not a unit code valid on the record's date"
         reasons.append(
-            f"CASE WHEN {typed} IS NOT NULL AND {v(field.at or '')} IS NOT NULL AND u.code IS NULL THEN "
+            f"CASE WHEN {typed} IS NOT NULL AND {v(field.at or '')} IS NOT NULL AND u.__u_code IS NULL THEN "
             f"{_lit(message)} || ' (' || {typed} || ', era ' || {ERA_OF.format(t=v(field.at or ''))} || ')' END"
         )
     elif field.type is FieldType.UNIT_LIST:
@@ -104,7 +104,7 @@ def validation_sql(source: Source, batch_schema: pa.Schema) -> str:
     list_ctes = "".join(
         f", {q('bad_' + f.name)} AS (SELECT l._row, string_agg(l.x, ',' ORDER BY l.x) AS {q('__bad_' + f.name)} "
         f"FROM (SELECT _row, unnest({v(f.name)}) AS x, {ERA_OF.format(t=v(f.at or ''))} AS era FROM t) l "
-        f"ANTI JOIN units uu ON uu.era = l.era AND uu.code = l.x GROUP BY l._row)"
+        f"ANTI JOIN units uu ON uu.__u_era = l.era AND uu.__u_code = l.x GROUP BY l._row)"
         for f in lists
     )
     list_joins = "".join(f" LEFT JOIN {q('bad_' + f.name)} USING (_row)" for f in lists)
@@ -119,9 +119,9 @@ def validation_sql(source: Source, batch_schema: pa.Schema) -> str:
 WITH r AS (SELECT _row, {raw} FROM batch),
 t AS (SELECT r.*, {typed} FROM r){list_ctes},
 j AS (
-  SELECT t.*, u.era AS unit_era, u.kind AS unit_kind, u.province AS province,
+  SELECT t.*, u.__u_era AS unit_era, u.__u_kind AS unit_kind, u.__u_province AS province,
          concat_ws('; ', {field_reasons}) AS _errors
-  FROM t LEFT JOIN units u ON u.era = {era} AND u.code = t.{v(unit.name)}{list_joins}
+  FROM t LEFT JOIN units u ON u.__u_era = {era} AND u.__u_code = t.{v(unit.name)}{list_joins}
 )
 SELECT _row, {out}, unit_era, unit_kind, province,
        CASE WHEN _errors <> '' THEN _errors ELSE concat_ws('; ', {rules or "NULL"}) END AS _reason,

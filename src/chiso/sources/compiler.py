@@ -100,8 +100,14 @@ class Query:
         return where.this.sql(dialect="duckdb") if where is not None else "TRUE"
 
 
-def compile_measure(measure: Measure, grain: Grain, *, era: str | None = None) -> Query:
-    """`era=None`: each value on the unit its records carry; `era="2025"`: on 2025 units throughout."""
+def compile_measure(
+    measure: Measure, grain: Grain, *, era: str | None = None, since: str | None = None, until: str | None = None
+) -> Query:
+    """`era=None`: each value on the unit its records carry; `era="2025"`: on 2025 units throughout.
+
+    `since` / `until` (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from
+    1/7/2025, when the new communes began.
+    """
     source = get_source(measure.source)
     time = _col(measure.time)
     recorded_unit = _col(measure.unit)
@@ -132,6 +138,10 @@ def compile_measure(measure: Measure, grain: Grain, *, era: str | None = None) -
         )
     projections += [exp.alias_(_aggregate(v), v.name) for v in measure.variables]
     conditions: list[exp.Expression] = [exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null()))]
+    if since is not None:
+        conditions.append(exp.GTE(this=time.copy(), expression=exp.cast(exp.Literal.string(since), "TIMESTAMP")))
+    if until is not None:
+        conditions.append(exp.LT(this=time.copy(), expression=exp.cast(exp.Literal.string(until), "TIMESTAMP")))
     if measure.where is not None:
         conditions.append(exp.paren(compile_condition(measure.where, _col)))
     tree = exp.select(*projections).from_(exp.alias_(exp.to_table(measure.source), "s", table=True))

@@ -26,16 +26,19 @@ class Engine(Protocol):
 
     def bind(self, table: str, paths: Sequence[str]) -> None: ...
     def bind_rows(self, table: str, data: pa.Table) -> None: ...
+    def prepare(self, query: Query) -> str: ...
     def run(self, query: Query) -> pa.Table: ...
     def close(self) -> None: ...
 
 
-def check_supported(engine: Engine, query: Query) -> None:
+def prepare(engine: Any, query: Query) -> str:
+    """The query in the engine's dialect, or EngineError saying what the engine cannot do."""
     unsupported = sorted({v.aggregate.value for v in query.measure.variables} - {a.value for a in engine.aggregates})
     if unsupported:
         raise EngineError(
             f"engine {engine.name} cannot run measure {query.measure.code}: aggregate(s) {', '.join(unsupported)}"
         )
+    return query.sql(engine.dialect, engine.name)
 
 
 class DuckDBEngine:
@@ -59,9 +62,11 @@ class DuckDBEngine:
         self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * FROM "__{table}"')
         self.con.unregister(f"__{table}")
 
+    def prepare(self, query: Query) -> str:
+        return prepare(self, query)
+
     def run(self, query: Query) -> pa.Table:
-        check_supported(self, query)
-        return self.con.sql(query.sql(self.dialect, self.name)).to_arrow_table()
+        return self.con.sql(self.prepare(query)).to_arrow_table()
 
     def close(self) -> None:
         self.con.close()
@@ -111,9 +116,11 @@ class SparkEngine:
         schema = StructType([StructField(name, StringType(), True) for name in data.column_names])
         self.spark.createDataFrame([tuple(r.values()) for r in data.to_pylist()], schema).createOrReplaceTempView(table)
 
+    def prepare(self, query: Query) -> str:
+        return prepare(self, query)
+
     def run(self, query: Query) -> pa.Table:
-        check_supported(self, query)
-        frame = self.spark.sql(query.sql(self.dialect, self.name))
+        frame = self.spark.sql(self.prepare(query))
         names = frame.columns
         rows = frame.collect()
         return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})

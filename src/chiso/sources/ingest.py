@@ -67,7 +67,9 @@ class IngestReport:
 def _units_table() -> pa.Table:
     rows = [(u.era.value, u.code, u.kind.value, u.province_code) for u in units.list_units()]
     era, code, kind, province = zip(*rows, strict=True)
-    return pa.table({"era": list(era), "code": list(code), "kind": list(kind), "province": list(province)})
+    return pa.table(
+        {"__u_era": list(era), "__u_code": list(code), "__u_kind": list(kind), "__u_province": list(province)}
+    )
 
 
 def connect(memory_limit: str = MEMORY_LIMIT, temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -80,9 +80,11 @@ def measure(
     lake: Lake,
     measures: MeasureSet,
     grains: Sequence[Grain] = (Grain.YEAR,),
-    era: str | None = None,
+    era: str | None = NEW_ERA,
     engine: str | Engine = "duckdb",
     province: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
     spark_master: str | None = None,
     spark_conf: Mapping[str, str] | None = None,
 ) -> MeasuredValues:
@@ -90,7 +92,14 @@ def measure(
 
     `era=None` puts each value on the unit its records carry (old codes before 1/7/2025); `era="2025"`
     puts every period on 2025 units through the whole links of the succession map (see `unitmap`).
+    `since` / `until` (ISO dates) keep only records timed in [since, until).
     """
+    for day in (since, until):
+        if day is not None:
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise SourceError(f"{day!r} is not a date (YYYY-MM-DD)") from None
     runner = (
         make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
     )
@@ -99,38 +108,44 @@ def measure(
     snapshot = lake.snapshot(measures.sources)
     frames = []
     try:
+        queries = [
+            compile_measure(m, grain, era=era, since=since, until=until) for m in measures.measures for grain in grains
+        ]
+        for query in queries:  # every definition must compile for this engine before anything runs
+            runner.prepare(query)
         available = _bind(runner, lake, measures, era, notes)
-        for m in measures.measures:
+        for query in queries:
+            m, grain = query.measure, query.grain
             if m.source not in available:
                 continue
-            for grain in grains:
-                query = compile_measure(m, grain, era=era)
-                result = runner.run(query)
-                lineage = json.dumps(
-                    {
-                        "set": measures.code,
-                        "version": measures.version,
-                        "definition_sha": _definition_hash(measures),
-                        "measure": m.code,
-                        "source": m.source,
-                        "source_schema_version": catalog().version,
-                        "grain": grain.value,
-                        "units": era or "recorded",
-                        "engine": runner.name,
-                        "lake_snapshot": snapshot,
-                        "lake_parts": len(lake.parts(m.source)),
-                        "filter": query.filter_sql,
-                    },
-                    ensure_ascii=False,
-                )
-                frames.append(_long(result, m, grain, measures, computed_at, lineage))
+            result = runner.run(query)
+            lineage = json.dumps(
+                {
+                    "set": measures.code,
+                    "version": measures.version,
+                    "definition_sha": _definition_hash(measures),
+                    "measure": m.code,
+                    "source": m.source,
+                    "source_schema_version": catalog().version,
+                    "grain": grain.value,
+                    "units": era or "recorded",
+                    "engine": runner.name,
+                    "lake_snapshot": snapshot,
+                    "lake_parts": len(lake.parts(m.source)),
+                    "filter": query.filter_sql,
+                    "since": since,
+                    "until": until,
+                },
+                ensure_ascii=False,
+            )
+            frames.append(_long(result, m, grain, measures, computed_at, lineage))
     finally:
         if isinstance(engine, str):
             runner.close()
     values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALUE_COLUMNS)
     underived = pd.DataFrame(columns=["unit", "period", "reason"])
     if era == NEW_ERA and len(values):
-        values, underived = _drop_incomplete(values, grains)
+        values, underived = _drop_incomplete(values, grains, since)
     if province is not None:
         keys = province_units(province)
         inside = [(e, u) in keys for e, u in zip(values["unit_era"], values["unit"], strict=True)]
@@ -189,10 +204,13 @@ def _long(
     return pd.concat(parts, ignore_index=True)[VALUE_COLUMNS]
 
 
-def _drop_incomplete(values: pd.DataFrame, grains: Sequence[Grain]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _drop_incomplete(
+    values: pd.DataFrame, grains: Sequence[Grain], since: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Values of new units that took part of a split old unit, for periods that begin before the break."""
     _, incomplete = whole_links()
-    starts = {period_label(g, k): period_bounds(g, k)[0] for g in grains for k in _keys(g, values["period"].unique())}
+    labels = values["period"].unique()
+    starts = {period_label(g, k): max(period_bounds(g, k)[0], since or "") for g in grains for k in _keys(g, labels)}
     before = values["period"].map(lambda p: starts.get(p, BREAK) < BREAK)
     bad = values["unit"].isin(incomplete) & before
     underived = values.loc[bad, ["unit", "period"]].drop_duplicates()
