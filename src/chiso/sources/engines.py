@@ -91,6 +91,7 @@ class SparkEngine:
             )
             settings = {
                 "spark.ui.enabled": "false",
+                "spark.ui.showConsoleProgress": "false",
                 "spark.sql.session.timeZone": "UTC",
                 "spark.sql.shuffle.partitions": "8",
                 **dict(conf or {}),
