@@ -13,6 +13,7 @@ there is no fallback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlglot.expressions as exp
@@ -65,16 +66,34 @@ def period_bounds(grain: Grain, key: int) -> tuple[str, str]:
     return f"{year}-{month:02d}-01", (f"{year + 1}-01-01" if month == 12 else f"{year}-{month + 1:02d}-01")
 
 
-def _aggregate(variable: Variable) -> exp.Expression:
-    cond = compile_condition(variable.where, _col) if variable.where is not None else None
+def column_name(measure: Measure, name: str) -> str:
+    """The result column of one measure's variable (or of its `__records`, … bookkeeping)."""
+    return f"{measure.code}.{name}"
+
+
+def _when(cond: exp.Expression | None, value: exp.Expression) -> exp.Expression:
+    return value if cond is None else exp.Case().when(cond.copy(), value)
+
+
+def _count(cond: exp.Expression | None) -> exp.Expression:
+    if cond is None:
+        return exp.Count(this=exp.Star())
+    return exp.Sum(this=exp.Case().when(cond.copy(), exp.Literal.number(1)).else_(exp.Literal.number(0)))
+
+
+def _both(a: exp.Expression | None, b: exp.Expression | None) -> exp.Expression | None:
+    if a is None or b is None:
+        return a or b
+    return exp.and_(exp.paren(a.copy()), exp.paren(b.copy()))
+
+
+def _aggregate(variable: Variable, population: exp.Expression | None) -> exp.Expression:
+    own = compile_condition(variable.where, _col) if variable.where is not None else None
+    cond = _both(population, own)
     if variable.aggregate is Aggregate.COUNT:
-        if cond is None:
-            return exp.Count(this=exp.Star())
-        return exp.Sum(this=exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0)))
+        return _count(cond)
     assert variable.column is not None
-    value: exp.Expression = _col(variable.column)
-    if cond is not None:
-        value = exp.Case().when(cond, value)
+    value = _when(cond, _col(variable.column))
     if variable.aggregate is Aggregate.COUNT_DISTINCT:
         return exp.Count(this=exp.Distinct(expressions=[value]))
     return exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
@@ -82,35 +101,57 @@ def _aggregate(variable: Variable) -> exp.Expression:
 
 @dataclass(frozen=True)
 class Query:
-    measure: Measure
+    measures: tuple[Measure, ...]
     grain: Grain
     era: str | None
     tree: exp.Select
+
+    @property
+    def measure(self) -> Measure:
+        """The measure of a query compiled for one measure."""
+        return self.measures[0]
 
     def sql(self, dialect: str, engine: str) -> str:
         try:
             return self.tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
         except UnsupportedError as exc:
-            raise EngineError(f"engine {engine} cannot run measure {self.measure.code}: {exc}") from exc
+            codes = ", ".join(m.code for m in self.measures)
+            raise EngineError(f"engine {engine} cannot run measure {codes}: {exc}") from exc
 
-    @property
-    def filter_sql(self) -> str:
-        """The measure's record filter as DuckDB SQL, for lineage."""
-        where = self.tree.args.get("where")
-        return where.this.sql(dialect="duckdb") if where is not None else "TRUE"
+
+def filter_sql(measure: Measure) -> str:
+    """A measure's record filter as DuckDB SQL, for lineage."""
+    if measure.where is None:
+        return "TRUE"
+    return compile_condition(measure.where, _col).sql(dialect="duckdb")
 
 
 def compile_measure(
     measure: Measure, grain: Grain, *, era: str | None = None, since: str | None = None, until: str | None = None
 ) -> Query:
-    """`era=None`: each value on the unit its records carry; `era="2025"`: on 2025 units throughout.
+    return compile_measures([measure], grain, era=era, since=since, until=until)
 
-    `since` / `until` (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from
-    1/7/2025, when the new communes began.
+
+def compile_measures(
+    measures: Sequence[Measure],
+    grain: Grain,
+    *,
+    era: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Query:
+    """One query for measures that read the same source and place records by the same unit and time.
+
+    Each measure keeps its own filter inside its aggregates, so one scan serves them all. `era=None`:
+    each value on the unit its records carry; `era="2025"`: on 2025 units throughout. `since` / `until`
+    (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from 1/7/2025.
     """
-    source = get_source(measure.source)
-    time = _col(measure.time)
-    recorded_unit = _col(measure.unit)
+    first = measures[0]
+    if any((m.source, m.unit, m.time) != (first.source, first.unit, first.time) for m in measures):
+        raise EngineError("measures fused into one query must share source, unit and time")
+    source = get_source(first.source)
+    time = _col(first.time)
+    recorded_unit = _col(first.unit)
     if era is None:
         unit: exp.Expression = recorded_unit
         unit_era: exp.Expression = _col("unit_era")
@@ -124,27 +165,28 @@ def compile_measure(
         exp.alias_(unit, UNIT),
         exp.alias_(unit_era, UNIT_ERA),
         exp.alias_(period_key(grain, time), PERIOD_KEY),
-        exp.alias_(exp.Count(this=exp.Star()), RECORDS),
-        exp.alias_(exp.Min(this=time.copy()), FIRST),
-        exp.alias_(exp.Max(this=time.copy()), LAST),
     ]
-    if "simulated" in {f.name for f in source.fields}:
-        flag = exp.Case().when(exp.EQ(this=_col("simulated"), expression=exp.true()), exp.Literal.number(1))
-        projections.append(
-            exp.alias_(
-                exp.Coalesce(this=exp.Sum(this=flag.else_(exp.Literal.number(0))), expressions=[exp.Literal.number(0)]),
-                SIMULATED,
-            )
-        )
-    projections += [exp.alias_(_aggregate(v), v.name) for v in measure.variables]
+    simulated = "simulated" in {f.name for f in source.fields}
+    flag = exp.EQ(this=_col("simulated"), expression=exp.true())
+    for m in measures:
+        population = compile_condition(m.where, _col) if m.where is not None else None
+        projections += [
+            exp.alias_(_count(population), column_name(m, RECORDS), quoted=True),
+            exp.alias_(exp.Min(this=_when(population, time.copy())), column_name(m, FIRST), quoted=True),
+            exp.alias_(exp.Max(this=_when(population, time.copy())), column_name(m, LAST), quoted=True),
+        ]
+        if simulated:
+            projections.append(exp.alias_(_count(_both(population, flag)), column_name(m, SIMULATED), quoted=True))
+        projections += [exp.alias_(_aggregate(v, population), column_name(m, v.name), quoted=True) for v in m.variables]
     conditions: list[exp.Expression] = [exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null()))]
     if since is not None:
         conditions.append(exp.GTE(this=time.copy(), expression=exp.cast(exp.Literal.string(since), "TIMESTAMP")))
     if until is not None:
         conditions.append(exp.LT(this=time.copy(), expression=exp.cast(exp.Literal.string(until), "TIMESTAMP")))
-    if measure.where is not None:
-        conditions.append(exp.paren(compile_condition(measure.where, _col)))
-    tree = exp.select(*projections).from_(exp.alias_(exp.to_table(measure.source), "s", table=True))
+    if all(m.where is not None for m in measures):
+        wheres = [exp.paren(compile_condition(m.where, _col)) for m in measures if m.where is not None]
+        conditions.append(exp.paren(exp.or_(*wheres)) if len(wheres) > 1 else wheres[0])
+    tree = exp.select(*projections).from_(exp.alias_(exp.to_table(first.source), "s", table=True))
     if era == NEW_ERA:
         on = exp.and_(
             exp.EQ(this=_col("era", "m"), expression=_col("unit_era")),
@@ -155,4 +197,4 @@ def compile_measure(
     tree = tree.where(exp.and_(*conditions)).group_by(
         exp.Literal.number(1), exp.Literal.number(2), exp.Literal.number(3)
     )
-    return Query(measure, grain, era, tree)
+    return Query(tuple(measures), grain, era, tree)

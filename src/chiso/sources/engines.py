@@ -33,11 +33,12 @@ class Engine(Protocol):
 
 def prepare(engine: Any, query: Query) -> str:
     """The query in the engine's dialect, or EngineError saying what the engine cannot do."""
-    unsupported = sorted({v.aggregate.value for v in query.measure.variables} - {a.value for a in engine.aggregates})
-    if unsupported:
-        raise EngineError(
-            f"engine {engine.name} cannot run measure {query.measure.code}: aggregate(s) {', '.join(unsupported)}"
-        )
+    for measure in query.measures:
+        unsupported = sorted({v.aggregate.value for v in measure.variables} - {a.value for a in engine.aggregates})
+        if unsupported:
+            raise EngineError(
+                f"engine {engine.name} cannot run measure {measure.code}: aggregate(s) {', '.join(unsupported)}"
+            )
     return query.sql(engine.dialect, engine.name)
 
 

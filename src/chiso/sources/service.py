@@ -34,7 +34,10 @@ from chiso.sources.compiler import (
     UNIT_ERA,
     EngineError,
     Query,
+    column_name,
     compile_measure,
+    compile_measures,
+    filter_sql,
     period_bounds,
     period_label,
 )
@@ -108,37 +111,42 @@ def measure(
     snapshot = lake.snapshot(measures.sources)
     frames = []
     try:
+        groups: dict[tuple[str, str, str], list[Measure]] = {}
+        for m in measures.measures:  # measures sharing source, unit and time are computed in one scan
+            groups.setdefault((m.source, m.unit, m.time), []).append(m)
         queries = [
-            compile_measure(m, grain, era=era, since=since, until=until) for m in measures.measures for grain in grains
+            compile_measures(group, grain, era=era, since=since, until=until)
+            for group in groups.values()
+            for grain in grains
         ]
         for query in queries:  # every definition must compile for this engine before anything runs
             runner.prepare(query)
         available = _bind(runner, lake, measures, era, notes)
         for query in queries:
-            m, grain = query.measure, query.grain
-            if m.source not in available:
+            if query.measure.source not in available:
                 continue
-            result = runner.run(query)
-            lineage = json.dumps(
-                {
-                    "set": measures.code,
-                    "version": measures.version,
-                    "definition_sha": _definition_hash(measures),
-                    "measure": m.code,
-                    "source": m.source,
-                    "source_schema_version": catalog().version,
-                    "grain": grain.value,
-                    "units": era or "recorded",
-                    "engine": runner.name,
-                    "lake_snapshot": snapshot,
-                    "lake_parts": len(lake.parts(m.source)),
-                    "filter": query.filter_sql,
-                    "since": since,
-                    "until": until,
-                },
-                ensure_ascii=False,
-            )
-            frames.append(_long(result, m, grain, measures, computed_at, lineage))
+            result = runner.run(query).to_pandas()
+            for m in query.measures:
+                lineage = json.dumps(
+                    {
+                        "set": measures.code,
+                        "version": measures.version,
+                        "definition_sha": _definition_hash(measures),
+                        "measure": m.code,
+                        "source": m.source,
+                        "source_schema_version": catalog().version,
+                        "grain": query.grain.value,
+                        "units": era or "recorded",
+                        "engine": runner.name,
+                        "lake_snapshot": snapshot,
+                        "lake_parts": len(lake.parts(m.source)),
+                        "filter": filter_sql(m),
+                        "since": since,
+                        "until": until,
+                    },
+                    ensure_ascii=False,
+                )
+                frames.append(_long(result, m, query.grain, measures, computed_at, lineage))
     finally:
         if isinstance(engine, str):
             runner.close()
@@ -170,9 +178,12 @@ def _bind(runner: Engine, lake: Lake, measures: MeasureSet, era: str | None, not
 
 
 def _long(
-    result: pa.Table, m: Measure, grain: Grain, measures: MeasureSet, computed_at: str, lineage: str
+    result: pd.DataFrame, m: Measure, grain: Grain, measures: MeasureSet, computed_at: str, lineage: str
 ) -> pd.DataFrame:
-    frame = result.to_pandas()
+    """One measure's values from a (possibly fused) query result; unit-periods without its records drop out."""
+    names = {column_name(m, n): n for n in [RECORDS, FIRST, LAST, SIMULATED, *(v.name for v in m.variables)]}
+    frame = result[[UNIT, UNIT_ERA, PERIOD_KEY, *(c for c in names if c in result)]].rename(columns=names)
+    frame = frame[frame[RECORDS] > 0]
     if frame.empty:
         return pd.DataFrame(columns=VALUE_COLUMNS)
     base = pd.DataFrame(
@@ -310,7 +321,7 @@ def explain(
         "records": int(cell["records"].iloc[0]) if len(cell) else 0,
         "definition": {"set": measures.code, "version": measures.version, "measure": m.code, "name": m.name},
         "variable_definition": item.model_dump(mode="json", by_alias=True, exclude_none=True),
-        "filter": query.filter_sql,
+        "filter": filter_sql(m),
         "units": era or "recorded",
         "unit_era": unit_era or (eras[0] if eras else None),
         "lake_snapshot": lake.snapshot([m.source]),
