@@ -35,7 +35,7 @@ from chiso.sources.simulate import Plan, simulate
 from chiso.sources.unitmap import unit_map_table
 
 YEARS = (2021, 2022, 2023, 2024, 2025)
-RECORDS_AT_SCALE_1 = 4_700_000  # dossiers of Thái Nguyên 2021–2025 at scale 1 (simulator)
+RECORDS_AT_SCALE_1 = 3_370_000  # dossiers of Thái Nguyên 2021–2025 at scale 1 (simulator)
 VARIABLES = [
     "dossiers_received", "dossiers_full_online", "dossiers_resolved", "dossiers_on_time", "dossiers_digitised",
     "received", "full_online", "submitted_online", "with_fee", "paid_online", "rated", "satisfied",

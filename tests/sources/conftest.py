@@ -8,7 +8,7 @@ from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import Lake
 from chiso.sources.simulate import Plan, simulate
 
-SMALL = Plan("19", (2024, 2025), seed=7, scale=0.004)
+SMALL = Plan("19", (2024, 2025), seed=7, scale=0.008)
 
 
 @pytest.fixture(scope="session")

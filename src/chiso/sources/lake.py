@@ -41,9 +41,16 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     tmp = Path(name)
     try:
         write(tmp)
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes files private; the lake follows the umask like any file
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def file_sha256(path: Path) -> str:

@@ -1,8 +1,8 @@
 """Simulated source records for one province: deterministic (seeded), realistic in shape, marked simulated.
 
 Volumes follow a simulated population (Chiso ships no commune populations: each old commune gets one
-drawn from its code, wards larger than rural communes, about 7,500 people on average, so old Thái
-Nguyên's 172 communes hold about 1.3 million). Dossiers: about 0.4 a person a year; documents: about
+drawn from its code, wards larger than rural communes, about 5,900 people on average, so the 280 old
+communes of Thái Nguyên and Bắc Kạn hold about 1.65 million). Dossiers: about 0.4 a person a year; documents: about
 800,000 a quarter for Thái Nguyên at scale 1. Shares move over the years the way the programme hopes:
 more fully online dossiers, fewer late ones, more online payment, more digitisation and signing.
 Records dated before 1/7/2025 carry the old (2024) units — communes, districts and the old provinces at
@@ -66,7 +66,7 @@ def _stable(code: str, seed: int) -> float:
 
 def _population(unit: Unit, seed: int) -> float:
     urban = unit.subtype in ("phuong", "thi_tran")
-    base = 13_000 if urban else 6_500
+    base = 9_300 if urban else 4_650
     return base * float(np.exp(0.45 * (_stable(unit.code, seed) - 0.5) * 2))
 
 
@@ -110,7 +110,7 @@ def _era_units(province: str, era: Era, seed: int) -> Units:
         departments = units.list_units(era="2025", kind="department", province=new.code)
         rows.append((new.code, "province", "province", total / (len(departments) + 1)))
         rows += [(d.code, "province", "department", total / (len(departments) + 1)) for d in departments]
-        rows += [(u.code, "commune", "commune", shares.get(u.code, 7_500.0)) for u in communes]
+        rows += [(u.code, "commune", "commune", shares.get(u.code, 5_900.0)) for u in communes]
     codes, levels, kinds, pops = zip(*rows, strict=True)
     return Units(np.array(codes), np.array(levels), np.array(kinds), np.array(pops, dtype=float))
 
@@ -245,7 +245,9 @@ def _documents(rng: np.random.Generator, era_units: Units, start: dt.datetime, e
     columns = {
         "id": _ids(f"VB-{plan.province}-{start:%Y%m}-", seq, n),
         "sender_unit": pa.array(codes),
-        "recipient_units": pa.array([list(r) for r in recipients], pa.list_(pa.string())),
+        "recipient_units": pa.ListArray.from_arrays(
+            pa.array(np.arange(0, 2 * n + 1, 2, dtype=np.int32)), pa.array(recipients.reshape(-1))
+        ),
         "sent_at": pa.array(_times(rng, start, end, n).astype("datetime64[us]")),
         "electronic": pa.array(electronic),
         "signed": pa.array(signed),
