@@ -109,6 +109,7 @@ def measure(
     notes: list[str] = []
     computed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     snapshot = lake.snapshot(measures.sources)
+    definition_sha = _definition_hash(measures)
     frames = []
     try:
         groups: dict[tuple[str, str, str], list[Measure]] = {}
@@ -131,7 +132,7 @@ def measure(
                     {
                         "set": measures.code,
                         "version": measures.version,
-                        "definition_sha": _definition_hash(measures),
+                        "definition_sha": definition_sha,
                         "measure": m.code,
                         "source": m.source,
                         "source_schema_version": catalog().version,
