@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from chiso.cli import collect, db, demo, framework, period, programme, results, review, rollup, score, units
+from chiso.cli import collect, db, demo, framework, period, programme, results, review, rollup, score, sources, units
 
 app = typer.Typer(
     name="chiso",
@@ -17,6 +17,7 @@ app.add_typer(framework.app, name="framework")
 app.add_typer(programme.app, name="programme")
 units.app.command(name="rollup")(rollup.rollup)
 app.add_typer(units.app, name="units")
+app.add_typer(sources.app, name="sources")
 app.command(name="score")(score.score)
 app.command(name="demo")(demo.demo)
 app.add_typer(db.app, name="db")
