@@ -197,7 +197,15 @@ def measure_command(
         if lineage and all(lineage):
             unit, variable, label = lineage
             found = explain(
-                lake=lake, measures=definitions, unit=unit, variable=variable, period=label, era=mode, unit_era=unit_era
+                lake=lake,
+                measures=definitions,
+                unit=unit,
+                variable=variable,
+                period=label,
+                era=mode,
+                unit_era=unit_era,
+                since=since,
+                until=until,
             )
             typer.echo(json.dumps(found, ensure_ascii=False, indent=1))
             return

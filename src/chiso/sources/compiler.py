@@ -78,6 +78,7 @@ def _when(cond: exp.Expression | None, value: exp.Expression) -> exp.Expression:
 def _count(cond: exp.Expression | None) -> exp.Expression:
     if cond is None:
         return exp.Count(this=exp.Star())
+    # Not COUNT_IF: DuckDB answers NULL where every condition is NULL, Spark 0 (the equality test caught it).
     return exp.Sum(this=exp.Case().when(cond.copy(), exp.Literal.number(1)).else_(exp.Literal.number(0)))
 
 

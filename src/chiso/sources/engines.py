@@ -54,6 +54,7 @@ class DuckDBEngine:
         if threads:
             config["threads"] = threads
         self.con = duckdb.connect(config=config)
+        self.con.execute("SET enable_progress_bar = false")  # long queries would draw a bar on the terminal
 
     def bind(self, table: str, paths: Sequence[str]) -> None:
         self.con.execute(f'CREATE OR REPLACE VIEW "{table}" AS SELECT * FROM read_parquet({list(paths)!r})')

@@ -77,6 +77,7 @@ def connect(memory_limit: str = MEMORY_LIMIT, temp_dir: Path | None = None) -> d
     if temp_dir is not None:
         con.execute(f"SET temp_directory = '{temp_dir}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -217,6 +218,25 @@ def _write_broken(
     )
 
 
+def _id_range(path: Path, column: str) -> tuple[str, str] | None:
+    """Smallest and largest id of a Parquet file from its statistics; None when they are not there."""
+    meta = pq.ParquetFile(path).metadata
+    index = meta.schema.to_arrow_schema().get_field_index(column)
+    low: str | None = None
+    high: str | None = None
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        low = stats.min if low is None else min(low, stats.min)
+        high = stats.max if high is None else max(high, stats.max)
+    return None if low is None or high is None else (str(low), str(high))
+
+
+def _overlaps(a: tuple[str, str] | None, b: tuple[str, str] | None) -> bool:
+    return a is None or b is None or (a[0] <= b[1] and b[0] <= a[1])
+
+
 def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report: IngestReport, staging: Path) -> None:
     source = get_source(source_name)
     own = lake.part_path(source_name, report.ingest_id)
@@ -225,7 +245,9 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
         atomic_write(lake.quarantine_path(source_name, report.ingest_id), (staging / "quarantine.parquet").replace)
     if not staged.exists():
         return
-    others = [str(p) for p in lake.parts(source_name) if p != own]
+    bounds = _id_range(staged, source.id)
+    # Only parts whose id range meets this file's can hold one of its ids (ids mostly grow with time).
+    others = [str(p) for p in lake.parts(source_name) if p != own and _overlaps(_id_range(p, source.id), bounds)]
     key = q(source.id)
     seen = f" AND NOT EXISTS (SELECT 1 FROM read_parquet({others!r}) l WHERE l.{key} = s.{key})" if others else ""
     query = f"""

@@ -266,6 +266,8 @@ def explain(
     period: str,
     era: str | None = NEW_ERA,
     unit_era: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
     sample: int = 5,
 ) -> dict[str, Any]:
     """Where one measured value comes from: definition, filter, and its records by ingested file.
@@ -274,7 +276,7 @@ def explain(
     """
     m = measures.measure_of(variable)
     grain, key = grain_of(period)
-    query = compile_measure(m, grain, era=era)
+    query = compile_measure(m, grain, era=era, since=since, until=until)
     item = m.variable(variable)
     engine = DuckDBEngine()
     try:
@@ -310,7 +312,7 @@ def explain(
         }
         for ingest, records, counted, ids in rows
     ]
-    values = measure(lake=lake, measures=measures, grains=(grain,), era=era).values
+    values = measure(lake=lake, measures=measures, grains=(grain,), era=era, since=since, until=until).values
     cell = values[(values["unit"] == unit) & (values["variable"] == variable) & (values["period"] == period)]
     if unit_era is not None:
         cell = cell[cell["unit_era"] == unit_era]
