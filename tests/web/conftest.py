@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests import factories as f
+from tests.conftest import BACKENDS, fresh_database
 
 from chiso.accounts import service as accounts
 from chiso.accounts.schemas import UserCreate
@@ -24,9 +27,12 @@ from chiso.web.app import create_app
 PASSWORD = "mat-khau-thu"
 
 
+CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 @pytest.fixture(autouse=True)
 def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "HASHER", CHEAP)
 
 
 class ASGI(httpx.BaseTransport):
@@ -82,34 +88,91 @@ def post_form(client: TestClient, path: str, data: dict, page: str, files=None):
     return client.post(path, data=data, files=files)
 
 
-@pytest.fixture
-def site(migrated_engine, tmp_path: Path) -> Iterator[Site]:
-    connection = migrated_engine.connect()
+def _seed_people(s: Session) -> None:
+    people = f.people(s)
+    for key, actor in people.items():
+        accounts.create_user(
+            session=s,
+            user_in=UserCreate(user=actor.user, roles=actor.roles, unit_code=actor.unit_code, password=PASSWORD),
+            actor=None if key == "admin" else people["admin"],
+        )
+    for user, role in (("chuongtrinh", "programme_officer"), ("lanhdao", "viewer")):
+        accounts.create_user(
+            session=s, user_in=UserCreate(user=user, roles=frozenset({role}), password=PASSWORD), actor=people["admin"]
+        )
+
+
+def _seed_published(s: Session) -> None:
+    _seed_people(s)
+    people = _people(s)
+    f.open_period(s, people["admin"])
+    f.results_for(s, people)
+
+
+def _seed_collecting(s: Session) -> None:
+    """An open period: the officer of COMMUNE declared three items and submitted; OTHER has a draft."""
+    from chiso.collection import service as collection
+
+    _seed_people(s)
+    people = _people(s)
+    f.open_period(s, people["admin"])
+    f.declare_all(s, people["officer"])
+    collection.submit(session=s, period_code=f.PERIOD, unit_code=f.COMMUNE, actor=people["officer"])
+    f.declare_all(s, people["other"], f.DECLARATIONS[:1], unit=f.OTHER)
+
+
+def _people(s: Session) -> dict[str, Actor]:
+    from chiso.actors import service as actors
+
+    names = {
+        "admin": "admin",
+        "officer": "canbo.ducxuan",
+        "other": "canbo.backan",
+        "appraiser": "thamdinh",
+        "programme_officer": "chuongtrinh",
+        "viewer": "lanhdao",
+    }
+    return {key: actors.get_by_user(session=s, user=user) for key, user in names.items()}
+
+
+SCENARIOS = {"empty": _seed_people, "published": _seed_published, "collecting": _seed_collecting}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeded(request, tmp_path_factory) -> Iterator[dict[str, Engine]]:
+    """One database per scenario and backend, seeded once through the services (cheap password hashes)."""
+    from chiso import migrations
+    from chiso.db import make_engine, transaction
+
+    engines: dict[str, Engine] = {}
+    with ExitStack() as stack:
+        original = accounts.HASHER
+        accounts.HASHER = CHEAP
+        try:
+            for name, seed in SCENARIOS.items():
+                url = stack.enter_context(fresh_database(request.param, tmp_path_factory.mktemp(name)))
+                engine = make_engine(url)
+                stack.callback(engine.dispose)
+                migrations.upgrade(engine)
+                with transaction(engine) as s:
+                    seed(s)
+                engines[name] = engine
+        finally:
+            accounts.HASHER = original
+        yield engines
+
+
+def _site(engine: Engine, folder: Path) -> Iterator[Site]:
+    connection = engine.connect()
     outer = connection.begin()
 
     def sessions() -> Session:
         return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, secret_key="test-key", upload_max_bytes=200_000)
+    settings = Settings(_env_file=None, data_dir=folder, secret_key="test-key", upload_max_bytes=200_000)
     app = create_app(settings, sessions=sessions)
     with sessions() as s:
-        people = f.people(s)
-        for key, actor in people.items():
-            roles = actor.roles
-            s.flush()
-            accounts.create_user(
-                session=s,
-                user_in=UserCreate(user=actor.user, roles=roles, unit_code=actor.unit_code, password=PASSWORD),
-                actor=None if key == "admin" else people["admin"],
-            )
-        for user, role in (("chuongtrinh", "programme_officer"), ("lanhdao", "viewer")):
-            made = accounts.create_user(
-                session=s,
-                user_in=UserCreate(user=user, roles=frozenset({role}), password=PASSWORD),
-                actor=people["admin"],
-            )
-            people[role] = Actor(made.user, frozenset(made.roles))
-        s.commit()
+        people = _people(s)
     try:
         yield Site(app, sessions, people)
     finally:
@@ -118,10 +181,25 @@ def site(migrated_engine, tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
-def published(site: Site) -> Site:
+def site(seeded, tmp_path: Path) -> Iterator[Site]:
+    """Accounts for every role, no period."""
+    yield from _site(seeded["empty"], tmp_path)
+
+
+@pytest.fixture
+def published(seeded, tmp_path: Path) -> Iterator[Site]:
     """A period of two communes with published final results."""
+    yield from _site(seeded["published"], tmp_path)
+
+
+@pytest.fixture
+def collecting(seeded, tmp_path: Path) -> Iterator[Site]:
+    """An open period: COMMUNE submitted three declared items; OTHER has a draft."""
+    yield from _site(seeded["collecting"], tmp_path)
+
+
+def token_for(site: Site, user: str, scope: str = "read") -> str:
     with site.session() as s:
-        f.open_period(s, site.people["admin"])
-        f.results_for(s, site.people)
+        issued = accounts.create_token(session=s, user=user, scope=scope, days=30, actor=site.people["admin"])  # type: ignore[arg-type]
         s.commit()
-    return site
+    return issued.secret

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod
@@ -119,6 +119,7 @@ def ioc_latest(*, session: Session, actor: Actor, province: str) -> list[dict[st
     check(actor, "results.view_published")
     published = session.scalars(
         select(ResultRun)
+        .options(defer(ResultRun.outputs))
         .where(ResultRun.published.is_(True), ResultRun.variant == "final")
         .order_by(ResultRun.published_at.desc(), ResultRun.id.desc())
     ).all()

@@ -10,8 +10,8 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
 
 from chiso import units
 from chiso.collection import service as collection
@@ -44,7 +44,7 @@ from chiso.values.models import Value
 
 
 def _period_info(session: Session, period: CollectionPeriod, published: bool) -> PeriodInfo:
-    count = len(collection.submissions(session=session, period=period))
+    count = session.scalar(select(func.count()).where(Submission.period_id == period.id)) or 0
     stored = period.framework_version
     return PeriodInfo(
         period.code, period.year, period.era, stored.code, stored.name, period.state, period.closes_on, count, published
@@ -67,7 +67,11 @@ def list_periods(*, session: Session, actor: Actor) -> list[PeriodInfo]:
 
 
 def _visible_run(session: Session, actor: Actor, period: CollectionPeriod, variant: str) -> ResultRun | None:
-    query = select(ResultRun).where(ResultRun.period_id == period.id, ResultRun.variant == variant)
+    query = (
+        select(ResultRun)
+        .options(defer(ResultRun.outputs))  # contributions and log: large, read only where needed
+        .where(ResultRun.period_id == period.id, ResultRun.variant == variant)
+    )
     if not allowed(actor, "results.view"):
         query = query.where(ResultRun.published.is_(True))
     return session.scalars(query.order_by(ResultRun.id.desc()).limit(1)).first()
@@ -420,6 +424,34 @@ def _weights(framework: Framework) -> dict[str, float]:
             walk(child.code, factor * scale)
 
     walk(framework.index, 1.0)
+    return out
+
+
+def pillar_shares(
+    *, session: Session, actor: Actor, period_code: str, group: str | None = None
+) -> list[tuple[NodeInfo, list[float]]]:
+    """Each pillar's value as a share of its maximum, for every unit (of the group) with a value."""
+    check(actor, "results.view_published")
+    period = get_period(session, actor, period_code)
+    run = _visible_run(session, actor, period, "final")
+    if run is None:
+        raise NotFound(f"no final results for period {period_code} yet")
+    framework = collection.framework_of(period)
+    data = rundata.load(session, run)
+    members = None
+    if group:
+        found = next((g for g in _scope(data.units, period.era)[2] if g.code == group), None)
+        members = found.members if found else frozenset()
+    mask = np.array([members is None or u in members for u in data.units], dtype=bool)
+    infos = {n.code: n for n in nodes_of(framework)}
+    out = []
+    for code in pillars_of(framework):
+        info = infos[code]
+        values = data.values.get(code)
+        if values is None or not info.max_points:
+            continue
+        chosen = values[mask & ~np.isnan(values)] / info.max_points
+        out.append((info, [float(x) for x in chosen]))
     return out
 
 

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chiso.permissions import ROLE_LABELS, allowed
 from chiso.web.deps import Who, language
-from chiso.web.i18n import Formats, gettext
+from chiso.web.i18n import Formats, gettext, labeller
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -99,7 +99,7 @@ def render(request: Request, who: Who | None, page: Page, status: int = 200) -> 
     _ = gettext(lang)
     ui = UI(who, lang, request.url.path, request.url.query, navigation(who, request.url.path, _))
     template = environment().get_template(page.template_name())
-    html = template.render(page=page, ui=ui, fmt=Formats(lang), _=_, gettext=_)
+    html = template.render(page=page, ui=ui, fmt=Formats(lang), _=_, gettext=_, label=labeller(lang))
     response = HTMLResponse(html, status_code=status)
     response.headers["Content-Language"] = lang
     if request.query_params.get("lang") in ("vi", "en"):

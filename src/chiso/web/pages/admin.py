@@ -22,6 +22,7 @@ from chiso.permissions import ROLES, allowed
 from chiso.results import service as results
 from chiso.results.models import ResultRun
 from chiso.web.deps import DB, FormWho, Who, WhoDep
+from chiso.web.problems import status_of
 from chiso.web.render import Page, render
 
 router = APIRouter()
@@ -93,7 +94,8 @@ def _done(what: str) -> Response:
 
 def _failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
     session.rollback()
-    return render(request, who, build(session, who, error=str(exc)), 422)
+    status = status_of(exc, anonymous=False)[0] if isinstance(exc, ChisoError) else 422
+    return render(request, who, build(session, who, error=str(exc)), status)
 
 
 @router.post("/admin/compute")

@@ -77,21 +77,14 @@ def map_view(ranking: Ranking, era: str, fmt: Formats) -> MapView | None:
 
 
 def pillar_rows(session: DB, who: WhoDep, ranking: Ranking) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    pillar_nodes = [n for n in ranking.nodes if n.parent == ranking.nodes[0].code and n.max_points]
     fmt = Formats(who.lang)
-    for node in pillar_nodes:
-        found = dashboard.ranking(
-            session=session,
-            actor=who.actor,
-            period_code=ranking.period.code,
-            node=node.code,
-            group=ranking.group.code if ranking.group else None,
-        )
-        for r in found.rows:
-            if r.value is not None and node.max_points:
-                rows.append({"pillar": fmt.name(node.name, node.name_en), "share": r.value / node.max_points})
-    return rows
+    shares = dashboard.pillar_shares(
+        session=session,
+        actor=who.actor,
+        period_code=ranking.period.code,
+        group=ranking.group.code if ranking.group else None,
+    )
+    return [{"pillar": fmt.name(info.name, info.name_en), "share": x} for info, values in shares for x in values]
 
 
 @router.get("/")
