@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from chiso.collection import review
 from chiso.collection import service as collection
@@ -145,56 +145,73 @@ async def save(request: Request, session: DB, who: FormWho) -> Response:
     if indicator not in current:
         raise HTTPException(404, f"no indicator {indicator!r} in this period")
     item = current[indicator]
-    settings = request.app.state.settings
     with temporary_folder() as tmp:
-        try:
-            figures = {v: number(form, f"v:{v}") for v in item.indicator.variables}
-            self_score = number(form, "self_score")
-            kept = [
-                EvidenceIn(doc_number=e.doc_number, doc_date=e.doc_date, summary=e.summary)
-                for e in item.evidence
-                if form.get(f"keep:{e.id}")
-            ]
-            doc_number = str(form.get("doc_number") or "").strip()
-            upload = form.get("file")
-            new: list[EvidenceIn] = []
-            if doc_number:
-                path: Path | None = None
-                if isinstance(upload, UploadFile) and upload.filename:
-                    path = await saved_upload(upload, Path(tmp), settings.upload_max_bytes)
-                new.append(
-                    EvidenceIn(
-                        doc_number=doc_number,
-                        doc_date=date(form, "doc_date"),
-                        summary=str(form.get("summary") or ""),
-                        file=path,
-                    )
+        response = await _save(request, session, who, form, item, period, unit, indicator, Path(tmp))
+    await form.close()
+    return response or _redirect(period, unit, "saved", indicator)
+
+
+async def _save(
+    request: Request,
+    session: DB,
+    who: Who,
+    form: FormData,
+    item: Item,
+    period: str,
+    unit: str,
+    indicator: str,
+    tmp: Path,
+) -> Response | None:
+    """Store one item from its form; a page with the error next to the item when something is wrong."""
+    settings = request.app.state.settings
+    try:
+        figures = {v: number(form, f"v:{v}") for v in item.indicator.variables}
+        self_score = number(form, "self_score")
+        kept = [
+            EvidenceIn(doc_number=e.doc_number, doc_date=e.doc_date, summary=e.summary)
+            for e in item.evidence
+            if form.get(f"keep:{e.id}")
+        ]
+        doc_number = str(form.get("doc_number") or "").strip()
+        upload = form.get("file")
+        new: list[EvidenceIn] = []
+        if doc_number:
+            path: Path | None = None
+            if isinstance(upload, UploadFile) and upload.filename:
+                path = await saved_upload(upload, tmp, settings.upload_max_bytes)
+            new.append(
+                EvidenceIn(
+                    doc_number=doc_number,
+                    doc_date=date(form, "doc_date"),
+                    summary=str(form.get("summary") or ""),
+                    file=path,
                 )
-            elif isinstance(upload, UploadFile) and upload.filename:
-                raise FieldError("doc_number", "nhập số hiệu văn bản cho tệp / give the document number of the file")
-            version = int(str(form.get("version") or "0")) or None
-            item_in = DeclarationIn(
-                indicator=indicator,
-                values=figures,
-                self_score=self_score,
-                explanation=str(form.get("explanation") or ""),
-                evidence=(*kept, *new),
             )
-            collection.declare(
-                session=session,
-                period_code=period,
-                unit_code=unit,
-                item_in=item_in,
-                actor=who.actor,
-                files=request.app.state.files,
-                expected_version=version,
-            )
-        except (FieldError, EvidenceRefused, ChisoError, ValueError) as exc:
-            session.rollback()
-            text = str(exc)
-            page = build(session, who, period, unit, errors={indicator: [text]})
-            return render(request, who, page, 422)
-    return _redirect(period, unit, "saved", indicator)
+        elif isinstance(upload, UploadFile) and upload.filename:
+            raise FieldError("doc_number", "nhập số hiệu văn bản cho tệp / give the document number of the file")
+        version = int(str(form.get("version") or "0")) or None
+        item_in = DeclarationIn(
+            indicator=indicator,
+            values=figures,
+            self_score=self_score,
+            explanation=str(form.get("explanation") or ""),
+            evidence=(*kept, *new),
+        )
+        collection.declare(
+            session=session,
+            period_code=period,
+            unit_code=unit,
+            item_in=item_in,
+            actor=who.actor,
+            files=request.app.state.files,
+            expected_version=version,
+        )
+    except (FieldError, EvidenceRefused, ChisoError, ValueError) as exc:
+        session.rollback()
+        text = str(exc)
+        page = build(session, who, period, unit, errors={indicator: [text]})
+        return render(request, who, page, 422)
+    return None
 
 
 @router.post("/declare/submit")
