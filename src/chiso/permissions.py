@@ -68,18 +68,14 @@ ACTIONS: dict[str, Rule] = {
     "period.close": _rule("close a collection period", *OFFICE),
     "period.reopen": _rule("reopen a closed or published period, with a reason", "admin"),
     "period.list": _rule("list the collection periods", public=True),
-    "period.view": _rule(
-        "see a period and its completeness", "appraiser", "viewer", *OFFICE, own_unit=("officer",)
-    ),
+    "period.view": _rule("see a period and its completeness", "appraiser", "viewer", *OFFICE, own_unit=("officer",)),
     "declaration.view": _rule("read a unit's declarations", "appraiser", *OFFICE, own_unit=("officer",)),
     "declaration.edit": _rule("edit a unit's draft or returned items", own_unit=("officer",)),
     "declaration.submit": _rule("submit a unit's items for appraisal", own_unit=("officer",)),
     "declaration.appraise": _rule("return or accept a submitted item", "appraiser", *OFFICE),
     "declaration.approve": _rule("approve a unit's accepted items", "appraiser", *OFFICE),
     "value.record": _rule("record a value (measured, imported)", "system", "admin", own_unit=("officer",)),
-    "value.view": _rule(
-        "read stored values", "system", "appraiser", "viewer", *OFFICE, own_unit=("officer",)
-    ),
+    "value.view": _rule("read stored values", "system", "appraiser", "viewer", *OFFICE, own_unit=("officer",)),
     "framework.view": _rule("read the indicator frameworks", public=True),
     "results.compute": _rule("compute result runs", "appraiser", *OFFICE),
     "results.publish": _rule("publish a result run (and lock the period)", *OFFICE),

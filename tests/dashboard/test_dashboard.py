@@ -51,3 +51,32 @@ def test_what_if_reproduces_the_stored_run(db_session):
     values, ranks = whatif._run(framework, data.units, base, [])
     np.testing.assert_allclose(values[0], data.values[framework.index])
     np.testing.assert_array_equal(ranks[0], data.ranks[framework.index])
+
+
+def test_runs_from_simulated_values_say_so(db_session):
+    from chiso.actors import service as actors
+    from chiso.results import service as results
+    from chiso.values import service as values
+    from chiso.values.schemas import ValueIn
+
+    people = f.people(db_session)
+    f.open_period(db_session, people["admin"])
+    runs = f.results_for(db_session, people, publish=False)
+    seen = service.ranking(session=db_session, actor=people["appraiser"], period_code=f.PERIOD)
+    assert seen.run.id == runs["final"].id and not seen.run.simulated
+    system = actors.ensure(session=db_session, user="demo", roles={"system"}, actor=people["admin"])
+    values.record(
+        session=db_session,
+        value_in=ValueIn(
+            unit_code=f.OTHER,
+            variable="population",
+            period="2025",
+            value=9000,
+            source="measured",
+            lineage={"simulated": True, "by": "chiso.demo"},
+        ),
+        actor=system,
+    )
+    results.compute(session=db_session, period_code=f.PERIOD, actor=people["admin"])
+    again = service.ranking(session=db_session, actor=people["appraiser"], period_code=f.PERIOD)
+    assert again.run.id != runs["final"].id and again.run.simulated

@@ -154,3 +154,12 @@ def test_pages_ask_the_public_to_log_in(site):
     officer = site.client("canbo.ducxuan")
     assert officer.get("/admin").status_code == 403
     assert officer.get("/appraise").status_code == 403
+
+
+def test_nul_characters_are_refused_up_front(collecting):
+    api = collecting.client()
+    refused = api.get("/api/v1/results?period=%00")
+    assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
+    write = token_for(collecting, "admin", "write")
+    body = {"unit_code": f.COMMUNE, "variable": "a\x00b", "period": "2025", "value": 1}
+    assert api.post("/api/v1/values", json=body, headers={"Authorization": f"Bearer {write}"}).status_code == 422

@@ -42,8 +42,8 @@ def result_rows(
     node: str | None = None,
     unit_code: str | None = None,
     group_members: frozenset[str] | None = None,
-) -> tuple[int, bool, list[ResultLine]]:
-    """(run id, published, rows) of the run of `variant` the actor may see, filtered."""
+) -> tuple[int, bool, bool, list[ResultLine]]:
+    """(run id, published, simulated, rows) of the run of `variant` the actor may see, filtered."""
     check(actor, "results.view_published")
     period = get_period(session, actor, period_code)
     run = _visible_run(session, actor, period, variant)
@@ -69,7 +69,7 @@ def result_rows(
                     None if rank is None else int(rank),
                 )
             )
-    return run.id, run.published, out
+    return run.id, run.published, _run_info(session, run, period).simulated, out
 
 
 def groups_of(*, session: Session, actor: Actor, period_code: str) -> dict[str, frozenset[str]]:

@@ -19,6 +19,7 @@ Vector = np.ndarray
 @dataclass(frozen=True)
 class RunData:
     run_id: int
+    key: str  # the run's inputs hash: with the id, what identifies its rows in any database
     units: tuple[str, ...]
     values: dict[str, Vector]  # node → value per unit (NaN where none)
     points: dict[str, Vector]
@@ -78,7 +79,7 @@ def load(session: Session, run: ResultRun) -> RunData:
             points.setdefault(node, np.full(len(units), np.nan))[i] = point
         if rank is not None:
             ranks.setdefault(node, np.full(len(units), np.nan))[i] = rank
-    data = RunData(run.id, units, values, points, ranks)
+    data = RunData(run.id, run.inputs_sha256, units, values, points, ranks)
     with _LOCK:
         _CACHE[key] = data
         while len(_CACHE) > CACHE_RUNS:

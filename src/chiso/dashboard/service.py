@@ -7,6 +7,8 @@ roles with `results.view` see the latest run of each variant, published or not.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -99,8 +101,22 @@ def _run_info(session: Session, run: ResultRun, period: CollectionPeriod) -> Run
     )
 
 
+_NODES: dict[int, tuple[Framework, list[NodeInfo]]] = {}
+
+
 def nodes_of(framework: Framework) -> list[NodeInfo]:
-    """Nodes in reading order: the index, views, then the tree depth first."""
+    """Nodes in reading order: the index, views, then the tree depth first (kept per framework object)."""
+    found = _NODES.get(id(framework))
+    if found is not None and found[0] is framework:
+        return found[1]
+    out = _nodes_of(framework)
+    if len(_NODES) > 64:
+        _NODES.clear()
+    _NODES[id(framework)] = (framework, out)
+    return out
+
+
+def _nodes_of(framework: Framework) -> list[NodeInfo]:
     parent: dict[str, str] = {}
     for node in framework.aggregates:
         if node.kind == "aggregate":
@@ -228,32 +244,10 @@ def ranking(
     chosen = next((g for g in groups if g.code == group), None)
     if group and chosen is None:
         raise NotFound(f"no unit group {group!r} in this period; groups: {', '.join(g.code for g in groups)}")
-    members = chosen.members if chosen else None
-    ranks = _ranks_within(data, code, members)
-    previous_ranks: dict[str, int] = {}
     before = _previous(session, period)
     prev_run = _visible_run(session, actor, before, variant) if before else None
-    if prev_run is not None:
-        prev = rundata.load(session, prev_run)
-        prev_ranks = _ranks_within(prev, code, members)
-        previous_ranks = {u: int(r) for u, r in zip(prev.units, prev_ranks, strict=True) if not np.isnan(r)}
-    values = data.values.get(code, np.full(len(data.units), np.nan))
-    points = data.points.get(code)
-    rows = []
-    for i, unit in enumerate(data.units):
-        if members is not None and unit not in members:
-            continue
-        rows.append(
-            RankingRow(
-                unit,
-                unit_name(unit, period.era),
-                None if np.isnan(values[i]) else float(values[i]),
-                None if points is None or np.isnan(points[i]) else float(points[i]),
-                _int(ranks[i]),
-                previous_ranks.get(unit),
-            )
-        )
-    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit_code))
+    prev = rundata.load(session, prev_run) if prev_run is not None else None
+    rows = _ranking_rows(data, prev, code, chosen, period.era)
     info = next(n for n in nodes_of(framework) if n.code == code)
     return Ranking(
         _period_info(session, period, run.published),
@@ -267,6 +261,53 @@ def ranking(
         map_kind,
         province,
     )
+
+
+_ROWS: OrderedDict[tuple[object, ...], list[RankingRow]] = OrderedDict()
+_ROWS_LOCK = threading.Lock()
+
+
+def _ranking_rows(
+    data: rundata.RunData, prev: rundata.RunData | None, code: str, group: GroupInfo | None, era: str
+) -> list[RankingRow]:
+    """The rows of a ranking, kept per (run, previous run, node, group): stored runs never change."""
+    key = (data.run_id, data.key, prev.key if prev else None, code, group.code if group else None, era)
+    with _ROWS_LOCK:
+        found = _ROWS.get(key)
+        if found is not None:
+            _ROWS.move_to_end(key)
+            return found
+    members = group.members if group else None
+    ranks = _ranks_within(data, code, members)
+    previous_ranks: dict[str, int] = {}
+    if prev is not None:
+        prev_ranks = _ranks_within(prev, code, members).tolist()
+        previous_ranks = {u: int(r) for u, r in zip(prev.units, prev_ranks, strict=True) if r == r}
+    nan = np.full(len(data.units), np.nan)
+    values = data.values.get(code, nan).tolist()
+    points = data.points.get(code, nan).tolist()
+    rank_list = ranks.tolist()
+    rows = []
+    for i, unit in enumerate(data.units):
+        if members is not None and unit not in members:
+            continue
+        value, point, rank = values[i], points[i], rank_list[i]
+        rows.append(
+            RankingRow(
+                unit,
+                unit_name(unit, era),
+                None if value != value else value,  # NaN is the only value not equal to itself
+                None if point != point else point,
+                None if rank != rank else int(rank),
+                previous_ranks.get(unit),
+            )
+        )
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit_code))
+    with _ROWS_LOCK:
+        _ROWS[key] = rows
+        while len(_ROWS) > 256:
+            _ROWS.popitem(last=False)
+    return rows
 
 
 def trend(
@@ -384,12 +425,13 @@ def unit_profile(*, session: Session, actor: Actor, period_code: str, unit_code:
                 else [],
             )
         )
-        if ind.max_points and final is not None:
+        if ind.max_points and ind.code in data.values:
             column = data.values[ind.code]
             mean = float(np.nanmean(column)) if not np.isnan(column).all() else None
-            gap = Gap(ind.code, ind.name, final, ind.max_points, mean)
+            # No final score earns nothing: a weakness like any other lost points.
+            gap = Gap(ind.code, ind.name, final or 0.0, ind.max_points, mean)
             weaknesses.append(gap)
-            if mean is not None:
+            if mean is not None and final is not None:
                 strengths.append(gap)
     weight = _weights(framework)
     weaknesses.sort(key=lambda g: -g.lost * weight.get(g.code, 1.0))

@@ -41,6 +41,20 @@ SECURITY_HEADERS = [
 ]
 
 
+class RefuseNul:
+    """Refuse a NUL character in the path or query (databases cannot store it) with a problem, up front."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")):
+            response = problems.problem(400, "Bad request", "NUL characters are not allowed in the URL", "bad-request")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -96,6 +110,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CookieMiddleware)
+    app.add_middleware(RefuseNul)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from chiso.web.api import router as api_router

@@ -13,7 +13,7 @@ from chiso.errors import NotFound
 from chiso.framework import Framework, load_framework, shipped_codes
 from chiso.permissions import check
 from chiso.units.errors import UnitsError
-from chiso.web.api.common import Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
 from chiso.web.api.schemas import FrameworkOut, Health, Page, PeriodOut, UnitOut
 from chiso.web.deps import DB, WhoDep
 
@@ -47,7 +47,7 @@ def _unit(u: units.Unit) -> UnitOut:
     )
 
 
-@router.get("/units", tags=["units"], response_model=Page[UnitOut])
+@router.get("/units", tags=["units"], response_model=Page[UnitOut], responses=CSV)
 def list_units(
     era: Era = "2025",
     kind: Annotated[str | None, Query(pattern="^(province|district|commune|department)$")] = None,

@@ -14,6 +14,9 @@ from pydantic import BaseModel
 PageNo = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=5000, description="Items per page (at most 5000).")]
 Format = Annotated[Literal["json", "csv"], Query(description="json (paginated) or csv (every row, for bulk use).")]
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}
+}
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/problem+json": {"schema": {"type": "object"}}}}
     for status, text in (
@@ -21,6 +24,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         (401, "Authentication required"),
         (403, "Forbidden"),
         (404, "Not found"),
+        (409, "Conflict"),
         (422, "Invalid request"),
     )
 }

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic_core import to_json
 
 from chiso.dashboard import data
 from chiso.dashboard import service as dashboard
 from chiso.errors import NotFound
-from chiso.web.api.common import Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
 from chiso.web.api.schemas import ContributionOut, IocBlock, RankingOut, RankingPage, ResultOut, ResultsPage
 from chiso.web.deps import DB, WhoDep
 
 router = APIRouter(tags=["results"])
+_BODIES: dict[tuple[object, ...], tuple[object, bytes]] = {}
 PeriodCode = Annotated[str, Query(min_length=1, max_length=64, description="Period code, e.g. 2025/commune-2025.")]
 Variant = Annotated[Literal["final", "appraised", "self_assessed"], Query(description="Which run.")]
 Node = Annotated[
@@ -32,7 +35,7 @@ def _members(session: DB, who: WhoDep, period: str, group: str | None) -> frozen
     return groups[group]
 
 
-@router.get("/results", response_model=ResultsPage)
+@router.get("/results", response_model=ResultsPage, responses=CSV)
 def results(
     session: DB,
     who: WhoDep,
@@ -47,7 +50,7 @@ def results(
 ) -> Any:
     """Value, points and overall rank of every node and unit of a run (without a token: published runs)."""
     members = _members(session, who, period, group)
-    run_id, published, rows = data.result_rows(
+    run_id, published, simulated, rows = data.result_rows(
         session=session,
         actor=who.actor,
         period_code=period,
@@ -57,12 +60,13 @@ def results(
         group_members=members,
     )
     out = [ResultOut(**vars(r)) for r in rows]
-    if format == "csv":
-        return csv_response(out, list(ResultOut.model_fields), f"results-{run_id}.csv")
-    return {**paginate(out, page, per_page), "run_id": run_id, "published": published}
+    if format == "csv":  # every row says whether it comes from simulated values
+        marked = [{**r.model_dump(), "simulated": simulated} for r in out]
+        return csv_response(marked, [*ResultOut.model_fields, "simulated"], f"results-{run_id}.csv")
+    return {**paginate(out, page, per_page), "run_id": run_id, "published": published, "simulated": simulated}
 
 
-@router.get("/rankings", response_model=RankingPage)
+@router.get("/rankings", response_model=RankingPage, responses=CSV)
 def rankings(
     session: DB,
     who: WhoDep,
@@ -78,11 +82,17 @@ def rankings(
     found = dashboard.ranking(
         session=session, actor=who.actor, period_code=period, node=node, group=group, variant=variant
     )
-    rows = [RankingOut(**vars(r), change=r.change) for r in found.rows]
     if format == "csv":
-        return csv_response(rows, list(RankingOut.model_fields), f"ranking-{found.node.code}.csv")
-    return {
-        **paginate(rows, page, per_page),
+        rows = [{**vars(r), "change": r.change, "simulated": found.run.simulated} for r in found.rows]
+        return csv_response(rows, [*RankingOut.model_fields, "simulated"], f"ranking-{found.node.code}.csv")
+    # Thousands of rows: plain dicts serialised once per stored ranking (the shape of RankingPage).
+    key = (id(found.rows), page, per_page, found.period.code, found.run.id, found.run.published, found.run.simulated)
+    cached = _BODIES.get(key)
+    if cached is not None and cached[0] is found.rows:
+        return Response(cached[1], media_type="application/json")
+    items = [{**vars(r), "change": r.change} for r in found.rows]
+    body = {
+        **paginate(items, page, per_page),
         "period": found.period.code,
         "node": found.node.code,
         "group": found.group.code if found.group else None,
@@ -90,6 +100,11 @@ def rankings(
         "published": found.run.published,
         "simulated": found.run.simulated,
     }
+    encoded = to_json(body)
+    if len(_BODIES) > 64:
+        _BODIES.clear()
+    _BODIES[key] = (found.rows, encoded)
+    return Response(encoded, media_type="application/json")
 
 
 @router.get("/contributions")

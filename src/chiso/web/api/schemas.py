@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
@@ -61,6 +62,7 @@ class ResultOut(BaseModel):
 class ResultsPage(Page[ResultOut]):
     run_id: int
     published: bool
+    simulated: bool = Field(description="Computed from simulated values (a demonstration), not real data.")
 
 
 class RankingOut(BaseModel):
@@ -79,7 +81,7 @@ class RankingPage(Page[RankingOut]):
     group: str | None
     run_id: int
     published: bool
-    simulated: bool
+    simulated: bool = Field(description="Computed from simulated values (a demonstration), not real data.")
 
 
 class ContributionOut(BaseModel):
@@ -115,6 +117,13 @@ class ValueWrite(BaseModel):
     lineage: dict[str, Any] | None = None
     note: str = Field("", max_length=2000)
     expected_version: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> ValueWrite:
+        # Databases refuse NUL characters in text (PostgreSQL); say so instead of failing later.
+        if "\\u0000" in json.dumps(self.model_dump()):  # json.dumps writes a NUL as \u0000
+            raise ValueError("text may not contain NUL (\\u0000) characters")
+        return self
 
 
 class IocUnit(BaseModel):

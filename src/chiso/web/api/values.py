@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from chiso.dashboard import data
 from chiso.values import service as values
 from chiso.values.schemas import ValueIn
-from chiso.web.api.common import Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
 from chiso.web.api.results import Group, PeriodCode, Unit, _members
 from chiso.web.api.schemas import Page, ValueOut, ValueWrite
 from chiso.web.deps import DB, WhoDep, Writer
@@ -18,7 +18,7 @@ from chiso.web.deps import DB, WhoDep, Writer
 router = APIRouter(tags=["values"])
 
 
-@router.get("/values", response_model=Page[ValueOut])
+@router.get("/values", response_model=Page[ValueOut], responses=CSV)
 def list_values(
     session: DB,
     who: WhoDep,

@@ -116,7 +116,7 @@ async def publish(request: Request, session: DB, who: FormWho) -> Response:
         results.publish(session=session, run_id=run_id, actor=who.actor)
     except ChisoError as exc:
         return _failed(request, session, who, exc)
-    return _done("published")
+    return _done("publish")
 
 
 @router.post("/admin/period")

@@ -123,7 +123,7 @@ async def bulk_accept(request: Request, session: DB, who: FormWho) -> Response:
         return render(request, who, build(session, who, period, error="none-selected"), 422)
     for unit, indicators in chosen.items():
         review.accept(session=session, period_code=period, unit_code=unit, actor=who.actor, indicators=indicators)
-    return _back(period, "accepted")
+    return _back(period, "accept")
 
 
 @router.post("/appraise/approve")
@@ -131,4 +131,4 @@ async def approve(request: Request, session: DB, who: FormWho) -> Response:
     form = await request.form()
     period, unit = str(form.get("period", "")), str(form.get("unit", ""))
     review.approve(session=session, period_code=period, unit_code=unit, actor=who.actor)
-    return _back(period, "approved")
+    return _back(period, "approve")

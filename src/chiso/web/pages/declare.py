@@ -234,6 +234,6 @@ async def submit(request: Request, session: DB, who: FormWho) -> Response:
         page = build(session, who, period, unit, errors=errors, general=general or ["validation"])
         return render(request, who, page, 422)
     if warnings:
-        page = build(session, who, period, unit, message="submitted", warnings=[str(w) for w in warnings])
+        page = build(session, who, period, unit, message="submit", warnings=[str(w) for w in warnings])
         return render(request, who, page)
-    return _redirect(period, unit, "submitted")
+    return _redirect(period, unit, "submit")

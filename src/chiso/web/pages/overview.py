@@ -11,6 +11,7 @@ from chiso.charts import maps, specs
 from chiso.charts.render import svg
 from chiso.dashboard import service as dashboard
 from chiso.dashboard.schemas import PeriodInfo, Ranking
+from chiso.errors import NotFound
 from chiso.permissions import allowed
 from chiso.units.errors import UnitsError
 from chiso.web.deps import DB, WhoDep
@@ -40,6 +41,7 @@ class MapView:
 @dataclass(frozen=True)
 class OverviewPage(Page):
     periods: list[PeriodInfo]
+    period: PeriodInfo | None
     ranking: Ranking | None
     map: MapView | None
     pillars_svg: str
@@ -100,12 +102,22 @@ def overview(
     _ = gettext(who.lang)
     fmt = Formats(who.lang)
     if not periods:
-        return render(request, who, OverviewPage([], None, None, "", "", None))
+        return render(request, who, OverviewPage([], None, None, None, "", "", None))
     code = period or periods[0].code
     chosen = next((p for p in periods if p.code == code), None)
     if chosen is None:
         raise HTTPException(404, f"no period {code!r}")
-    ranking = dashboard.ranking(session=session, actor=who.actor, period_code=code, node=node, group=group or None)
+    completeness: dict[str, int] | None = None
+    if chosen.state != "published" and allowed(who.actor, "period.view"):
+        states = dashboard.submission_states(session=session, actor=who.actor, period_code=code)
+        counts: dict[str, int] = {}
+        for state in states.values():
+            counts[state] = counts.get(state, 0) + 1
+        completeness = counts
+    try:
+        ranking = dashboard.ranking(session=session, actor=who.actor, period_code=code, node=node, group=group or None)
+    except NotFound:  # the period has no results yet: its progress only
+        return render(request, who, OverviewPage(periods, chosen, None, None, "", "", completeness))
     view = map_view(ranking, chosen.era, fmt)
     distribution = pillar_rows(session, who, ranking)
     pillars_svg = (
@@ -124,14 +136,7 @@ def overview(
         if len(trend_rows) > 1
         else ""
     )
-    completeness: dict[str, int] | None = None
-    if chosen.state != "published" and allowed(who.actor, "period.view"):
-        states = dashboard.submission_states(session=session, actor=who.actor, period_code=code)
-        counts: dict[str, int] = {}
-        for state in states.values():
-            counts[state] = counts.get(state, 0) + 1
-        completeness = counts
-    return render(request, who, OverviewPage(periods, ranking, view, pillars_svg, trend_svg, completeness))
+    return render(request, who, OverviewPage(periods, chosen, ranking, view, pillars_svg, trend_svg, completeness))
 
 
 @router.get("/map/{era}/{kind}/{province}.svg")
