@@ -60,3 +60,20 @@ DECLARATIONS = (
 def declare_all(session, officer: Actor, items=DECLARATIONS, unit=COMMUNE) -> None:
     for item in items:
         collection.declare(session=session, period_code=PERIOD, unit_code=unit, item_in=item, actor=officer)
+
+
+def results_for(session, people: dict[str, Actor], *, publish: bool = True, unit_items=DECLARATIONS):
+    """Both units declare, submit and are approved; the three runs are computed (the final one published)."""
+    from chiso.collection import review
+    from chiso.results import service as results
+
+    for unit, officer in ((COMMUNE, people["officer"]), (OTHER, people["other"])):
+        items = unit_items if unit == COMMUNE else unit_items[:1]
+        declare_all(session, officer, items, unit=unit)
+        collection.submit(session=session, period_code=PERIOD, unit_code=unit, actor=officer)
+        review.accept(session=session, period_code=PERIOD, unit_code=unit, actor=people["appraiser"])
+        review.approve(session=session, period_code=PERIOD, unit_code=unit, actor=people["appraiser"])
+    runs = {r.variant: r for r, _ in results.compute(session=session, period_code=PERIOD, actor=people["admin"])}
+    if publish:
+        results.publish(session=session, run_id=runs["final"].id, actor=people["admin"])
+    return runs

@@ -41,6 +41,18 @@ def ensure_java() -> None:
     run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "openjdk-17-jre-headless")
 
 
+def browser() -> None:
+    """Debian's Chromium and ChromeDriver for the browser tests (tests/browser), when they are missing."""
+    if Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists():
+        return
+    if not Path("/usr/bin/apt-get").exists() or os.geteuid() != 0:
+        print("Chromium is missing: install Debian's chromium and chromium-driver to run the browser tests", flush=True)
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run("apt-get", "update", "-qq", env=env)
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver", env=env)
+
+
 def setup() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 — this script may be started by an older python3
         sys.exit(f"Chiso needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
@@ -59,6 +71,11 @@ def setup() -> None:
     stamp.write_text(digest)
 
 
+def setup_for_tests() -> None:
+    setup()
+    browser()
+
+
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "help"
     extra = sys.argv[2:]
@@ -66,12 +83,12 @@ def main() -> None:
         setup()
         run(BIN / "chiso", "demo", *extra)
     elif command == "test":
-        setup()
+        setup_for_tests()
         run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tools")
         run(BIN / "mypy", "src/chiso")  # strict on engine/ and framework/ (pyproject.toml)
         run(PY, "-m", "pytest", *extra)
     elif command == "setup":
-        setup()
+        setup_for_tests()
     else:
         print(__doc__)
         sys.exit(0 if command == "help" else 2)

@@ -101,6 +101,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def import_models() -> None:
     """Register every table on Base.metadata (migrations and tests compare against it)."""
+    import chiso.accounts.models
     import chiso.actors.models
     import chiso.audit.models
     import chiso.collection.models

@@ -1,17 +1,34 @@
 """Permissions are named actions; every service entry point calls `check(actor, action, unit)`.
 
 An `Actor` is who acts: a user with roles, scoped to one unit for a unit's officer. Roles:
-`officer` (declares for their own unit), `appraiser` (programme office: appraises, computes results),
-`admin` (opens and closes periods, reopens, publishes) and `system` (automatic measures).
+
+- `admin`: accounts, periods (open, close, reopen), publication — everything;
+- `programme_officer`: the programme office, province-wide: periods, appraisal, results, publication;
+- `appraiser`: appraises declarations and computes results;
+- `officer`: a unit's officer (scoped to one unit): declares and submits for that unit;
+- `viewer`: leaders and analysts: reads results (published or not) and completeness, changes nothing;
+- `system`: machines feeding automatic measures.
+
+Anyone, including the public (an actor without roles), may do the actions marked public: read published
+results, the frameworks and the list of periods.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chiso.errors import PermissionDenied
 
-ROLES = ("officer", "appraiser", "admin", "system")
+ROLES = ("admin", "programme_officer", "appraiser", "officer", "viewer", "system")
+ROLE_LABELS = {
+    "admin": ("Quản trị", "Administrator"),
+    "programme_officer": ("Cán bộ chương trình (toàn tỉnh)", "Programme officer (province-wide)"),
+    "appraiser": ("Thẩm định", "Appraiser"),
+    "officer": ("Cán bộ đơn vị", "Unit officer"),
+    "viewer": ("Xem", "Viewer"),
+    "system": ("Hệ thống", "System"),
+}
 
 
 @dataclass(frozen=True)
@@ -23,35 +40,58 @@ class Actor:
     def has(self, role: str) -> bool:
         return role in self.roles
 
+    @property
+    def is_public(self) -> bool:
+        return not self.roles
+
+
+PUBLIC = Actor("public", frozenset())  # a visitor who has not logged in
+
 
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str]
     own_unit_roles: frozenset[str] = frozenset()  # these roles only on the actor's own unit
     description: str = ""
+    public: bool = False  # anyone, logged in or not
 
 
-def _rule(description: str, *roles: str, own_unit: tuple[str, ...] = ()) -> Rule:
-    return Rule(frozenset(roles), frozenset(own_unit), description)
+def _rule(description: str, *roles: str, own_unit: tuple[str, ...] = (), public: bool = False) -> Rule:
+    return Rule(frozenset(roles), frozenset(own_unit), description, public)
 
 
+OFFICE = ("admin", "programme_officer")  # the programme office, province-wide
 ACTIONS: dict[str, Rule] = {
-    "actor.manage": _rule("create actors (officers, appraisers)", "admin"),
-    "period.open": _rule("open a collection period", "admin"),
-    "period.close": _rule("close a collection period", "admin"),
+    "actor.manage": _rule("create actors (officers, appraisers)", *OFFICE),
+    "account.manage": _rule("manage accounts and API tokens", "admin"),
+    "period.open": _rule("open a collection period", *OFFICE),
+    "period.close": _rule("close a collection period", *OFFICE),
     "period.reopen": _rule("reopen a closed or published period, with a reason", "admin"),
-    "period.view": _rule("see a period and its completeness", "appraiser", "admin", own_unit=("officer",)),
-    "declaration.view": _rule("read a unit's declarations", "appraiser", "admin", own_unit=("officer",)),
+    "period.list": _rule("list the collection periods", public=True),
+    "period.view": _rule("see a period and its completeness", "appraiser", "viewer", *OFFICE, own_unit=("officer",)),
+    "declaration.view": _rule("read a unit's declarations", "appraiser", *OFFICE, own_unit=("officer",)),
     "declaration.edit": _rule("edit a unit's draft or returned items", own_unit=("officer",)),
     "declaration.submit": _rule("submit a unit's items for appraisal", own_unit=("officer",)),
-    "declaration.appraise": _rule("return or accept a submitted item", "appraiser", "admin"),
-    "declaration.approve": _rule("approve a unit's accepted items", "admin", "appraiser"),
+    "declaration.appraise": _rule("return or accept a submitted item", "appraiser", *OFFICE),
+    "declaration.approve": _rule("approve a unit's accepted items", "appraiser", *OFFICE),
     "value.record": _rule("record a value (measured, imported)", "system", "admin", own_unit=("officer",)),
-    "results.compute": _rule("compute result runs", "appraiser", "admin"),
-    "results.publish": _rule("publish a result run (and lock the period)", "admin"),
-    "results.view": _rule("read result runs", "officer", "appraiser", "admin"),
-    "audit.view": _rule("read the audit log", "admin", "appraiser"),
+    "value.view": _rule("read stored values", "system", "appraiser", "viewer", *OFFICE, own_unit=("officer",)),
+    "framework.view": _rule("read the indicator frameworks", public=True),
+    "results.compute": _rule("compute result runs", "appraiser", *OFFICE),
+    "results.publish": _rule("publish a result run (and lock the period)", *OFFICE),
+    "results.view": _rule("read result runs, published or not", "officer", "appraiser", "viewer", *OFFICE),
+    "results.view_published": _rule("read published results", public=True),
+    "audit.view": _rule("read the audit log", "appraiser", *OFFICE),
 }
+
+
+def allowed(actor: Actor, action: str, unit_code: str | None = None) -> bool:
+    """Whether `check` would pass (for showing or hiding a link; the service still checks)."""
+    try:
+        check(actor, action, unit_code)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def check(actor: Actor, action: str, unit_code: str | None = None) -> None:
@@ -59,7 +99,9 @@ def check(actor: Actor, action: str, unit_code: str | None = None) -> None:
     rule = ACTIONS.get(action)
     if rule is None:
         raise KeyError(f"unknown action {action!r}; register it in chiso.permissions.ACTIONS")
-    if actor.roles & rule.roles:
+    for listener in _listeners:
+        listener(actor, action, unit_code)
+    if rule.public or actor.roles & rule.roles:
         return
     if actor.roles & rule.own_unit_roles and actor.unit_code is not None:
         if unit_code is None or unit_code == actor.unit_code:
@@ -67,8 +109,18 @@ def check(actor: Actor, action: str, unit_code: str | None = None) -> None:
         raise PermissionDenied(
             f"{actor.user} may {rule.description} only for unit {actor.unit_code}, not {unit_code} ({action})"
         )
-    allowed = sorted(rule.roles | rule.own_unit_roles)
+    allowed_roles = sorted(rule.roles | rule.own_unit_roles)
     raise PermissionDenied(
         f"{actor.user} (roles: {', '.join(sorted(actor.roles)) or 'none'}) may not {rule.description} "
-        f"({action}); it needs one of the roles: {', '.join(allowed)}"
+        f"({action}); it needs one of the roles: {', '.join(allowed_roles)}"
     )
+
+
+# Observers of every check: the tests use one to assert that every route reaches a permission check.
+_listeners: list[Callable[[Actor, str, str | None], None]] = []
+
+
+def listen(listener: Callable[[Actor, str, str | None], None]) -> Callable[[], None]:
+    """Call `listener(actor, action, unit_code)` on every check; returns a function that stops it."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener)

@@ -1,6 +1,6 @@
 """Chiso's settings: one object, each field with a type, a default and a description.
 
-Read from the environment (`CHISO_DATA_DIR`, `CHISO_DATABASE_URL`, `CHISO_UPLOAD_MAX_BYTES`) or a
+Read from the environment (`CHISO_DATA_DIR`, `CHISO_DATABASE_URL`, … one variable per field) or a
 `.env` file, when a command or the web app starts — never at import time.
 """
 
@@ -30,6 +30,21 @@ class Settings(BaseSettings):
         20 * 1024 * 1024, gt=0, description="Largest evidence file accepted, in bytes (default 20 MB)."
     )
 
+    secret_key: str | None = Field(
+        None,
+        description=(
+            "Key that signs the web session cookies. Default: a random key kept in data_dir/secret_key, "
+            "made on first start (set it when several servers share the sessions)."
+        ),
+    )
+    session_hours: int = Field(12, gt=0, description="How long a web login lasts, in hours.")
+    login_max_failures: int = Field(
+        5, gt=0, description="Failed logins allowed per account and address within login_window_seconds."
+    )
+    login_window_seconds: int = Field(
+        300, gt=0, description="Window of the login rate limit, in seconds; further attempts get HTTP 429."
+    )
+
     @property
     def url(self) -> str:
         """The database URL to connect to (the setting, or the default SQLite file)."""
@@ -40,3 +55,16 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    def signing_key(self) -> str:
+        """The session-signing key: the setting, else the one kept in data_dir (made on first use)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from chiso.cli import collect, db, demo, framework, period, programme, results, review, rollup, score, sources, units
+from chiso.cli import (
+    collect,
+    db,
+    demo,
+    framework,
+    period,
+    programme,
+    results,
+    review,
+    rollup,
+    score,
+    serve,
+    sources,
+    units,
+    users,
+)
 
 app = typer.Typer(
     name="chiso",
@@ -25,6 +40,8 @@ app.add_typer(period.app, name="period")
 app.add_typer(collect.app, name="collect")
 app.add_typer(review.app, name="review")
 app.add_typer(results.app, name="results")
+app.add_typer(users.app, name="users")
+app.command(name="serve")(serve.serve)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Web benchmark: the rankings endpoint (3,321 communes) and the overview page under concurrent clients.
+
+    python benchmarks/bench_api.py [--clients 8] [--requests 300] [--seconds 30] [--database-url URL]
+
+Builds a database (SQLite in a temporary folder unless --database-url) with two published periods: a
+national one of the 3,321 communes of 2025 and Thái Nguyên's 92 communes over 2023–2025, scored by the
+engine from synthetic values (fixed seed). Starts `chiso serve`'s app under uvicorn in a separate
+process on a free port of 127.0.0.1 and drives it over loopback with concurrent clients, each
+endpoint for at most --requests requests or --seconds seconds. Prints throughput, p50 and p99
+latency, and the ratio of each against a trivial endpoint of the same app (`/api/v1/health`) in
+the same run; and the size of the pages over the wire (gzip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gzip
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import synthetic_values
+from chiso import migrations, units
+from chiso.actors import service as actors
+from chiso.collection.models import CollectionPeriod, Submission
+from chiso.collection.service import publish_framework
+from chiso.db import make_engine, transaction, utcnow
+from chiso.engine import Panel, run
+from chiso.framework import load_framework
+from chiso.results.models import ResultRow, ResultRun
+
+NATIONAL = "2025/national-communes"
+
+
+def add_period(session, admin, framework, code: str, year: int, unit_codes: list[str], seed: int) -> None:
+    """A published period scored by the engine from synthetic values; rows inserted in bulk."""
+    stored = publish_framework(session=session, framework=framework, actor=admin)
+    period = CollectionPeriod(
+        code=code,
+        framework_version=stored,
+        year=year,
+        era="2025",
+        value_period=str(year),
+        opens_on=dt.date(year, 9, 1),
+        closes_on=dt.date(year, 11, 30),
+        state="published",
+        created_by=admin.user,
+    )
+    session.add(period)
+    session.flush()
+    session.execute(
+        insert(Submission),
+        [{"period_id": period.id, "unit_code": u, "state": "published", "version": 1} for u in unit_codes],
+    )
+    values = synthetic_values(framework, len(unit_codes), 1, seed=seed)
+    result = run(framework, Panel.from_arrays(unit_codes, [str(year)], values))
+    result_run = ResultRun(
+        period_id=period.id,
+        framework_version_id=stored.id,
+        variant="final",
+        inputs_sha256=f"bench-{code}",
+        computed_by=admin.user,
+        published=True,
+        published_at=utcnow(),
+        published_by=admin.user,
+        outputs={"contributions": [], "log": []},
+    )
+    session.add(result_run)
+    session.flush()
+    points, ranks = result.points, result.ranks[None]
+    rows = []
+    for code_, array in result.values.items():
+        for i, unit in enumerate(unit_codes):
+
+            def clean(x: float) -> float | None:
+                return None if np.isnan(x) else float(x)
+
+            rows.append(
+                {
+                    "run_id": result_run.id,
+                    "unit_code": unit,
+                    "node": code_,
+                    "value": clean(array[0, i]),
+                    "points": clean(points[code_][0, i]) if code_ in points else None,
+                    "rank": clean(ranks[code_][0, i]) if code_ in ranks else None,
+                }
+            )
+    session.execute(insert(ResultRow), rows)
+
+
+def build(url: str) -> None:
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    framework = load_framework("commune-2025")
+    communes = [u.code for u in units.list_units(era="2025", kind="commune")]
+    thai_nguyen = [u.code for u in units.list_units(era="2025", kind="commune", province="19")]
+    with transaction(engine) as session:
+        admin = actors.ensure(session=session, user="admin", roles={"admin"}, actor=None)
+        add_period(session, admin, framework, NATIONAL, 2025, communes, seed=1)
+        for year in (2023, 2024, 2025):
+            add_period(session, admin, framework, f"{year}/commune-2025", year, thai_nguyen, seed=year)
+    engine.dispose()
+    print(f"data: {len(communes)} communes nationally, {len(thai_nguyen)} of Thái Nguyên × 3 years", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def drive(base: str, path: str, clients: int, count: int, seconds: float) -> tuple[list[float], int, float]:
+    """(latencies in ms, bytes of one response over the wire, elapsed seconds) of `count` requests."""
+    latencies: list[float] = []
+    size = 0
+    sent = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, headers={"Accept-Encoding": "gzip"}) as client:
+        await client.get(path)  # warm: caches, first render
+
+        async def worker() -> None:
+            nonlocal sent, size
+            while sent < count and time.perf_counter() < deadline:
+                sent += 1
+                start = time.perf_counter()
+                async with client.stream("GET", path) as response:
+                    raw = b"".join([chunk async for chunk in response.aiter_raw()])
+                    assert response.status_code == 200, (path, response.status_code)
+                latencies.append((time.perf_counter() - start) * 1000)
+                size = len(raw)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    return latencies, size, elapsed
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=300, help="per endpoint")
+    parser.add_argument("--seconds", type=float, default=30, help="per endpoint, at most")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="chiso-bench-"))
+    url = args.database_url or f"sqlite:///{folder / 'chiso.sqlite3'}"
+    began = time.perf_counter()
+    build(url)
+    print(f"built in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})", flush=True)
+    port = free_port()
+    env = {**os.environ, "CHISO_DATA_DIR": str(folder), "CHISO_DATABASE_URL": url, "CHISO_SECRET_KEY": "bench"}
+    server = subprocess.Popen(
+        [sys.executable, "-c", f"import chiso.web; chiso.web.serve(host='127.0.0.1', port={port})"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + "/api/v1/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.1)
+        endpoints = [
+            ("trivial /api/v1/health", "/api/v1/health"),
+            ("rankings, 3,321 communes", f"/api/v1/rankings?period={NATIONAL}"),
+            ("overview page, 92 communes", "/?period=2025/commune-2025"),
+            ("unit profile page", "/units/01840?period=2025/commune-2025"),
+        ]
+        print(f"\n{args.clients} concurrent clients, ≤ {args.requests} requests or {args.seconds:g} s per endpoint\n")
+        print(f"{'endpoint':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50 ×':>8}{'req/s ×':>9}{'gzip KB':>9}")
+        baseline: tuple[float, float] | None = None
+        for label, path in endpoints:
+            latencies, size, elapsed = asyncio.run(drive(base, path, args.clients, args.requests, args.seconds))
+            rate = len(latencies) / elapsed
+            p50, p99 = statistics.median(latencies), percentile(latencies, 99)
+            if baseline is None:
+                baseline = (p50, rate)
+            print(
+                f"{label:<30}{rate:>9.1f}{p50:>9.1f}{p99:>9.1f}{p50 / baseline[0]:>8.1f}"
+                f"{rate / baseline[1]:>9.2f}{size / 1024:>9.1f}"
+            )
+        geometry = httpx.get(base + "/map/2025/commune/19.svg", headers={"Accept-Encoding": "gzip"})
+        print(f"\nmap geometry (cached by the browser): {len(gzip.compress(geometry.content)) / 1024:.1f} KB gzip")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

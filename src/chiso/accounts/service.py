@@ -1,0 +1,251 @@
+"""Accounts and API tokens: create, list, disable; log in; issue, resolve and revoke tokens.
+
+Passwords are kept as argon2 hashes; tokens as the sha256 of a random secret shown once (a token has
+256 bits of entropy, so a fast hash is enough and lets every API call be checked cheaply).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.accounts.models import Account, ApiToken
+from chiso.accounts.schemas import IssuedToken, Scope, TokenView, UserCreate, UserView
+from chiso.actors import service as actors
+from chiso.actors.models import ActorRecord
+from chiso.audit import service as audit
+from chiso.db import utcnow
+from chiso.errors import ChisoError, NotFound
+from chiso.permissions import ROLES, Actor, check
+
+TOKEN_PREFIX = "chiso_"
+HASHER = PasswordHasher()  # argon2id with the library's defaults (RFC 9106 low-memory profile)
+_DUMMY_HASH = HASHER.hash("not a password")  # verified against for unknown users: same time either way
+
+
+def _roles(record: ActorRecord) -> tuple[str, ...]:
+    return tuple(r for r in record.roles.split(",") if r)
+
+
+def _view(account: Account) -> UserView:
+    record = account.actor
+    return UserView(
+        account.id,
+        record.user,
+        record.name,
+        _roles(record),
+        record.unit_code,
+        account.disabled,
+        account.password_hash is not None,
+        account.last_login_at,
+    )
+
+
+def _get(session: Session, user: str) -> Account:
+    found = session.scalar(select(Account).join(Account.actor).where(ActorRecord.user == user))
+    if found is None:
+        raise NotFound(f"no account {user!r} (chiso users list)")
+    return found
+
+
+def create_user(*, session: Session, user_in: UserCreate, actor: Actor | None) -> UserView:
+    """A new account (and its actor). `actor` None only for the first administrator, made by the setup."""
+    if actor is not None:
+        check(actor, "account.manage")
+    bad = set(user_in.roles) - set(ROLES)
+    if bad:
+        raise ChisoError(f"unknown role(s) {sorted(bad)}; roles are {', '.join(ROLES)}")
+    if "officer" in user_in.roles and not user_in.unit_code:
+        raise ChisoError("a unit officer needs the unit they declare for (--unit)")
+    if "officer" not in user_in.roles and user_in.unit_code:
+        raise ChisoError("only a unit officer is scoped to a unit; leave out --unit for the other roles")
+    existing = session.scalar(select(ActorRecord).where(ActorRecord.user == user_in.user))
+    if existing is not None:
+        has_account = session.scalar(select(Account.id).where(Account.actor_id == existing.id))
+        if has_account is not None:
+            raise ChisoError(f"account {user_in.user!r} exists already")
+    actors.ensure(
+        session=session,
+        user=user_in.user,
+        roles=set(user_in.roles),
+        unit_code=user_in.unit_code,
+        name=user_in.name,
+        actor=actor,
+    )
+    record = session.scalar(select(ActorRecord).where(ActorRecord.user == user_in.user))
+    assert record is not None
+    account = Account(
+        actor=record, password_hash=HASHER.hash(user_in.password) if user_in.password else None, disabled=False
+    )
+    session.add(account)
+    audit.record(
+        session=session,
+        actor=actor.user if actor else actors.SETUP_USER,
+        action="account.create",
+        entity="account",
+        entity_key=user_in.user,
+        after={"roles": record.roles, "unit_code": record.unit_code, "password": bool(user_in.password)},
+    )
+    session.flush()
+    return _view(account)
+
+
+def list_users(*, session: Session, actor: Actor) -> list[UserView]:
+    check(actor, "account.manage")
+    rows = session.scalars(select(Account).join(Account.actor).order_by(ActorRecord.user)).all()
+    return [_view(a) for a in rows]
+
+
+def set_disabled(*, session: Session, user: str, disabled: bool, actor: Actor) -> UserView:
+    """Disable (or enable again) an account: its sessions end and its tokens stop working at once."""
+    check(actor, "account.manage")
+    account = _get(session, user)
+    if disabled and user == actor.user:
+        raise ChisoError("an administrator cannot disable their own account")
+    if account.disabled != disabled:
+        account.disabled = disabled
+        account.session_version += 1
+        audit.record(
+            session=session,
+            actor=actor.user,
+            action="account.disable" if disabled else "account.enable",
+            entity="account",
+            entity_key=user,
+            before={"disabled": not disabled},
+            after={"disabled": disabled},
+        )
+    session.flush()
+    return _view(account)
+
+
+def set_password(*, session: Session, user: str, password: str, actor: Actor) -> None:
+    """Set a password (an administrator for anyone, a user for themselves); other sessions end."""
+    if user != actor.user:
+        check(actor, "account.manage")
+    if len(password) < 8:
+        raise ChisoError("a password needs at least 8 characters")
+    account = _get(session, user)
+    account.password_hash = HASHER.hash(password)
+    account.session_version += 1
+    audit.record(session=session, actor=actor.user, action="account.password", entity="account", entity_key=user)
+
+
+def authenticate(*, session: Session, user: str, password: str) -> tuple[Actor, int, int] | None:
+    """(actor, account id, session version) when the password is right and the account enabled."""
+    account = session.scalar(select(Account).join(Account.actor).where(ActorRecord.user == user))
+    stored = account.password_hash if account is not None and account.password_hash else _DUMMY_HASH
+    try:
+        HASHER.verify(stored, password)
+        good = account is not None and account.password_hash is not None and not account.disabled
+    except (VerificationError, InvalidHashError):
+        good = False
+    if not good or account is None:
+        return None
+    if HASHER.check_needs_rehash(stored):
+        account.password_hash = HASHER.hash(password)
+    account.last_login_at = utcnow()
+    return actors.to_actor(account.actor), account.id, account.session_version
+
+
+def actor_for_session(*, session: Session, account_id: int, session_version: int) -> Actor | None:
+    """The actor of a logged-in session, or None when the account was disabled or its sessions ended."""
+    account = session.get(Account, account_id)
+    if account is None or account.disabled or account.session_version != session_version:
+        return None
+    return actors.to_actor(account.actor)
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _token_view(token: ApiToken) -> TokenView:
+    return TokenView(
+        token.id,
+        token.account.actor.user,
+        token.name,
+        token.prefix,
+        token.scope,
+        token.created_at,
+        token.expires_at,
+        token.revoked_at,
+        token.last_used_at,
+    )
+
+
+def create_token(*, session: Session, user: str, scope: Scope, days: int, actor: Actor, name: str = "") -> IssuedToken:
+    """A token for `user`, valid `days` days; its secret is returned once and never stored."""
+    check(actor, "account.manage")
+    if scope not in ("read", "write"):
+        raise ChisoError(f"unknown scope {scope!r}; scopes: read, write")
+    if not 1 <= days <= 3660:
+        raise ChisoError("a token is valid for 1 to 3660 days")
+    account = _get(session, user)
+    if account.disabled:
+        raise ChisoError(f"account {user!r} is disabled")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        account=account,
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_sha256=_digest(secret),
+        scope=scope,
+        created_by=actor.user,
+        expires_at=utcnow() + dt.timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor.user,
+        action="token.create",
+        entity="api_token",
+        entity_key=str(token.id),
+        after={"user": user, "scope": scope, "expires_at": token.expires_at.isoformat(), "name": name},
+    )
+    return IssuedToken(_token_view(token), secret)
+
+
+def list_tokens(*, session: Session, actor: Actor, user: str | None = None) -> list[TokenView]:
+    check(actor, "account.manage")
+    query = select(ApiToken).order_by(ApiToken.id)
+    if user is not None:
+        query = query.where(ApiToken.account_id == _get(session, user).id)
+    return [_token_view(t) for t in session.scalars(query).all()]
+
+
+def revoke_token(*, session: Session, token_id: int, actor: Actor) -> TokenView:
+    check(actor, "account.manage")
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no API token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(
+            session=session, actor=actor.user, action="token.revoke", entity="api_token", entity_key=str(token_id)
+        )
+    session.flush()
+    return _token_view(token)
+
+
+def resolve_token(*, session: Session, secret: str) -> tuple[Actor, Scope] | None:
+    """The actor and scope of a valid token (not expired, not revoked, account enabled), else None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now or token.account.disabled:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        token.last_used_at = now  # at most one write every few minutes per token
+    scope: Scope = "write" if token.scope == "write" else "read"
+    return actors.to_actor(token.account.actor), scope

@@ -1,0 +1,163 @@
+"""Bulk reads for the API: result rows, values, contributions, and the IOC's latest published view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
+
+from chiso.collection import service as collection
+from chiso.collection.models import CollectionPeriod
+from chiso.dashboard import rundata
+from chiso.dashboard.service import _run_info, _scope, _visible_run, get_period, pillars_of, unit_name
+from chiso.errors import NotFound
+from chiso.permissions import ACTIONS, Actor, check
+from chiso.results.models import ResultRun
+from chiso.values import service as values_service
+from chiso.values.models import Value
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    unit_code: str
+    node: str
+    value: float | None
+    points: float | None
+    rank: int | None
+
+
+def _clean(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+def result_rows(
+    *,
+    session: Session,
+    actor: Actor,
+    period_code: str,
+    variant: str = "final",
+    node: str | None = None,
+    unit_code: str | None = None,
+    group_members: frozenset[str] | None = None,
+) -> tuple[int, bool, bool, list[ResultLine]]:
+    """(run id, published, simulated, rows) of the run of `variant` the actor may see, filtered."""
+    check(actor, "results.view_published")
+    period = get_period(session, actor, period_code)
+    run = _visible_run(session, actor, period, variant)
+    if run is None:
+        raise NotFound(f"no {variant} results for period {period_code}")
+    data = rundata.load(session, run)
+    nodes = [node] if node else list(data.values)
+    if node and node not in data.values:
+        raise NotFound(f"no node {node!r} in the results of {period_code}")
+    out = []
+    for code in nodes:
+        vals, pts, rks = data.values[code], data.points.get(code), data.ranks.get(code)
+        for i, unit in enumerate(data.units):
+            if (unit_code and unit != unit_code) or (group_members is not None and unit not in group_members):
+                continue
+            rank = None if rks is None else _clean(rks[i])
+            out.append(
+                ResultLine(
+                    unit,
+                    code,
+                    _clean(vals[i]),
+                    None if pts is None else _clean(pts[i]),
+                    None if rank is None else int(rank),
+                )
+            )
+    return run.id, run.published, _run_info(session, run, period).simulated, out
+
+
+def groups_of(*, session: Session, actor: Actor, period_code: str) -> dict[str, frozenset[str]]:
+    check(actor, "results.view_published")
+    period = get_period(session, actor, period_code)
+    units = [s.unit_code for s in collection.submissions(session=session, period=period)]
+    return {g.code: g.members for g in _scope(units, period.era)[2]}
+
+
+def contributions(*, session: Session, actor: Actor, period_code: str, unit_code: str) -> list[dict[str, Any]]:
+    """Each indicator's part of the index for one unit (adds up to the unit's index value)."""
+    check(actor, "results.view_published")
+    period = get_period(session, actor, period_code)
+    run = _visible_run(session, actor, period, "final")
+    if run is None:
+        raise NotFound(f"no final results for period {period_code}")
+    rows = [r for r in run.outputs.get("contributions", []) if r.get("unit") == unit_code]
+    if not rows:
+        raise NotFound(f"unit {unit_code} has no contributions in period {period_code}")
+    return [{"indicator": r["indicator"], "contribution": r["contribution"]} for r in rows]
+
+
+def list_values(
+    *,
+    session: Session,
+    actor: Actor,
+    period_code: str,
+    unit_code: str | None = None,
+    variable: str | None = None,
+    members: frozenset[str] | None = None,
+) -> list[Value]:
+    """The current values of a period (a unit officer: only their unit's)."""
+    wide = bool(actor.roles & ACTIONS["value.view"].roles)
+    scope = unit_code if wide else (unit_code or actor.unit_code)
+    check(actor, "value.view", scope)
+    period = collection.get_period(session=session, code=period_code)
+    units = [scope] if scope else None
+    current = values_service.current(
+        session=session, period=period.value_period, unit_codes=units, variables=[variable] if variable else None
+    )
+    rows = [v for v in current.values() if members is None or v.unit_code in members]
+    return sorted(rows, key=lambda v: (v.unit_code, v.variable))
+
+
+def ioc_latest(*, session: Session, actor: Actor, province: str) -> list[dict[str, Any]]:
+    """For each framework assessed in `province`, the latest published final run: index and pillars."""
+    check(actor, "results.view_published")
+    published = session.scalars(
+        select(ResultRun)
+        .options(defer(ResultRun.outputs))
+        .where(ResultRun.published.is_(True), ResultRun.variant == "final")
+        .order_by(ResultRun.published_at.desc(), ResultRun.id.desc())
+    ).all()
+    blocks: dict[str, dict[str, Any]] = {}
+    years: dict[str, int] = {}
+    for run in published:
+        period = session.get(CollectionPeriod, run.period_id)
+        assert period is not None
+        framework = collection.framework_of(period)
+        if framework.code in years and years[framework.code] >= period.year:
+            continue
+        data = rundata.load(session, run)
+        kind, in_province, _ = _scope(data.units, period.era)
+        if in_province != province and not (kind == "province" and province in data.units):
+            continue
+        pillars = pillars_of(framework)
+        units = [u for u in data.units if kind != "province" or u == province]
+        years[framework.code] = period.year
+        blocks[framework.code] = {
+            "framework": framework.code,
+            "framework_name": framework.name,
+            "period": period.code,
+            "year": period.year,
+            "published_at": run.published_at,
+            "simulated": _run_info(session, run, period).simulated,
+            "index": framework.index,
+            "pillars": pillars,
+            "units": [
+                {
+                    "code": u,
+                    "name": unit_name(u, period.era),
+                    "index": data.value(framework.index, u),
+                    "rank": None if data.rank(framework.index, u) is None else int(data.rank(framework.index, u) or 0),
+                    "pillars": {p: data.value(p, u) for p in pillars},
+                }
+                for u in units
+            ],
+        }
+    if not blocks:
+        raise NotFound(f"no published results for province {province}")
+    return sorted(blocks.values(), key=lambda b: b["framework"])

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    code: str
+    name: str
+    name_en: str
+    kind: str  # indicator, aggregate, view
+    max_points: float | None
+    parent: str | None
+    depth: int
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    variant: str
+    published: bool
+    computed_at: dt.datetime
+    published_at: dt.datetime | None
+    simulated: bool  # computed from values that a simulation produced (the demo), not from real declarations
+
+
+@dataclass(frozen=True)
+class PeriodInfo:
+    code: str
+    year: int
+    era: str
+    framework: str
+    framework_name: str
+    state: str
+    closes_on: dt.date
+    units: int
+    published: bool  # a published final run exists
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    code: str
+    name: str
+    name_en: str
+    members: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    unit_code: str
+    unit_name: str
+    value: float | None
+    points: float | None
+    rank: int | None
+    previous_rank: int | None
+
+    @property
+    def change(self) -> int | None:
+        """Places gained since the previous period (positive: up)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+
+@dataclass(frozen=True)
+class Ranking:
+    period: PeriodInfo
+    run: RunInfo
+    node: NodeInfo
+    nodes: list[NodeInfo]
+    groups: list[GroupInfo]
+    group: GroupInfo | None
+    previous_period: str | None
+    rows: list[RankingRow]
+    map_kind: str | None  # "commune" (of `province`), "province" (national) or None (departments)
+    province: str | None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: str
+    year: int
+    mean: float | None
+    unit_value: float | None = None
+    unit_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class ItemScores:
+    """One indicator of a unit: the three variants side by side, with its evidence where visible."""
+
+    code: str
+    name: str
+    max_points: float | None
+    self_score: float | None
+    appraised: float | None
+    final: float | None
+    state: str | None
+    evidence: list[EvidenceLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EvidenceLine:
+    id: int
+    text: str
+    file_name: str | None
+
+
+@dataclass(frozen=True)
+class Gap:
+    code: str
+    name: str
+    points: float
+    max_points: float
+    mean_points: float | None
+
+    @property
+    def lost(self) -> float:
+        return self.max_points - self.points
+
+
+@dataclass(frozen=True)
+class Improvement:
+    code: str
+    name: str
+    points: float
+    next_points: float
+    max_points: float
+    step: str  # what the next tier is, in words
+    index_gain: float
+    rank_before: int | None
+    rank_after: int | None
+
+    @property
+    def rank_gain(self) -> int | None:
+        if self.rank_before is None or self.rank_after is None:
+            return None
+        return self.rank_before - self.rank_after
+
+
+@dataclass(frozen=True)
+class NodeScore:
+    node: NodeInfo
+    value: float | None
+    points: float | None
+    rank: int | None
+    mean: float | None
+    units: int
+
+
+@dataclass(frozen=True)
+class UnitProfile:
+    unit_code: str
+    unit_name: str
+    period: PeriodInfo
+    run: RunInfo
+    index: NodeScore
+    pillars: list[NodeScore]
+    history: list[tuple[str, int, list[NodeScore]]]  # (period, year, index and pillars)
+    items: list[ItemScores]
+    strengths: list[Gap]
+    weaknesses: list[Gap]
+    can_see_declarations: bool

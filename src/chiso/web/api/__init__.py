@@ -1,0 +1,13 @@
+"""JSON API under /api/v1, described by OpenAPI at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from chiso.web.api import catalog, results, values
+from chiso.web.api.common import PROBLEMS
+
+router = APIRouter(responses=PROBLEMS)
+router.include_router(catalog.router)
+router.include_router(results.router)
+router.include_router(values.router)

@@ -1,0 +1,124 @@
+"""Results: rows of a run, rankings, contributions, and the IOC's one call."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic_core import to_json
+
+from chiso.dashboard import data
+from chiso.dashboard import service as dashboard
+from chiso.errors import NotFound
+from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api.schemas import ContributionOut, IocBlock, RankingOut, RankingPage, ResultOut, ResultsPage
+from chiso.web.deps import DB, WhoDep
+
+router = APIRouter(tags=["results"])
+_BODIES: dict[tuple[object, ...], tuple[object, bytes]] = {}
+PeriodCode = Annotated[str, Query(min_length=1, max_length=64, description="Period code, e.g. 2025/commune-2025.")]
+Variant = Annotated[Literal["final", "appraised", "self_assessed"], Query(description="Which run.")]
+Node = Annotated[
+    str | None, Query(max_length=64, description="A node code; default: every node (the index for rankings).")
+]
+Unit = Annotated[str | None, Query(max_length=32, description="One unit's official code.")]
+Group = Annotated[str | None, Query(max_length=64, description="A unit group (ranked within it), e.g. phuong.")]
+
+
+def _members(session: DB, who: WhoDep, period: str, group: str | None) -> frozenset[str] | None:
+    if group is None:
+        return None
+    groups = data.groups_of(session=session, actor=who.actor, period_code=period)
+    if group not in groups:
+        raise NotFound(f"no unit group {group!r} in period {period}; groups: {', '.join(groups) or 'none'}")
+    return groups[group]
+
+
+@router.get("/results", response_model=ResultsPage, responses=CSV)
+def results(
+    session: DB,
+    who: WhoDep,
+    period: PeriodCode,
+    variant: Variant = "final",
+    node: Node = None,
+    unit: Unit = None,
+    group: Group = None,
+    page: PageNo = 1,
+    per_page: PerPage = 100,
+    format: Format = "json",
+) -> Any:
+    """Value, points and overall rank of every node and unit of a run (without a token: published runs)."""
+    members = _members(session, who, period, group)
+    run_id, published, simulated, rows = data.result_rows(
+        session=session,
+        actor=who.actor,
+        period_code=period,
+        variant=variant,
+        node=node,
+        unit_code=unit,
+        group_members=members,
+    )
+    out = [ResultOut(**vars(r)) for r in rows]
+    if format == "csv":  # every row says whether it comes from simulated values
+        marked = [{**r.model_dump(), "simulated": simulated} for r in out]
+        return csv_response(marked, [*ResultOut.model_fields, "simulated"], f"results-{run_id}.csv")
+    return {**paginate(out, page, per_page), "run_id": run_id, "published": published, "simulated": simulated}
+
+
+@router.get("/rankings", response_model=RankingPage, responses=CSV)
+def rankings(
+    session: DB,
+    who: WhoDep,
+    period: PeriodCode,
+    node: Node = None,
+    group: Group = None,
+    variant: Variant = "final",
+    page: PageNo = 1,
+    per_page: PerPage = 5000,
+    format: Format = "json",
+) -> Any:
+    """Units ranked on a node (default: the index), within a group if given, with last period's rank."""
+    found = dashboard.ranking(
+        session=session, actor=who.actor, period_code=period, node=node, group=group, variant=variant
+    )
+    if format == "csv":
+        rows = [{**vars(r), "change": r.change, "simulated": found.run.simulated} for r in found.rows]
+        return csv_response(rows, [*RankingOut.model_fields, "simulated"], f"ranking-{found.node.code}.csv")
+    # Thousands of rows: plain dicts serialised once per stored ranking (the shape of RankingPage).
+    key = (id(found.rows), page, per_page, found.period.code, found.run.id, found.run.published, found.run.simulated)
+    cached = _BODIES.get(key)
+    if cached is not None and cached[0] is found.rows:
+        return Response(cached[1], media_type="application/json")
+    items = [{**vars(r), "change": r.change} for r in found.rows]
+    body = {
+        **paginate(items, page, per_page),
+        "period": found.period.code,
+        "node": found.node.code,
+        "group": found.group.code if found.group else None,
+        "run_id": found.run.id,
+        "published": found.run.published,
+        "simulated": found.run.simulated,
+    }
+    encoded = to_json(body)
+    if len(_BODIES) > 64:
+        _BODIES.clear()
+    _BODIES[key] = (found.rows, encoded)
+    return Response(encoded, media_type="application/json")
+
+
+@router.get("/contributions")
+def contributions(
+    session: DB, who: WhoDep, period: PeriodCode, unit: Annotated[str, Query(max_length=32)]
+) -> list[ContributionOut]:
+    """Each indicator's part of one unit's index in the final run (they add up to the index)."""
+    rows = data.contributions(session=session, actor=who.actor, period_code=period, unit_code=unit)
+    return [ContributionOut(**r) for r in rows]
+
+
+@router.get("/ioc/latest")
+def ioc_latest(
+    session: DB, who: WhoDep, province: Annotated[str, Query(pattern="^[0-9]{2}$", description="Province code.")]
+) -> list[IocBlock]:
+    """For the province's IOC, in one call: the latest published index and pillar values of all its units."""
+    return [IocBlock(**b) for b in data.ioc_latest(session=session, actor=who.actor, province=province)]

@@ -1,0 +1,150 @@
+"""What the API returns: pydantic models, so that the OpenAPI document describes every response."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+    next_page: int | None = Field(None, description="The next page's number, if any.")
+
+
+class UnitOut(BaseModel):
+    era: str
+    code: str
+    kind: str
+    subtype: str
+    name: str
+    name_en: str | None
+    parent_code: str | None
+    province_code: str
+
+
+class FrameworkOut(BaseModel):
+    code: str
+    edition: str
+    name: str
+    name_en: str
+    index: str
+    indicators: int
+
+
+class PeriodOut(BaseModel):
+    code: str
+    year: int
+    era: str
+    framework: str
+    framework_name: str
+    state: str
+    closes_on: dt.date
+    units: int
+    published: bool
+
+
+class ResultOut(BaseModel):
+    unit_code: str
+    node: str
+    value: float | None
+    points: float | None
+    rank: int | None
+
+
+class ResultsPage(Page[ResultOut]):
+    run_id: int
+    published: bool
+    simulated: bool = Field(description="Computed from simulated values (a demonstration), not real data.")
+
+
+class RankingOut(BaseModel):
+    unit_code: str
+    unit_name: str
+    value: float | None
+    points: float | None
+    rank: int | None
+    previous_rank: int | None
+    change: int | None
+
+
+class RankingPage(Page[RankingOut]):
+    period: str
+    node: str
+    group: str | None
+    run_id: int
+    published: bool
+    simulated: bool = Field(description="Computed from simulated values (a demonstration), not real data.")
+
+
+class ContributionOut(BaseModel):
+    indicator: str
+    contribution: float | None
+
+
+class ValueOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    unit_code: str
+    variable: str
+    period: str
+    value: float | None
+    version: int
+    source: str
+    recorded_at: dt.datetime
+    recorded_by: str
+    lineage: dict[str, Any] | None
+    note: str
+
+
+class ValueWrite(BaseModel):
+    """A measured or imported value; `expected_version` guards against overwriting someone else's change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_code: str = Field(min_length=1, max_length=32)
+    variable: str = Field(min_length=1, max_length=200)
+    period: str = Field(min_length=1, max_length=32)
+    value: float | None = Field(allow_inf_nan=False)
+    source: Literal["measured", "imported"] = "measured"
+    lineage: dict[str, Any] | None = None
+    note: str = Field("", max_length=2000)
+    expected_version: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> ValueWrite:
+        # Databases refuse NUL characters in text (PostgreSQL); say so instead of failing later.
+        if "\\u0000" in json.dumps(self.model_dump()):  # json.dumps writes a NUL as \u0000
+            raise ValueError("text may not contain NUL (\\u0000) characters")
+        return self
+
+
+class IocUnit(BaseModel):
+    code: str
+    name: str
+    index: float | None
+    rank: int | None
+    pillars: dict[str, float | None]
+
+
+class IocBlock(BaseModel):
+    framework: str
+    framework_name: str
+    period: str
+    year: int
+    published_at: dt.datetime | None
+    simulated: bool
+    index: str
+    pillars: list[str]
+    units: list[IocUnit]
+
+
+class Health(BaseModel):
+    status: str

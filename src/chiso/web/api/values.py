@@ -1,0 +1,59 @@
+"""Values: read (a token or a login with `value.view`), write (a token with the write scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from chiso.dashboard import data
+from chiso.values import service as values
+from chiso.values.schemas import ValueIn
+from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api.results import Group, PeriodCode, Unit, _members
+from chiso.web.api.schemas import Page, ValueOut, ValueWrite
+from chiso.web.deps import DB, WhoDep, Writer
+
+router = APIRouter(tags=["values"])
+
+
+@router.get("/values", response_model=Page[ValueOut], responses=CSV)
+def list_values(
+    session: DB,
+    who: WhoDep,
+    period: PeriodCode,
+    unit: Unit = None,
+    variable: Annotated[str | None, Query(max_length=200)] = None,
+    group: Group = None,
+    page: PageNo = 1,
+    per_page: PerPage = 100,
+    format: Format = "json",
+) -> Any:
+    """The current version of every value of a period, with its source and lineage."""
+    members = _members(session, who, period, group) if group else None
+    rows = data.list_values(
+        session=session, actor=who.actor, period_code=period, unit_code=unit, variable=variable, members=members
+    )
+    out = [ValueOut.model_validate(v) for v in rows]
+    if format == "csv":
+        return csv_response(out, list(ValueOut.model_fields), "values.csv")
+    return paginate(out, page, per_page)
+
+
+@router.post(
+    "/values",
+    status_code=201,
+    response_model=ValueOut,
+    responses={200: {"model": ValueOut, "description": "Unchanged"}},
+)
+def write_value(session: DB, who: Writer, body: ValueWrite) -> Any:
+    """Record a measured or imported value: a new version (201), or 200 when it is unchanged."""
+    value_in = ValueIn(**body.model_dump(exclude={"expected_version"}))
+    row = values.record(session=session, value_in=value_in, actor=who.actor, expected_version=body.expected_version)
+    if row is None:
+        current = values.get_current(
+            session=session, unit_code=body.unit_code, variable=body.variable, period=body.period
+        )
+        return JSONResponse(ValueOut.model_validate(current).model_dump(mode="json"), status_code=200)
+    return ValueOut.model_validate(row)

@@ -1,0 +1,121 @@
+"""The web application: pages for people, the JSON API for machines, one transaction per request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chiso.collection.evidence import FileStore
+from chiso.db import make_engine, session_factory
+from chiso.errors import ChisoError
+from chiso.settings import Settings
+from chiso.web import problems
+from chiso.web.security import CookieMiddleware, LoginLimiter, Sessions
+
+STATIC = Path(__file__).resolve().parent / "static"
+API_DESCRIPTION = """Chiso's JSON API: units, frameworks, periods, values and results.
+
+Read without a token: published results, frameworks, units, periods. With a bearer token
+(`Authorization: Bearer chiso_…`, issued by `chiso users token`): unpublished results and values
+(read scope), and recording values (write scope). Lists are paginated (`page`, `per_page`) and
+most have `format=csv`. Errors are problem details (RFC 9457, `application/problem+json`).
+"""
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        b"form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
+    ),
+]
+
+
+class RefuseNul:
+    """Refuse a NUL character in the path or query (databases cannot store it) with a problem, up front."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")):
+            response = problems.problem(400, "Bad request", "NUL characters are not allowed in the URL", "bad-request")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in SECURITY_HEADERS if k not in names
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    sessions: Callable[[], Session] | None = None,
+) -> FastAPI:
+    """The app for `settings` (read from the environment when None) on their database.
+
+    `sessions` replaces the session factory (tests hand in sessions bound to a rolled-back connection).
+    """
+    settings = settings or Settings()
+    if sessions is None:
+        engine = engine or make_engine(settings.url)
+        sessions = session_factory(engine)
+    from chiso import __version__
+
+    app = FastAPI(
+        title="Chiso API",
+        version=__version__,
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.files = FileStore(settings.evidence_dir, settings.upload_max_bytes)
+    app.state.cookies = Sessions(settings.signing_key(), settings.session_hours * 3600)
+    app.state.limiter = LoginLimiter(settings.login_max_failures, settings.login_window_seconds)
+    app.add_exception_handler(ChisoError, problems.chiso_error)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error)
+    app.add_exception_handler(RequestValidationError, problems.validation_error)
+    app.add_middleware(GZipMiddleware, minimum_size=800)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(CookieMiddleware)
+    app.add_middleware(RefuseNul)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    from chiso.web.api import router as api_router
+    from chiso.web.pages import router as pages_router
+
+    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(pages_router)
+    return app

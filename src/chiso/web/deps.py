@@ -1,0 +1,107 @@
+"""Request dependencies: one database session per request (it owns the transaction), who is asking."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from chiso.accounts import service as accounts
+from chiso.permissions import PUBLIC, Actor
+from chiso.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from chiso.web.security import LANG_COOKIE, CookieData, Sessions
+
+
+def db(request: Request) -> Iterator[Session]:
+    """The request's session: committed when the route returns, rolled back when it raises."""
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DB = Annotated[Session, Depends(db, scope="function")]
+
+
+@dataclass(frozen=True)
+class Who:
+    actor: Actor
+    csrf: str
+    via: str  # "session" (logged in), "token" (API), "public"
+    scope: str  # "write" or "read"
+    lang: str
+
+    @property
+    def logged_in(self) -> bool:
+        return self.via != "public"
+
+
+def language(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or DEFAULT_LANGUAGE
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def who(request: Request, session: DB) -> Who:
+    """The actor of the request: a bearer token, else the session cookie, else the public."""
+    lang = language(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        resolved = (
+            accounts.resolve_token(session=session, secret=secret.strip()) if scheme.lower() == "bearer" else None
+        )
+        if resolved is None:
+            raise HTTPException(401, "invalid, expired or revoked API token", {"WWW-Authenticate": "Bearer"})
+        request.state.anonymous = False
+        return Who(resolved[0], "", "token", resolved[1], lang)
+    sessions: Sessions = request.app.state.cookies
+    data = sessions.read(request)
+    actor = None
+    if data is not None and data.account_id is not None:
+        actor = accounts.actor_for_session(session=session, account_id=data.account_id, session_version=data.version)
+        if actor is None:  # disabled, or its sessions ended: back to a public session
+            data = CookieData(data.csrf)
+            sessions.queue(request, data)
+    if data is None:
+        data = CookieData(Sessions.new_csrf())
+        sessions.queue(request, data)
+    request.state.anonymous = actor is None
+    if actor is None:
+        return Who(PUBLIC, data.csrf, "public", "read", lang)
+    return Who(actor, data.csrf, "session", "write", lang)
+
+
+WhoDep = Annotated[Who, Depends(who)]
+
+
+async def checked_form(request: Request, current: WhoDep) -> Who:
+    """For every form post: the CSRF token of the form must be the session's."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    if not isinstance(sent, str) or not current.csrf or not hmac.compare_digest(sent, current.csrf):
+        raise HTTPException(403, "the form has expired or did not come from Chiso (CSRF); reload the page")
+    return current
+
+
+FormWho = Annotated[Who, Depends(checked_form)]
+
+
+def writer(current: WhoDep) -> Who:
+    """API writes: a token with the write scope."""
+    if current.via != "token":
+        raise HTTPException(401, "writing through the API needs a bearer token with the write scope")
+    if current.scope != "write":
+        raise HTTPException(403, "this token has the read scope; writing needs a token with the write scope")
+    return current
+
+
+Writer = Annotated[Who, Depends(writer)]

@@ -1,0 +1,11 @@
+"""HTML pages: one module per page, each rendering one typed context with the template of its name."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from chiso.web.pages import admin, appraise, auth, declare, framework, overview, unit
+
+router = APIRouter(include_in_schema=False)
+for module in (auth, overview, unit, framework, declare, appraise, admin):
+    router.include_router(module.router)

@@ -1,0 +1,67 @@
+"""Log in and out; the login is rate limited per account and address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from chiso.accounts import service as accounts
+from chiso.web.deps import DB, FormWho, WhoDep
+from chiso.web.render import Page, render
+from chiso.web.security import COOKIE, CookieData, Sessions
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class LoginPage(Page):
+    next: str
+    user: str = ""
+    error: str = ""
+
+
+def _safe_next(target: str) -> str:
+    parts = urlsplit(target)
+    return target if target.startswith("/") and not target.startswith("//") and not parts.netloc else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, who: WhoDep, next: str = "/") -> Response:
+    return render(request, who, LoginPage(_safe_next(next)))
+
+
+@router.post("/login")
+async def login(request: Request, session: DB, who: FormWho) -> Response:
+    form = await request.form()
+    user = str(form.get("user", "")).strip()
+    password = str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "/")))
+    address = request.client.host if request.client else "?"
+    limiter = request.app.state.limiter
+    wait = limiter.retry_after(address, user)
+    _ = request.app.state
+    if wait:
+        page = LoginPage(target, user, f"too-many:{wait}")
+        response = render(request, who, page, 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    found = accounts.authenticate(session=session, user=user, password=password)
+    if found is None:
+        limiter.failed(address, user)
+        return render(request, who, LoginPage(target, user, "wrong"), 401)
+    limiter.succeeded(address, user)
+    _actor, account_id, version = found
+    redirect = RedirectResponse(target, status_code=303)
+    # A new CSRF token with the new session: a token seen before login is not reused after it.
+    request.app.state.cookies.write(request, redirect, CookieData(Sessions.new_csrf(), account_id, version))
+    return redirect
+
+
+@router.post("/logout")
+async def logout(request: Request, who: FormWho) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,107 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`) for the API, pages for browsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chiso.collection.evidence import EvidenceRefused
+from chiso.collection.service import ValidationFailed
+from chiso.errors import ChisoError, ConflictError, ImmutableError, NotFound, PermissionDenied, TransitionRefused
+
+PROBLEM = "application/problem+json"
+TYPES = "https://chiso.vn/problems/"  # documentation of each problem type, by name
+
+
+def problem(status: int, title: str, detail: str = "", kind: str = "", **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": TYPES + kind if kind else "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    headers = {"WWW-Authenticate": 'Bearer realm="chiso"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def status_of(exc: ChisoError, anonymous: bool) -> tuple[int, str, str]:
+    """(HTTP status, title, problem type) of a service error."""
+    if isinstance(exc, NotFound):
+        return 404, "Not found", "not-found"
+    if isinstance(exc, PermissionDenied):
+        if anonymous:
+            return 401, "Authentication required", "authentication-required"
+        return 403, "Forbidden", "forbidden"
+    if isinstance(exc, ConflictError):
+        return 409, "Conflict", "conflict"
+    if isinstance(exc, TransitionRefused | ImmutableError):
+        return 409, "Not allowed in this state", "state"
+    if isinstance(exc, ValidationFailed | EvidenceRefused):
+        return 422, "Validation failed", "validation"
+    return 400, "Bad request", "bad-request"
+
+
+def for_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def chiso_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ChisoError)
+    anonymous = getattr(request.state, "anonymous", True)
+    status, title, kind = status_of(exc, anonymous)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationFailed):
+        extra["errors"] = [
+            {"indicator": p.indicator, "column": p.column, "message": p.message, "severity": p.severity}
+            for p in exc.problems
+        ]
+    if isinstance(exc, ConflictError):
+        extra["current"] = exc.current
+    if for_api(request):
+        return problem(status, title, str(exc), kind, **extra)
+    from chiso.web.render import error_page
+
+    return error_page(request, status, title, str(exc))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = "" if exc.detail == _title(exc.status_code) else str(exc.detail or "")
+    if for_api(request):
+        response: Response = problem(exc.status_code, _title(exc.status_code), detail)
+    else:
+        from chiso.web.render import error_page
+
+        response = error_page(request, exc.status_code, _title(exc.status_code), detail)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors[:10])
+    if for_api(request):
+        return problem(422, "Invalid request", detail, "invalid-request", errors=errors)
+    from chiso.web.render import error_page
+
+    return error_page(request, 422, "Invalid request", detail)
+
+
+def _title(status: int) -> str:
+    return {
+        400: "Bad request",
+        401: "Authentication required",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+        409: "Conflict",
+        413: "Content too large",
+        422: "Invalid request",
+        429: "Too many requests",
+    }.get(status, "Error")

@@ -1,0 +1,170 @@
+"""Every route has an HTTP test here, and every route that reaches a service reaches a permission check."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from fastapi.routing import APIRoute
+from tests import factories as f
+from tests.web.conftest import PASSWORD, token_for
+
+from chiso import permissions
+
+P = quote(f.PERIOD, safe="")
+# Routes that answer without any service that takes an actor (no permission to check).
+NO_CHECK = {
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/units"),
+    ("GET", "/api/v1/units/{code}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/map/{era}/{kind}/{province}.svg"),
+}
+# (method, route, user, url, form or json, expected status) — on a period with published results.
+READ = [
+    ("GET", "/api/v1/health", None, "/api/v1/health", None, 200),
+    ("GET", "/api/v1/units", None, "/api/v1/units?kind=commune&province=19&per_page=5", None, 200),
+    ("GET", "/api/v1/units/{code}", None, f"/api/v1/units/{f.COMMUNE}", None, 200),
+    ("GET", "/api/v1/frameworks", None, "/api/v1/frameworks", None, 200),
+    ("GET", "/api/v1/frameworks/{code}", None, "/api/v1/frameworks/commune-2025", None, 200),
+    ("GET", "/api/v1/periods", None, "/api/v1/periods", None, 200),
+    ("GET", "/api/v1/results", None, f"/api/v1/results?period={P}&node=commune_dx", None, 200),
+    ("GET", "/api/v1/rankings", None, f"/api/v1/rankings?period={P}", None, 200),
+    ("GET", "/api/v1/contributions", None, f"/api/v1/contributions?period={P}&unit={f.COMMUNE}", None, 200),
+    ("GET", "/api/v1/ioc/latest", None, "/api/v1/ioc/latest?province=19", None, 200),
+    ("GET", "/api/v1/values", "token:lanhdao", f"/api/v1/values?period={P}", None, 200),
+    ("GET", "/", None, "/", None, 200),
+    ("GET", "/units/{code}", None, f"/units/{f.COMMUNE}?period={P}", None, 200),
+    ("GET", "/frameworks", None, "/frameworks", None, 200),
+    ("GET", "/frameworks/{code}", None, "/frameworks/commune-2025", None, 200),
+    ("GET", "/map/{era}/{kind}/{province}.svg", None, "/map/2025/commune/19.svg", None, 200),
+    ("GET", "/login", None, "/login", None, 200),
+    ("POST", "/login", None, "/login", {"user": "admin", "password": PASSWORD, "next": "/admin"}, 303),
+    ("GET", "/admin", "admin", "/admin", None, 200),
+    ("POST", "/admin/compute", "admin", "/admin/compute", {"period": f.PERIOD}, 303),
+    ("POST", "/admin/period", "admin", "/admin/period", {"period": f.PERIOD, "action": "reopen", "reason": "x"}, 303),
+    ("POST", "/admin/users", "admin", "/admin/users", {"user": "moi", "roles": "viewer", "password": "12345678"}, 303),
+    ("POST", "/admin/users/disable", "admin", "/admin/users/disable", {"user": "lanhdao"}, 303),
+    ("POST", "/admin/tokens", "admin", "/admin/tokens", {"user": "lanhdao", "scope": "read", "days": "5"}, 200),
+    ("POST", "/admin/tokens/revoke", "admin", "/admin/tokens/revoke", {"token": "{token_id}"}, 303),
+    ("POST", "/logout", "admin", "/logout", {}, 303),
+]
+# … and on an open period where the officer of COMMUNE has submitted.
+WORK = [
+    ("GET", "/declare", "canbo.ducxuan", f"/declare?period={P}", None, 200),
+    (
+        "POST",
+        "/declare/save",
+        "canbo.ducxuan",
+        "/declare/save",
+        {"period": f.PERIOD, "unit": f.OTHER, "indicator": "c1_1"},
+        403,
+    ),
+    ("POST", "/declare/submit", "canbo.backan", "/declare/submit", {"period": f.PERIOD, "unit": f.OTHER}, 200),
+    ("GET", "/appraise", "thamdinh", f"/appraise?period={P}", None, 200),
+    (
+        "POST",
+        "/appraise/decide",
+        "thamdinh",
+        "/appraise/decide",
+        {"period": f.PERIOD, "unit": f.COMMUNE, "indicator": "c3_5", "decision": "return", "comment": "Thiếu"},
+        303,
+    ),
+    ("POST", "/appraise/bulk", "thamdinh", "/appraise/bulk", {"period": f.PERIOD, "pick": f"{f.COMMUNE}|c1_1"}, 303),
+    ("POST", "/appraise/approve", "thamdinh", "/appraise/approve", {"period": f.PERIOD, "unit": f.COMMUNE}, 409),
+    (
+        "POST",
+        "/admin/periods/open",
+        "chuongtrinh",
+        "/admin/periods/open",
+        {"framework": "commune-2025", "year": "2026", "province": "19", "closes_on": "2026-11-30"},
+        303,
+    ),
+    ("POST", "/admin/publish", "admin", "/admin/publish", {"run": "999999"}, 404),
+    ("GET", "/evidence/{evidence_id}", "canbo.backan", "/evidence/1", None, 403),
+    (
+        "POST",
+        "/api/v1/values",
+        "token:admin:write",
+        "/api/v1/values",
+        {"json": {"unit_code": f.COMMUNE, "variable": "population", "period": "2025", "value": 12000}},
+        201,
+    ),
+]
+
+
+def all_routes(routes, prefix=""):
+    """(method, path) of every route, through included routers (FastAPI keeps them nested)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from all_routes(included.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute) or getattr(route, "methods", None):
+            for method in route.methods:
+                yield method, prefix + route.path
+
+
+def test_every_route_has_a_test(site):
+    routes = {
+        (method, path)
+        for method, path in all_routes(site.app.routes)
+        if method != "HEAD" and not path.startswith(("/api/v1/openapi", "/api/v1/docs", "/docs"))
+    }
+    tested = {(m, r) for m, r, *_ in READ + WORK}
+    assert routes - tested == set(), "routes without an HTTP test"
+    assert tested - routes == set(), "tests of routes that do not exist"
+
+
+def _call(site, method, route, user, url, data):
+    client = site.client()
+    headers = {}
+    if user and user.startswith("token:"):
+        _, name, *scope = user.split(":")
+        headers["Authorization"] = f"Bearer {token_for(site, name, scope[0] if scope else 'read')}"
+    elif user:
+        from tests.web.conftest import login
+
+        login(client, user)
+    if data and data.get("token") == "{token_id}":
+        from chiso.accounts import service as accounts
+
+        token_for(site, "lanhdao")
+        with site.session() as s:
+            data = {**data, "token": str(accounts.list_tokens(session=s, actor=site.people["admin"])[-1].id)}
+    seen: list[str] = []
+    stop = permissions.listen(lambda actor, action, unit: seen.append(action))
+    try:
+        if method == "GET":
+            response = client.get(url, headers=headers)
+        elif data and "json" in data:
+            response = client.post(url, json=data["json"], headers=headers)
+        else:
+            from tests.web.conftest import csrf_of
+
+            form = {**(data or {}), "csrf_token": csrf_of(client, "/login")}
+            response = client.post(url, data=form, headers=headers)
+    finally:
+        stop()
+    return response, seen
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "user", "url", "data", "status"), READ, ids=[f"{m} {r}" for m, r, *_ in READ]
+)
+def test_reading_routes(published, method, route, user, url, data, status):
+    response, seen = _call(published, method, route, user, url, data)
+    assert response.status_code == status, response.text[:1500]
+    if (method, route) not in NO_CHECK:
+        assert seen, f"{method} {route} reached no permission check"
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "user", "url", "data", "status"), WORK, ids=[f"{m} {r}" for m, r, *_ in WORK]
+)
+def test_working_routes(collecting, method, route, user, url, data, status):
+    response, seen = _call(collecting, method, route, user, url, data)
+    assert response.status_code == status, response.text[:1500]
+    if (method, route) not in NO_CHECK:
+        assert seen, f"{method} {route} reached no permission check"
