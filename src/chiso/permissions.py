@@ -51,6 +51,9 @@ ACTIONS: dict[str, Rule] = {
     "results.publish": _rule("publish a result run (and lock the period)", "admin"),
     "results.view": _rule("read result runs", "officer", "appraiser", "admin"),
     "audit.view": _rule("read the audit log", "admin", "appraiser"),
+    "task.view": _rule("read plans, tasks and their progress reports", "officer", "appraiser", "admin", "system"),
+    "task.update": _rule("report progress on a task the unit leads", "admin", own_unit=("officer",)),
+    "task.manage": _rule("create, edit and import plans and their tasks", "admin"),
 }
 
 

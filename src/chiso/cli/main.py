@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from chiso.cli import collect, db, demo, framework, period, programme, results, review, rollup, score, units
+from chiso.cli import collect, db, demo, framework, period, programme, results, review, rollup, score, tasks, units
 
 app = typer.Typer(
     name="chiso",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(framework.app, name="framework")
 app.add_typer(programme.app, name="programme")
+app.add_typer(tasks.app, name="tasks")
 units.app.command(name="rollup")(rollup.rollup)
 app.add_typer(units.app, name="units")
 app.command(name="score")(score.score)
