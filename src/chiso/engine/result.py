@@ -174,16 +174,26 @@ class Result:
     @cached_property
     def contributions_table(self) -> pd.DataFrame:
         """Long table: unit, period, ancestor, indicator, contribution (in the ancestor's unit)."""
-        frames = []
-        for ancestor, leaves in self.contributions.items():
-            for leaf, array in leaves.items():
-                part = self._wide({"contribution": array})
-                part.insert(2, "ancestor", ancestor)
-                part.insert(3, "indicator", leaf)
-                frames.append(part)
-        if not frames:
+        pairs = [
+            (ancestor, leaf, array) for ancestor, leaves in self.contributions.items() for leaf, array in leaves.items()
+        ]
+        if not pairs:
             return pd.DataFrame(columns=["unit", "period", "ancestor", "indicator", "contribution"])
-        return pd.concat(frames, ignore_index=True)
+        # One frame built from stacked arrays (a frame per pair is slow with hundreds of pairs).
+        active = self.active.reshape(-1)
+        periods, units = len(self.periods), len(self.units)
+        unit = np.tile(np.array(self.units, dtype=object), periods)[active]
+        period = np.repeat(np.array(self.periods, dtype=object), units)[active]
+        rows = len(unit)
+        return pd.DataFrame(
+            {
+                "unit": np.tile(unit, len(pairs)),
+                "period": np.tile(period, len(pairs)),
+                "ancestor": np.repeat(np.array([a for a, _, _ in pairs], dtype=object), rows),
+                "indicator": np.repeat(np.array([leaf for _, leaf, _ in pairs], dtype=object), rows),
+                "contribution": np.concatenate([array.reshape(-1)[active] for _, _, array in pairs]),
+            }
+        )
 
     @cached_property
     def log_table(self) -> pd.DataFrame:

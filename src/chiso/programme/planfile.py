@@ -26,7 +26,6 @@ from chiso.permissions import Actor, check
 from chiso.programme import taskbook
 from chiso.programme import tasks as service
 from chiso.programme.directory import UnknownUnit, directory
-from chiso.programme.io import load_programme
 from chiso.programme.models import Task, TaskPlan
 from chiso.programme.schemas import STATUS_LABELS, PlanImportReport, PlanIn, ReportIn, TaskIn
 
@@ -64,7 +63,7 @@ def read_plan(
         raise ChisoError(f"{path}: cannot be read as XLSX: {exc}") from exc
     problems = [Problem(m, sheet=sheet.name, row=r, column=c) for r, c, m in sheet.problems]
     units = directory(province, era)
-    targets = {t.code for t in load_programme(programme).targets} if programme else None
+    targets = {t.code for t in service.load_programme(programme).targets} if programme else None
     rows: list[Row] = []
     section = ""
     for raw in sheet.rows:
@@ -321,7 +320,7 @@ def export_plan(*, session: Session, plan_code: str, actor: Actor, path: Path) -
                 "evidence": cells.evidence_text(service.latest_evidence(task)) or None,
             }
         )
-    programme = load_programme(plan.programme).document.number if plan.programme else ""
+    programme = service.load_programme(plan.programme).document.number if plan.programme else ""
     subtitle = " — ".join(
         p
         for p in (

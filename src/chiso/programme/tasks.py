@@ -10,6 +10,7 @@ and never commit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,9 +25,11 @@ from chiso.errors import ChisoError, ConflictError, NotFound
 from chiso.framework import FrameworkError, load_framework
 from chiso.permissions import Actor, check
 from chiso.programme.directory import directory
-from chiso.programme.io import ProgrammeError, load_programme
+from chiso.programme.io import ProgrammeError
+from chiso.programme.io import load_programme as _load_programme
 from chiso.programme.models import CLOSED_STATUSES, TASK_STATUSES, Task, TaskEvidence, TaskPlan, TaskUpdate
 from chiso.programme.schemas import OverdueTask, PlanIn, ReportIn, TaskIn
+from chiso.programme.spec import Programme
 from chiso.units.errors import UnitsError
 
 DEFINITION = (
@@ -44,6 +47,12 @@ DEFINITION = (
 
 
 # --- plans -------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=32)
+def load_programme(reference: str) -> Programme:
+    """A shipped programme by code or document number (cached: shipped programmes do not change)."""
+    return _load_programme(reference)
 
 
 def programme_code(reference: str | None) -> str | None:
@@ -159,15 +168,22 @@ def problems_in(plan: TaskPlan, task_in: TaskIn) -> list[tuple[str, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=16)
+def _nodes(framework_code: str) -> frozenset[str] | None:
+    try:
+        return frozenset(n.code for n in load_framework(framework_code).nodes)
+    except FrameworkError:
+        return None
+
+
 def indicator_problem(reference: str) -> str | None:
     framework_code, _, node = reference.partition(":")
     if not node:
         return f"{reference!r}: ghi 'bộ chỉ số:mã', ví dụ commune-2025:c4_4 / write framework:node"
-    try:
-        framework = load_framework(framework_code)
-    except FrameworkError:
+    nodes = _nodes(framework_code)
+    if nodes is None:
         return f"{reference!r}: không có bộ chỉ số {framework_code!r} / unknown framework (chiso framework list)"
-    if node not in {n.code for n in framework.nodes}:
+    if node not in nodes:
         return f"{reference!r}: {framework_code} không có chỉ số {node!r} / unknown node"
     return None
 
