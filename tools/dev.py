@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +30,21 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
         sys.exit(completed.returncode)
 
 
+def ensure_java() -> None:
+    """PySpark (the scale-out engine of `chiso sources`) needs a Java 17+ runtime; Debian has one."""
+    if shutil.which("java"):
+        return
+    if os.name != "posix" or not shutil.which("apt-get") or os.geteuid() != 0:
+        print("Java not found: the Spark engine and its tests need Java 17+ (e.g. openjdk-17-jre-headless).")
+        return
+    run("apt-get", "update", "-qq")
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "openjdk-17-jre-headless")
+
+
 def setup() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 — this script may be started by an older python3
         sys.exit(f"Chiso needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    ensure_java()
     if not PY.exists():
         run(sys.executable, "-m", "venv", VENV)
     stamp = VENV / ".chiso-installed"

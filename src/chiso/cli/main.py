@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from chiso.cli import collect, db, demo, framework, period, programme, results, review, rollup, score, tasks, units
+from chiso.cli import (
+    collect,
+    db,
+    demo,
+    framework,
+    period,
+    programme,
+    results,
+    review,
+    rollup,
+    score,
+    sources,
+    tasks,
+    units,
+)
 
 app = typer.Typer(
     name="chiso",
@@ -18,6 +32,7 @@ app.add_typer(programme.app, name="programme")
 app.add_typer(tasks.app, name="tasks")
 units.app.command(name="rollup")(rollup.rollup)
 app.add_typer(units.app, name="units")
+app.add_typer(sources.app, name="sources")
 app.command(name="score")(score.score)
 app.add_typer(demo.app, name="demo")
 app.add_typer(db.app, name="db")

@@ -174,24 +174,33 @@ class Result:
     @cached_property
     def contributions_table(self) -> pd.DataFrame:
         """Long table: unit, period, ancestor, indicator, contribution (in the ancestor's unit)."""
+        return self.contributions_to()
+
+    def contributions_to(self, ancestor: str | None = None) -> pd.DataFrame:
+        """The contributions table, for one ancestor only when given (built in one go, not pair by pair)."""
         pairs = [
-            (ancestor, leaf, array) for ancestor, leaves in self.contributions.items() for leaf, array in leaves.items()
+            (a, leaf, array)
+            for a, leaves in self.contributions.items()
+            if ancestor is None or a == ancestor
+            for leaf, array in leaves.items()
         ]
+        columns = ["unit", "period", "ancestor", "indicator", "contribution"]
         if not pairs:
-            return pd.DataFrame(columns=["unit", "period", "ancestor", "indicator", "contribution"])
-        # One frame built from stacked arrays (a frame per pair is slow with hundreds of pairs).
-        active = self.active.reshape(-1)
+            return pd.DataFrame(columns=columns)
+        keep = self.active.reshape(-1)
+        cells = int(keep.sum())
         periods, units = len(self.periods), len(self.units)
-        unit = np.tile(np.array(self.units, dtype=object), periods)[active]
-        period = np.repeat(np.array(self.periods, dtype=object), units)[active]
-        rows = len(unit)
+        unit_labels = np.tile(np.array(self.units, dtype=object), periods)[keep]
+        period_labels = np.repeat(np.array(self.periods, dtype=object), units)[keep]
         return pd.DataFrame(
             {
-                "unit": np.tile(unit, len(pairs)),
-                "period": np.tile(period, len(pairs)),
-                "ancestor": np.repeat(np.array([a for a, _, _ in pairs], dtype=object), rows),
-                "indicator": np.repeat(np.array([leaf for _, leaf, _ in pairs], dtype=object), rows),
-                "contribution": np.concatenate([array.reshape(-1)[active] for _, _, array in pairs]),
+                "unit": np.tile(unit_labels, len(pairs)),
+                "period": np.tile(period_labels, len(pairs)),
+                "ancestor": np.repeat(np.array([a for a, _, _ in pairs], dtype=object), cells),
+                "indicator": np.repeat(np.array([leaf for _, leaf, _ in pairs], dtype=object), cells),
+                "contribution": np.concatenate(
+                    [np.broadcast_to(x, self.active.shape).reshape(-1)[keep] for _, _, x in pairs]
+                ),
             }
         )
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from chiso.audit import service as audit
@@ -73,20 +73,21 @@ def _clean(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
-def _rows(result: Result) -> list[ResultRow]:
+def _rows(result: Result, run_id: int) -> list[dict[str, Any]]:
     points = result.points
     ranks = result.ranks[None]
     rows = []
     for u, unit in enumerate(result.units):
         for code, array in result.values.items():
             rows.append(
-                ResultRow(
-                    unit_code=unit,
-                    node=code,
-                    value=_clean(array[0, u]),
-                    points=_clean(points[code][0, u]) if code in points else None,
-                    rank=_clean(ranks[code][0, u]) if code in ranks else None,
-                )
+                {
+                    "run_id": run_id,
+                    "unit_code": unit,
+                    "node": code,
+                    "value": _clean(array[0, u]),
+                    "points": _clean(points[code][0, u]) if code in points else None,
+                    "rank": _clean(ranks[code][0, u]) if code in ranks else None,
+                }
             )
     return rows
 
@@ -115,8 +116,7 @@ def compute(
             continue
         result = run(framework, panel)
         log = result.log_table
-        contributions = result.contributions_table
-        contributions = contributions[contributions["ancestor"] == framework.index]
+        contributions = result.contributions_to(framework.index)
         run_row = ResultRun(
             period_id=period.id,
             framework_version_id=period.framework_version_id,
@@ -127,10 +127,12 @@ def compute(
                 "contributions": json.loads(contributions.to_json(orient="records", force_ascii=False)),
                 "log": json.loads(log.to_json(orient="records", force_ascii=False)),
             },
-            rows=_rows(result),
         )
         session.add(run_row)
         session.flush()
+        # One multi-row INSERT rather than thousands of ORM objects: rows are written once, never updated.
+        session.execute(insert(ResultRow), _rows(result, run_row.id))
+        session.expire(run_row, ["rows"])
         audit.record(
             session=session,
             actor=actor.user,

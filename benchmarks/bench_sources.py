@@ -1,0 +1,275 @@
+"""Automatic measures at scale: every dossier measure for every unit and month over simulated records.
+
+    .venv/bin/python benchmarks/bench_sources.py --records 100000000 --dir /tmp/chiso-bench
+
+Steps (each phase runs in its own process, so its peak memory is its own):
+1. generate: `chiso sources simulate` for Thái Nguyên 2021–2025, dossiers only, scaled to about
+   `--records` records (Parquet, one file a year); skipped when the files exist;
+2. ingest: `chiso sources ingest` of those files into a lake (records per second);
+3. chiso: `chiso.sources.service.measure` with the dossier measures of `commune-2025` and
+   `service-2025`, by month, on 2025 units (DuckDB);
+4. sql: one hand-written DuckDB query computing the same numbers over the same lake (the baseline);
+5. pandas: the same numbers with pandas on a slice (one year), against Chiso on the same slice.
+Prints records per second, peak memory and the ratios; checks that the three give the same totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from chiso.sources.ingest import ingest_file
+from chiso.sources.lake import Lake
+from chiso.sources.measures import Grain, MeasureSet, load_measures
+from chiso.sources.service import measure
+from chiso.sources.simulate import Plan, simulate
+from chiso.sources.unitmap import unit_map_table
+
+YEARS = (2021, 2022, 2023, 2024, 2025)
+RECORDS_AT_SCALE_1 = 3_370_000  # dossiers of Thái Nguyên 2021–2025 at scale 1 (simulator)
+VARIABLES = [
+    "dossiers_received", "dossiers_full_online", "dossiers_resolved", "dossiers_on_time", "dossiers_digitised",
+    "received", "full_online", "submitted_online", "with_fee", "paid_online", "rated", "satisfied",
+    "resolved", "on_time", "digitised", "result_online",
+]  # fmt: skip
+
+HAND_WRITTEN = """
+WITH d AS (
+  SELECT CASE WHEN s.unit_era = '2025' THEN s.receiving_unit ELSE m.to_code END AS u, s.unit_kind = 'commune' AS c,
+         s.received_at, s.resolved_at, s.due_at, s.status, s.service_mode, s.service_level, s.channel,
+         s.paid_online, s.satisfaction, s.digitised, s.result_delivery
+  FROM read_parquet({parts}) s LEFT JOIN unit_map m ON m.era = s.unit_era AND m.code = s.receiving_unit
+)
+SELECT u, year(received_at) * 100 + month(received_at) AS k, 'received' AS basis,
+  count(*) FILTER (c) AS dossiers_received,
+  count(*) FILTER (c AND (service_mode = 'full_online'
+                          OR (service_mode IS NULL AND service_level = 4 AND channel = 'online')))
+    AS dossiers_full_online,
+  count(*) AS received, count(*) FILTER (service_mode = 'full_online') AS full_online,
+  count(*) FILTER (channel = 'online') AS submitted_online, count(*) FILTER (paid_online IS NOT NULL) AS with_fee,
+  count(*) FILTER (paid_online) AS paid_online, count(*) FILTER (satisfaction IS NOT NULL) AS rated,
+  count(*) FILTER (satisfaction >= 4) AS satisfied
+FROM d WHERE u IS NOT NULL AND received_at IS NOT NULL GROUP BY ALL
+UNION ALL BY NAME
+SELECT u, year(resolved_at) * 100 + month(resolved_at) AS k, 'resolved' AS basis,
+  count(*) FILTER (c) AS dossiers_resolved,
+  count(*) FILTER (c AND (due_at IS NULL OR resolved_at <= due_at)) AS dossiers_on_time,
+  count(*) FILTER (c AND digitised) AS dossiers_digitised,
+  count(*) AS resolved, count(*) FILTER (due_at IS NULL OR resolved_at <= due_at) AS on_time,
+  count(*) FILTER (digitised) AS digitised, count(*) FILTER (result_delivery = 'online') AS result_online
+FROM d WHERE u IS NOT NULL AND resolved_at IS NOT NULL AND status = 'resolved' GROUP BY ALL
+"""
+
+
+def dossier_measures() -> MeasureSet:
+    """The dossier measures of both shipped sets, as one set (their variable names do not collide)."""
+    chosen = [m for code in ("commune-2025", "service-2025") for m in load_measures(code).measures]
+    first = load_measures("commune-2025")
+    return first.model_copy(
+        update={"code": "bench-dossiers", "measures": tuple(m for m in chosen if m.source == "dossiers")}
+    )
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phase_generate(args: argparse.Namespace) -> dict:
+    incoming = Path(args.dir) / "incoming"
+    if len(list(incoming.glob("dossiers-19-*.parquet"))) == len(YEARS):
+        records = sum(pq.ParquetFile(p).metadata.num_rows for p in incoming.glob("dossiers-19-*.parquet"))
+        return {"records": records, "seconds": 0.0, "note": "files exist"}
+    start = time.perf_counter()
+    scale = args.records / RECORDS_AT_SCALE_1
+    written = simulate(Plan("19", YEARS, seed=19, scale=scale, sources=("dossiers",)), incoming)
+    return {"records": sum(w.records for w in written), "seconds": time.perf_counter() - start, "scale": scale}
+
+
+def phase_ingest(args: argparse.Namespace) -> dict:
+    lake = Lake(Path(args.dir) / "var")
+    start = time.perf_counter()
+    added = rows = 0
+    for path in sorted((Path(args.dir) / "incoming").glob("dossiers-19-*.parquet")):
+        report = ingest_file(path, "dossiers", lake=lake)
+        rows += report.rows
+        added += report.added
+        print(f"  ingested {path.name}: {report.status}, {report.added:,} added", file=sys.stderr, flush=True)
+    return {"rows": rows, "added": added, "seconds": time.perf_counter() - start}
+
+
+def _lake(args: argparse.Namespace, part: str | None) -> Lake:
+    lake = Lake(Path(args.dir) / "var")
+    if part is None:
+        return lake
+    sliced = Lake(Path(args.dir) / "slice")
+    target = sliced.records_dir("dossiers")
+    target.mkdir(parents=True, exist_ok=True)
+    link = target / Path(part).name
+    if not link.exists():
+        link.symlink_to(Path(part).resolve())
+    return sliced
+
+
+def _slice_part(args: argparse.Namespace) -> str:
+    parts = Lake(Path(args.dir) / "var").parts("dossiers")
+    sizes = {str(p): pq.ParquetFile(p).metadata.num_rows for p in parts}
+    return min(sizes, key=lambda p: abs(sizes[p] - args.slice_records))
+
+
+def phase_chiso(args: argparse.Namespace) -> dict:
+    lake = _lake(args, _slice_part(args) if args.slice else None)
+    records = sum(pq.ParquetFile(p).metadata.num_rows for p in lake.parts("dossiers"))
+    start = time.perf_counter()
+    result = measure(lake=lake, measures=dossier_measures(), grains=[Grain.MONTH])
+    seconds = time.perf_counter() - start
+    values = result.values
+    # Every unit-period the baseline has, including those the service marks underived, for the totals.
+    totals = {k: float(v) for k, v in values.groupby("variable")["value"].sum().items() if k in VARIABLES}
+    return {"records": records, "seconds": seconds, "values": len(values), "totals": totals,
+            "underived": len(result.underived)}  # fmt: skip
+
+
+def phase_sql(args: argparse.Namespace) -> dict:
+    import duckdb
+
+    lake = _lake(args, None)
+    parts = [str(p) for p in lake.parts("dossiers")]
+    con = duckdb.connect(config={"memory_limit": "4GB"})
+    con.register("__map", unit_map_table())
+    con.execute("CREATE TEMP TABLE unit_map AS SELECT * FROM __map")
+    start = time.perf_counter()
+    frame = con.sql(HAND_WRITTEN.format(parts=parts)).df()
+    seconds = time.perf_counter() - start
+    con.close()
+    return {"records": sum(pq.ParquetFile(p).metadata.num_rows for p in parts), "seconds": seconds,
+            "rows": len(frame), "totals": _totals(frame)}  # fmt: skip
+
+
+def _totals(wide: pd.DataFrame) -> dict[str, float]:
+    """Totals per variable over unit-months, leaving out the cells the service leaves out (underived)."""
+    from chiso.sources.unitmap import whole_links
+
+    _, incomplete = whole_links()
+    keep = ~(wide["u"].isin(incomplete) & (wide["k"] < 202507))
+    return {v: float(wide.loc[keep, v].fillna(0).sum()) for v in VARIABLES if v in wide}
+
+
+def phase_pandas(args: argparse.Namespace) -> dict:
+    part = _slice_part(args)
+    start = time.perf_counter()
+    columns = ["receiving_unit", "unit_era", "unit_kind", "received_at", "resolved_at", "due_at", "status",
+               "service_mode", "service_level", "channel", "paid_online", "satisfaction", "digitised",
+               "result_delivery"]  # fmt: skip
+    d = pq.read_table(part, columns=columns).to_pandas()
+    mapping = unit_map_table().to_pandas().set_index("code")["to_code"]
+    d["u"] = np.where(d["unit_era"] == "2025", d["receiving_unit"], d["receiving_unit"].map(mapping))
+    d = d[d["u"].notna()]
+    c = d["unit_kind"] == "commune"
+    full = (d["service_mode"] == "full_online") | (
+        d["service_mode"].isna() & (d["service_level"] == 4) & (d["channel"] == "online")
+    )
+    received = (
+        pd.DataFrame(
+            {
+                "u": d["u"],
+                "k": d["received_at"].dt.year * 100 + d["received_at"].dt.month,
+                "dossiers_received": c,
+                "dossiers_full_online": c & full,
+                "received": True,
+                "full_online": d["service_mode"] == "full_online",
+                "submitted_online": d["channel"] == "online",
+                "with_fee": d["paid_online"].notna(),
+                "paid_online": d["paid_online"].fillna(False).astype(bool),
+                "rated": d["satisfaction"].notna(),
+                "satisfied": d["satisfaction"] >= 4,
+            }
+        )
+        .groupby(["u", "k"])
+        .sum()
+    )
+    r = d[(d["status"] == "resolved") & d["resolved_at"].notna()]
+    on_time = r["due_at"].isna() | (r["resolved_at"] <= r["due_at"])
+    rc = r["unit_kind"] == "commune"
+    resolved = (
+        pd.DataFrame(
+            {
+                "u": r["u"],
+                "k": r["resolved_at"].dt.year * 100 + r["resolved_at"].dt.month,
+                "dossiers_resolved": rc,
+                "dossiers_on_time": rc & on_time,
+                "dossiers_digitised": rc & r["digitised"],
+                "resolved": True,
+                "on_time": on_time,
+                "digitised": r["digitised"],
+                "result_online": r["result_delivery"] == "online",
+            }
+        )
+        .groupby(["u", "k"])
+        .sum()
+    )
+    wide = pd.concat([received.reset_index(), resolved.reset_index()], ignore_index=True)
+    seconds = time.perf_counter() - start
+    return {"records": pq.ParquetFile(part).metadata.num_rows, "seconds": seconds, "totals": _totals(wide)}
+
+
+PHASES = {"generate": phase_generate, "ingest": phase_ingest, "chiso": phase_chiso, "sql": phase_sql,
+          "pandas": phase_pandas}  # fmt: skip
+
+
+def run_phase(args: argparse.Namespace, name: str, *extra: str) -> dict:
+    command = [sys.executable, __file__, "--phase", name, "--dir", args.dir, "--records", str(args.records),
+               "--slice-records", str(args.slice_records), *extra]  # fmt: skip
+    completed = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=args.timeout, check=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def same(a: dict[str, float], b: dict[str, float]) -> bool:
+    return set(a) == set(b) and all(abs(a[k] - b[k]) < 1e-6 for k in a)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=100_000_000)
+    parser.add_argument("--dir", default="/tmp/chiso-bench")
+    parser.add_argument("--slice-records", type=int, default=20_000_000, help="pandas slice (one year's part)")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per phase")
+    parser.add_argument("--phase", choices=sorted(PHASES))
+    parser.add_argument("--slice", action="store_true")
+    parser.add_argument("--skip-ingest", action="store_true", help="reuse the lake of an earlier run")
+    args = parser.parse_args()
+    if args.phase:
+        result = PHASES[args.phase](args)
+        result["peak_mib"] = peak_mib()
+        print(json.dumps(result))
+        return
+    gen = run_phase(args, "generate")
+    print(f"generate: {gen['records']:,} dossier records in {gen['seconds']:.0f} s ({gen.get('note', '')})")
+    if not args.skip_ingest:
+        ing = run_phase(args, "ingest")
+        rate = ing["rows"] / ing["seconds"]
+        print(f"ingest:   {ing['added']:,} added in {ing['seconds']:.0f} s, {rate:,.0f} records/s, "
+              f"peak {ing['peak_mib']:,.0f} MiB")  # fmt: skip
+    chiso, sql = run_phase(args, "chiso"), run_phase(args, "sql")
+    print(f"chiso:    {chiso['records']:,} records, {len(chiso['totals'])} variables, {chiso['values']:,} values "
+          f"in {chiso['seconds']:.2f} s = {chiso['records'] / chiso['seconds']:,.0f} records/s, "
+          f"peak {chiso['peak_mib']:,.0f} MiB")  # fmt: skip
+    print(f"sql:      hand-written DuckDB query in {sql['seconds']:.2f} s, peak {sql['peak_mib']:,.0f} MiB; "
+          f"same totals: {same(chiso['totals'], sql['totals'])}")  # fmt: skip
+    print(f"ratio:    Chiso speed / hand-written SQL speed = {sql['seconds'] / chiso['seconds']:.2f} (goal ≥ 0.8)")
+    small, pandas = run_phase(args, "chiso", "--slice"), run_phase(args, "pandas")
+    print(f"slice:    {small['records']:,} records: Chiso {small['seconds']:.2f} s, pandas {pandas['seconds']:.2f} s "
+          f"(peak {pandas['peak_mib']:,.0f} MiB); same totals: {same(small['totals'], pandas['totals'])}")  # fmt: skip
+    print(f"ratio:    Chiso speed / pandas speed = {pandas['seconds'] / small['seconds']:.1f} (goal ≥ 10)")
+
+
+if __name__ == "__main__":
+    main()

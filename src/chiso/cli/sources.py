@@ -1,0 +1,263 @@
+"""`chiso sources …`: simulate, ingest and measure source records (automatic measures, đo tự động)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import typer
+
+from chiso.cli.output import fail, print_table
+from chiso.sources.compiler import EngineError
+from chiso.sources.ingest import ingest_file
+from chiso.sources.lake import DATA_DIR_ENV, Lake, atomic_write
+from chiso.sources.measures import Grain, load_measures
+from chiso.sources.schemas import SourceError, catalog, get_source
+from chiso.sources.service import explain, measure, quarantine
+from chiso.sources.simulate import FORMATS, SOURCES, Plan, simulate
+from chiso.tables import TableError, write_table
+from chiso.units.errors import UnitsError
+
+app = typer.Typer(help="Đo tự động từ dữ liệu nguồn — automatic measures from source records.", no_args_is_help=True)
+DataDir = typer.Option(
+    None, "--data-dir", envvar=DATA_DIR_ENV, help="Chiso's data directory (default ./var; env CHISO_DATA_DIR)."
+)
+
+
+def _years(text: str) -> tuple[int, ...]:
+    try:
+        if "-" in text:
+            first, last = (int(x) for x in text.split("-", 1))
+            years = tuple(range(first, last + 1))
+        else:
+            years = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        fail(f"--years {text!r}: write 2021-2025 or 2024,2025")
+    if not years or min(years) < 2015 or max(years) > 2035:
+        fail(f"--years {text!r}: years between 2015 and 2035")
+    return years
+
+
+@app.command("simulate")
+def simulate_command(
+    province: str = typer.Option(..., "--province", help="2025 province code, e.g. 19 (Thái Nguyên)."),
+    years: str = typer.Option("2021-2025", "--years", help="2021-2025 or 2024,2025."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Folder for the files (default <data dir>/incoming)."),
+    scale: float = typer.Option(1.0, "--scale", help="Volume multiplier (1 ≈ the province's real volumes)."),
+    seed: int = typer.Option(19, "--seed", help="Random seed: the same seed writes the same records."),
+    fmt: str = typer.Option("parquet", "--format", help=f"One of {', '.join(FORMATS)}."),
+    source: list[str] = typer.Option([], "--source", help=f"Only these sources ({', '.join(SOURCES)}). Repeatable."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Mô phỏng dữ liệu nguồn — write simulated dossiers, documents and staff rosters for a province."""
+    chosen = tuple(source) or SOURCES
+    unknown = [s for s in chosen if s not in SOURCES]
+    if unknown or fmt not in FORMATS or scale <= 0:
+        fail(f"--source one of {', '.join(SOURCES)}; --format one of {', '.join(FORMATS)}; --scale above 0")
+    target = out or Lake.at(data_dir).root / "incoming"
+    try:
+        written = simulate(Plan(province, _years(years), seed, scale, chosen, fmt), target)
+    except UnitsError as exc:
+        fail(str(exc))
+    print_table(
+        ("source", "năm/year", "bản ghi/records", "file"), [(w.source, w.year, w.records, w.path) for w in written]
+    )
+    typer.echo(f"Dữ liệu mô phỏng (simulated: true) / simulated records: {sum(w.records for w in written)}")
+
+
+def _source_of(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    prefix = path.name.split("-", 1)[0].split(".", 1)[0]
+    if prefix in catalog().sources:
+        return prefix
+    fail(f"{path}: cannot tell the source from the file name; add --source ({', '.join(catalog().sources)})")
+
+
+@app.command("ingest")
+def ingest_command(
+    files: list[Path] = typer.Argument(..., help="CSV, JSON Lines or Parquet files."),
+    source: str | None = typer.Option(None, "--source", help="dossiers, documents or staff (default: file name)."),
+    force: bool = typer.Option(False, "--force", help="Check a file again even if it was ingested (adds no copies)."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Nạp dữ liệu nguồn — check every record, quarantine the bad ones, append the rest once."""
+    lake = Lake.at(data_dir)
+    if source is not None:
+        try:
+            get_source(source)
+        except SourceError as exc:
+            fail(str(exc))
+    rows, failed = [], 0
+    for path in files:
+        try:
+            report = ingest_file(path, _source_of(path, source), lake=lake, force=force)
+        except SourceError as exc:
+            fail(str(exc))
+        failed += report.status == "failed"
+        rows.append(
+            (
+                path.name,
+                report.source,
+                report.status,
+                report.rows,
+                report.added,
+                report.duplicates,
+                report.quarantined,
+                report.ingest_id,
+            )
+        )
+        for reason, count in report.reasons.items():
+            typer.echo(f"  {path.name}: {count} × {reason}", err=True)
+        for note in report.notes:
+            typer.echo(f"  {path.name}: {note}", err=True)
+        if report.error:
+            typer.echo(f"  {path.name}: nothing ingested: {report.error}", err=True)
+    print_table(("file", "source", "status", "rows", "added", "duplicates", "quarantined", "ingest id"), rows)
+    typer.echo(f"Báo cáo / reports: {lake.root / 'ingest'}; cách ly / quarantine: `chiso sources quarantine`")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("quarantine")
+def quarantine_command(
+    source: str | None = typer.Option(None, "--source", help="Only this source."),
+    ingest_id: str | None = typer.Option(None, "--ingest", help="Only this ingestion (id from `ingest`)."),
+    limit: int = typer.Option(20, "--limit", help="Rows to print (0: all)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write every rejected record (CSV, JSON or XLSX)."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Hồ sơ bị cách ly — rejected records with the reason."""
+    frame = quarantine(lake=Lake.at(data_dir), source=source, ingest_id=ingest_id)
+    if out is not None:
+        try:
+            write_table(out, {"quarantine": frame})
+        except TableError as exc:
+            fail(str(exc))
+    shown = frame if limit == 0 else frame.head(limit)
+    print_table(
+        ("source", "file", "row", "reason"),
+        [(r.source, Path(str(r.file)).name, r.row, r.reason) for r in shown.itertuples()],
+    )
+    typer.echo(f"{len(frame)} bản ghi bị cách ly / records in quarantine")
+
+
+def _write_values(frame: pd.DataFrame, out: Path, document: dict[str, object]) -> None:
+    if out.suffix.lower() == ".parquet":
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        atomic_write(out, lambda tmp: pq.write_table(table, tmp))
+    else:
+        write_table(out, {"values": frame}, document)
+
+
+@app.command("measure")
+def measure_command(
+    measures: str = typer.Option("commune-2025", "--measures", "-m", help="Measure set: shipped code or YAML file."),
+    period: list[str] = typer.Option(["year"], "--period", help="month, quarter or year. Repeatable."),
+    era: str = typer.Option(
+        "2025", "--era", help="2025: values on 2025 units for every period; recorded: as recorded."
+    ),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark."),
+    province: str | None = typer.Option(
+        None, "--province", help="Only units of this 2025 province (and its predecessors)."
+    ),
+    since: str | None = typer.Option(None, "--from", help="Only records from this date (YYYY-MM-DD), e.g. 2025-07-01."),
+    until: str | None = typer.Option(None, "--until", help="Only records before this date (YYYY-MM-DD)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Long values: CSV, JSON, XLSX or Parquet."),
+    lineage: tuple[str, str, str] | None = typer.Option(
+        None, "--lineage", metavar="UNIT VARIABLE PERIOD", help="Show where one value comes from."
+    ),
+    unit_era: str | None = typer.Option(None, "--unit-era", help="With --lineage and --era recorded: 2024 or 2025."),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", envvar="CHISO_SPARK_MASTER", help="e.g. spark://host:7077."
+    ),
+    spark_conf: list[str] = typer.Option([], "--spark-conf", help="KEY=VALUE Spark setting. Repeatable."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Tính chỉ số từ dữ liệu nguồn — compute measured values (source = measured) with lineage."""
+    lake = Lake.at(data_dir)
+    if era not in ("2025", "recorded"):
+        fail(f"--era {era!r}: use 2025 or recorded")
+    mode = None if era == "recorded" else era
+    try:
+        grains = [Grain(p) for p in period]
+    except ValueError:
+        fail(f"--period: use month, quarter or year, not {period}")
+    conf = {}
+    for item in spark_conf:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--spark-conf {item!r}: write KEY=VALUE")
+        conf[key] = value
+    try:
+        definitions = load_measures(measures)
+        if lineage and all(lineage):
+            unit, variable, label = lineage
+            found = explain(
+                lake=lake, measures=definitions, unit=unit, variable=variable, period=label, era=mode, unit_era=unit_era
+            )
+            typer.echo(json.dumps(found, ensure_ascii=False, indent=1))
+            return
+        result = measure(
+            lake=lake,
+            measures=definitions,
+            grains=grains,
+            era=mode,
+            engine=engine,
+            province=province,
+            since=since,
+            until=until,
+            spark_master=spark_master,
+            spark_conf=conf,
+        )
+    except (SourceError, EngineError, UnitsError) as exc:
+        fail(str(exc))
+    for note in result.notes:
+        typer.echo(f"Lưu ý / Note: {note}", err=True)
+    if len(result.underived):
+        typer.echo(
+            f"Lưu ý / Note: {len(result.underived)} unit-periods not derived on 2025 units "
+            f"({', '.join(sorted(set(result.underived['unit'])))}): {result.underived['reason'].iloc[0]}",
+            err=True,
+        )
+    values = result.values
+    if out is not None:
+        document = {
+            "measures": definitions.code,
+            "version": definitions.version,
+            "notes": result.notes,
+            "underived": result.underived.to_dict(orient="records"),
+        }
+        try:
+            _write_values(values, out, document)
+        except (TableError, OSError) as exc:
+            fail(str(exc))
+    summary = values.groupby("variable", sort=False).agg(
+        units=("unit", "nunique"), periods=("period", "nunique"), records=("records", "sum")
+    )
+    print_table(("variable", "units", "periods", "records"), [(v, *r) for v, r in summary.iterrows()])
+    where = f" → {out}" if out else ""
+    typer.echo(f"{len(values)} giá trị đo / measured values ({definitions.code} v{definitions.version}){where}")
+
+
+@app.command("schema")
+def schema_command(name: str | None = typer.Argument(None, help="dossiers, documents or staff.")) -> None:
+    """Lược đồ dữ liệu nguồn — the fields of each source record."""
+    try:
+        chosen = [get_source(name)] if name else list(catalog().sources.values())
+    except SourceError as exc:
+        fail(str(exc))
+    for source in chosen:
+        typer.echo(f"\n{source.name} — {source.name_en} (schema v{catalog().version}; {source.system})")
+        print_table(
+            ("field", "type", "required", "values", "description"),
+            [
+                (f.name, f.type.value, "yes" if f.required else "", ", ".join(f.values), f.description)
+                for f in source.fields
+            ],
+        )
+        for rule in source.rules:
+            typer.echo(f"  rule: {rule.reason}")

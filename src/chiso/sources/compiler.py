@@ -1,0 +1,200 @@
+"""Measures compiled to SQL: one sqlglot tree per measure and grain, rendered in each engine's dialect.
+
+The query reads the source's records as a table named after the source and, when values are wanted on
+2025 units for every period, a table `unit_map` (era, code, to_code) of whole old→new links:
+
+    SELECT <unit>, <unit era>, <period key>, COUNT(*) AS __records, …, <one aggregate per variable>
+    FROM <source> [LEFT JOIN unit_map …] WHERE <time present> AND <measure's where> GROUP BY 1, 2, 3
+
+The period key is a number (2025, 20253, 202507 for year, quarter, month); labels are made in Python,
+so both engines return the same thing. A dialect that cannot express a node raises `EngineError`:
+there is no fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlglot.expressions as exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from chiso.sources.conditions import compile_condition
+from chiso.sources.measures import Aggregate, Grain, Measure, Variable
+from chiso.sources.schemas import get_source
+
+RECORDS, SIMULATED, FIRST, LAST = "__records", "__simulated", "__first", "__last"
+UNIT, UNIT_ERA, PERIOD_KEY = "unit", "unit_era", "period_key"
+NEW_ERA = "2025"
+
+
+class EngineError(RuntimeError):
+    """An engine cannot run a definition, or cannot reach its data; says which and why."""
+
+
+def _col(name: str, table: str = "s") -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def period_key(grain: Grain, time: exp.Expression) -> exp.Expression:
+    year = exp.Year(this=time.copy())
+    if grain is Grain.YEAR:
+        return year
+    if grain is Grain.QUARTER:
+        return exp.Add(this=exp.Mul(this=year, expression=exp.Literal.number(10)), expression=exp.Quarter(this=time))
+    return exp.Add(this=exp.Mul(this=year, expression=exp.Literal.number(100)), expression=exp.Month(this=time))
+
+
+def period_label(grain: Grain, key: int) -> str:
+    if grain is Grain.YEAR:
+        return str(key)
+    if grain is Grain.QUARTER:
+        return f"{key // 10}-Q{key % 10}"
+    return f"{key // 100}-{key % 100:02d}"
+
+
+def period_bounds(grain: Grain, key: int) -> tuple[str, str]:
+    """First day and the day after the period, ISO."""
+    if grain is Grain.YEAR:
+        return f"{key}-01-01", f"{key + 1}-01-01"
+    if grain is Grain.QUARTER:
+        year, quarter = divmod(key, 10)
+        start = 3 * (quarter - 1) + 1
+        end = f"{year + 1}-01-01" if quarter == 4 else f"{year}-{start + 3:02d}-01"
+        return f"{year}-{start:02d}-01", end
+    year, month = divmod(key, 100)
+    return f"{year}-{month:02d}-01", (f"{year + 1}-01-01" if month == 12 else f"{year}-{month + 1:02d}-01")
+
+
+def column_name(measure: Measure, name: str) -> str:
+    """The result column of one measure's variable (or of its `__records`, … bookkeeping)."""
+    return f"{measure.code}.{name}"
+
+
+def _when(cond: exp.Expression | None, value: exp.Expression) -> exp.Expression:
+    return value if cond is None else exp.Case().when(cond.copy(), value)
+
+
+def _count(cond: exp.Expression | None) -> exp.Expression:
+    if cond is None:
+        return exp.Count(this=exp.Star())
+    return exp.Sum(this=exp.Case().when(cond.copy(), exp.Literal.number(1)).else_(exp.Literal.number(0)))
+
+
+def _both(a: exp.Expression | None, b: exp.Expression | None) -> exp.Expression | None:
+    if a is None or b is None:
+        return a or b
+    return exp.and_(exp.paren(a.copy()), exp.paren(b.copy()))
+
+
+def _aggregate(variable: Variable, population: exp.Expression | None) -> exp.Expression:
+    own = compile_condition(variable.where, _col) if variable.where is not None else None
+    cond = _both(population, own)
+    if variable.aggregate is Aggregate.COUNT:
+        return _count(cond)
+    assert variable.column is not None
+    value = _when(cond, _col(variable.column))
+    if variable.aggregate is Aggregate.COUNT_DISTINCT:
+        return exp.Count(this=exp.Distinct(expressions=[value]))
+    return exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
+
+
+@dataclass(frozen=True)
+class Query:
+    measures: tuple[Measure, ...]
+    grain: Grain
+    era: str | None
+    tree: exp.Select
+
+    @property
+    def measure(self) -> Measure:
+        """The measure of a query compiled for one measure."""
+        return self.measures[0]
+
+    def sql(self, dialect: str, engine: str) -> str:
+        try:
+            return self.tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+        except UnsupportedError as exc:
+            codes = ", ".join(m.code for m in self.measures)
+            raise EngineError(f"engine {engine} cannot run measure {codes}: {exc}") from exc
+
+
+def filter_sql(measure: Measure) -> str:
+    """A measure's record filter as DuckDB SQL, for lineage."""
+    if measure.where is None:
+        return "TRUE"
+    return compile_condition(measure.where, _col).sql(dialect="duckdb")
+
+
+def compile_measure(
+    measure: Measure, grain: Grain, *, era: str | None = None, since: str | None = None, until: str | None = None
+) -> Query:
+    return compile_measures([measure], grain, era=era, since=since, until=until)
+
+
+def compile_measures(
+    measures: Sequence[Measure],
+    grain: Grain,
+    *,
+    era: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Query:
+    """One query for measures that read the same source and place records by the same unit and time.
+
+    Each measure keeps its own filter inside its aggregates, so one scan serves them all. `era=None`:
+    each value on the unit its records carry; `era="2025"`: on 2025 units throughout. `since` / `until`
+    (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from 1/7/2025.
+    """
+    first = measures[0]
+    if any((m.source, m.unit, m.time) != (first.source, first.unit, first.time) for m in measures):
+        raise EngineError("measures fused into one query must share source, unit and time")
+    source = get_source(first.source)
+    time = _col(first.time)
+    recorded_unit = _col(first.unit)
+    if era is None:
+        unit: exp.Expression = recorded_unit
+        unit_era: exp.Expression = _col("unit_era")
+    elif era == NEW_ERA:
+        is_new = exp.EQ(this=_col("unit_era"), expression=exp.Literal.string(NEW_ERA))
+        unit = exp.Case().when(is_new, recorded_unit).else_(_col("to_code", "m"))
+        unit_era = exp.Literal.string(NEW_ERA)
+    else:
+        raise EngineError(f"values can be put on the units of era {NEW_ERA} or left as recorded, not era {era}")
+    projections: list[exp.Expression] = [
+        exp.alias_(unit, UNIT),
+        exp.alias_(unit_era, UNIT_ERA),
+        exp.alias_(period_key(grain, time), PERIOD_KEY),
+    ]
+    simulated = "simulated" in {f.name for f in source.fields}
+    flag = exp.EQ(this=_col("simulated"), expression=exp.true())
+    for m in measures:
+        population = compile_condition(m.where, _col) if m.where is not None else None
+        projections += [
+            exp.alias_(_count(population), column_name(m, RECORDS), quoted=True),
+            exp.alias_(exp.Min(this=_when(population, time.copy())), column_name(m, FIRST), quoted=True),
+            exp.alias_(exp.Max(this=_when(population, time.copy())), column_name(m, LAST), quoted=True),
+        ]
+        if simulated:
+            projections.append(exp.alias_(_count(_both(population, flag)), column_name(m, SIMULATED), quoted=True))
+        projections += [exp.alias_(_aggregate(v, population), column_name(m, v.name), quoted=True) for v in m.variables]
+    conditions: list[exp.Expression] = [exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null()))]
+    if since is not None:
+        conditions.append(exp.GTE(this=time.copy(), expression=exp.cast(exp.Literal.string(since), "TIMESTAMP")))
+    if until is not None:
+        conditions.append(exp.LT(this=time.copy(), expression=exp.cast(exp.Literal.string(until), "TIMESTAMP")))
+    if all(m.where is not None for m in measures):
+        wheres = [exp.paren(compile_condition(m.where, _col)) for m in measures if m.where is not None]
+        conditions.append(exp.paren(exp.or_(*wheres)) if len(wheres) > 1 else wheres[0])
+    tree = exp.select(*projections).from_(exp.alias_(exp.to_table(first.source), "s", table=True))
+    if era == NEW_ERA:
+        on = exp.and_(
+            exp.EQ(this=_col("era", "m"), expression=_col("unit_era")),
+            exp.EQ(this=_col("code", "m"), expression=recorded_unit.copy()),
+        )
+        tree = tree.join(exp.alias_(exp.to_table("unit_map"), "m", table=True), on=on, join_type="left")
+        conditions.append(exp.Not(this=exp.Is(this=unit.copy(), expression=exp.Null())))
+    tree = tree.where(exp.and_(*conditions)).group_by(
+        exp.Literal.number(1), exp.Literal.number(2), exp.Literal.number(3)
+    )
+    return Query(tuple(measures), grain, era, tree)

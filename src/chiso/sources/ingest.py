@@ -1,0 +1,253 @@
+"""Ingest source files into the lake: check every record, quarantine the bad ones, append the rest once.
+
+One file at a time, streaming: batches are typed and checked by DuckDB (`checks.py`), valid records go
+to a staging Parquet file and rejected ones, with their reasons, to a staging quarantine file. Then
+records whose id is already in the lake (or earlier in the same file) are dropped, and the results
+appear by atomic renames in this order: quarantine, records (the commit), report. A file that fails
+half way leaves nothing behind; a file ingested before is recognised by its hash and adds nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chiso import units
+from chiso.sources.checks import q, validation_sql
+from chiso.sources.lake import Lake, atomic_write, file_sha256
+from chiso.sources.readers import BATCH_ROWS, Broken, file_format, open_batches
+from chiso.sources.schemas import Source, SourceError, catalog, get_source
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("ingest_id", pa.string()),
+        ("row", pa.int64()),
+        ("reason", pa.string()),
+        ("record", pa.string()),
+    ]
+)
+MEMORY_LIMIT = "3GB"
+
+
+@dataclass
+class IngestReport:
+    ingest_id: str
+    source: str
+    file: str
+    sha256: str
+    format: str
+    status: str = "ingested"  # ingested | already ingested | failed
+    schema_version: int = 0
+    rows: int = 0
+    added: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    simulated: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    error: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@functools.cache
+def _units_table() -> pa.Table:
+    rows = [(u.era.value, u.code, u.kind.value, u.province_code) for u in units.list_units()]
+    era, code, kind, province = zip(*rows, strict=True)
+    return pa.table(
+        {"__u_era": list(era), "__u_code": list(code), "__u_kind": list(kind), "__u_province": list(province)}
+    )
+
+
+def connect(memory_limit: str = MEMORY_LIMIT, temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2})
+    if temp_dir is not None:
+        con.execute(f"SET temp_directory = '{temp_dir}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def ingest_file(
+    path: Path, source_name: str, *, lake: Lake, force: bool = False, batch_rows: int = BATCH_ROWS
+) -> IngestReport:
+    """Ingest one file; returns its report (also stored in the lake). Never raises for bad records."""
+    source = get_source(source_name)
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"{path}: file not found")
+    sha = file_sha256(path)
+    ingest_id = f"{source_name}-{sha[:16]}"
+    report = IngestReport(ingest_id, source_name, str(path.resolve()), sha, file_format(path))
+    report.schema_version = catalog().version
+    report.started_at = _now()
+    previous = lake.read_report(ingest_id)
+    if previous and previous["status"] == "ingested" and not force:
+        report.status = "already ingested"
+        report.rows = previous["rows"]
+        report.duplicates = previous["rows"] - previous["quarantined"]
+        report.notes = [f"ingested before, at {previous['finished_at']}; nothing added"]
+        report.finished_at = _now()
+        return report
+    staging = lake.staging()
+    try:
+        _stage(path, source, report, staging, batch_rows)
+        con = connect(temp_dir=staging)
+        try:
+            _commit(con, lake, source_name, report, staging)
+        finally:
+            con.close()
+    except (SourceError, OSError, pa.ArrowException, duckdb.Error, UnicodeDecodeError) as exc:
+        report.status = "failed"
+        report.error = str(exc).splitlines()[0]
+        report.added = report.duplicates = 0
+        report.finished_at = _now()
+        return report
+    finally:
+        lake.discard(staging)
+    report.finished_at = _now()
+    lake.write_report(report.to_dict())
+    return report
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _stage(path: Path, source: Source, report: IngestReport, staging: Path, batch_rows: int) -> None:
+    opened = open_batches(path, batch_rows)
+    known = {f.name for f in source.fields}
+    missing = [f.name for f in source.fields if f.required and f.name not in opened.columns]
+    if missing and opened.columns:
+        raise SourceError(f"{path}: required columns missing: {', '.join(missing)}")
+    extra = [c for c in opened.columns if c not in known]
+    if extra:
+        report.notes.append(f"columns not in the {source.name_en.lower()} schema, ignored: {', '.join(extra)}")
+    good_writer: pq.ParquetWriter | None = None
+    bad_writer = pq.ParquetWriter(staging / "quarantine.parquet", QUARANTINE_SCHEMA, compression="zstd")
+    reasons: collections.Counter[str] = collections.Counter()
+    con = connect(memory_limit="1GB", temp_dir=staging)
+    con.register("units", _units_table())
+    queries: dict[pa.Schema, str] = {}
+    schema = source.arrow_schema()
+    try:
+        for table, broken in opened.batches:
+            report.rows += table.num_rows + len(broken)
+            _write_broken(bad_writer, broken, source, report, reasons)
+            if table.num_rows == 0:
+                continue
+            table = table.select([c for c in table.column_names if c in known or c == "_row"])
+            sql = queries.setdefault(table.schema, validation_sql(source, table.schema))
+            con.register("batch", table)
+            checked = con.sql(sql).to_arrow_table()
+            con.unregister("batch")
+            ok = pa.compute.equal(checked["_reason"], "")
+            good = checked.filter(ok)
+            bad = checked.filter(pa.compute.invert(ok))
+            if bad.num_rows:
+                for text in bad["_reason"].to_pylist():
+                    reasons.update(_reason_key(r) for r in text.split("; "))
+                report.quarantined += bad.num_rows
+                bad_writer.write_table(
+                    pa.table(
+                        {
+                            "source": [report.source] * bad.num_rows,
+                            "file": [report.file] * bad.num_rows,
+                            "ingest_id": [report.ingest_id] * bad.num_rows,
+                            "row": bad["_row"],
+                            "reason": bad["_reason"],
+                            "record": bad["_record"],
+                        },
+                        schema=QUARANTINE_SCHEMA,
+                    )
+                )
+            good = good.append_column("_ingest", pa.array([report.ingest_id] * good.num_rows, pa.string()))
+            good = good.select(schema.names).cast(schema)
+            if good_writer is None:
+                good_writer = pq.ParquetWriter(staging / "records.parquet", schema, compression="zstd")
+            good_writer.write_table(good)
+    finally:
+        con.close()
+        bad_writer.close()
+        if good_writer is not None:
+            good_writer.close()
+    report.reasons = dict(reasons.most_common())
+
+
+def _reason_key(reason: str) -> str:
+    return reason.split(" (", 1)[0]
+
+
+def _write_broken(
+    writer: pq.ParquetWriter,
+    broken: list[Broken],
+    source: Source,
+    report: IngestReport,
+    reasons: collections.Counter[str],
+) -> None:
+    if not broken:
+        return
+    report.quarantined += len(broken)
+    reasons.update(_reason_key(b.reason) for b in broken)
+    n = len(broken)
+    writer.write_table(
+        pa.table(
+            {
+                "source": [report.source] * n,
+                "file": [report.file] * n,
+                "ingest_id": [report.ingest_id] * n,
+                "row": [b.row for b in broken],
+                "reason": [b.reason for b in broken],
+                "record": [b.text for b in broken],
+            },
+            schema=QUARANTINE_SCHEMA,
+        )
+    )
+
+
+def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report: IngestReport, staging: Path) -> None:
+    source = get_source(source_name)
+    own = lake.part_path(source_name, report.ingest_id)
+    staged = staging / "records.parquet"
+    if report.quarantined:
+        atomic_write(lake.quarantine_path(source_name, report.ingest_id), (staging / "quarantine.parquet").replace)
+    if not staged.exists():
+        return
+    others = [str(p) for p in lake.parts(source_name) if p != own]
+    key = q(source.id)
+    seen = f" AND NOT EXISTS (SELECT 1 FROM read_parquet({others!r}) l WHERE l.{key} = s.{key})" if others else ""
+    query = f"""
+        SELECT * FROM read_parquet('{staged}') s WHERE TRUE{seen}
+        QUALIFY row_number() OVER (PARTITION BY s.{key} ORDER BY s._row) = 1
+    """
+    staged_rows = pq.ParquetFile(staged).metadata.num_rows
+
+    def write(tmp: Path) -> None:
+        con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)")
+
+    result = staging / "commit.parquet"
+    write(result)
+    meta = pq.ParquetFile(result).metadata
+    report.added = meta.num_rows
+    report.duplicates = staged_rows - report.added
+    if report.added:
+        report.simulated = int(
+            con.execute(f"SELECT count(*) FROM read_parquet('{result}') WHERE simulated").fetchone()[0]  # type: ignore[index]
+            if "simulated" in {f.name for f in source.fields}
+            else 0
+        )
+        atomic_write(own, result.replace)
+    else:
+        own.unlink(missing_ok=True)

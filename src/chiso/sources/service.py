@@ -1,0 +1,371 @@
+"""Measured values from the lake: the service the CLI calls, and the values store will take over.
+
+`measure` returns a long table, one row per unit, variable and period:
+
+    unit, variable, period, value, source ("measured"), measure, measure_version, records, computed_at,
+    lineage, unit_era, simulated, first_record_at, last_record_at
+
+which `chiso score --values` reads as it is. `lineage` (a JSON text) names the definition and its
+version, the engine, the lake snapshot and the filter; `records` is the number of records behind the
+value; `explain` lists them by ingested file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import sqlglot.expressions as exp
+
+from chiso.sources.compiler import (
+    FIRST,
+    LAST,
+    NEW_ERA,
+    PERIOD_KEY,
+    RECORDS,
+    SIMULATED,
+    UNIT,
+    UNIT_ERA,
+    EngineError,
+    Query,
+    column_name,
+    compile_measure,
+    compile_measures,
+    filter_sql,
+    period_bounds,
+    period_label,
+)
+from chiso.sources.conditions import compile_condition
+from chiso.sources.engines import DuckDBEngine, Engine, make_engine
+from chiso.sources.lake import Lake
+from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio, Variable
+from chiso.sources.schemas import SourceError, catalog
+from chiso.sources.unitmap import province_units, unit_map_table, whole_links
+
+VALUE_COLUMNS = [
+    "unit",
+    "variable",
+    "period",
+    "value",
+    "source",
+    "measure",
+    "measure_version",
+    "records",
+    "computed_at",
+    "lineage",
+    "unit_era",
+    "simulated",
+    "first_record_at",
+    "last_record_at",
+]
+BREAK = "2025-07-01"
+
+
+@dataclass
+class MeasuredValues:
+    values: pd.DataFrame
+    underived: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unit", "period", "reason"]))
+    notes: list[str] = field(default_factory=list)
+
+
+def _definition_hash(measures: MeasureSet) -> str:
+    return hashlib.sha256(measures.to_yaml().encode()).hexdigest()[:12]
+
+
+def measure(
+    *,
+    lake: Lake,
+    measures: MeasureSet,
+    grains: Sequence[Grain] = (Grain.YEAR,),
+    era: str | None = NEW_ERA,
+    engine: str | Engine = "duckdb",
+    province: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+) -> MeasuredValues:
+    """Compute every measure of the set for every unit and period of the chosen grains.
+
+    `era=None` puts each value on the unit its records carry (old codes before 1/7/2025); `era="2025"`
+    puts every period on 2025 units through the whole links of the succession map (see `unitmap`).
+    `since` / `until` (ISO dates) keep only records timed in [since, until).
+    """
+    for day in (since, until):
+        if day is not None:
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise SourceError(f"{day!r} is not a date (YYYY-MM-DD)") from None
+    runner = (
+        make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
+    )
+    notes: list[str] = []
+    computed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    snapshot = lake.snapshot(measures.sources)
+    definition_sha = _definition_hash(measures)
+    frames = []
+    try:
+        groups: dict[tuple[str, str, str], list[Measure]] = {}
+        for m in measures.measures:  # measures sharing source, unit and time are computed in one scan
+            groups.setdefault((m.source, m.unit, m.time), []).append(m)
+        queries = [
+            compile_measures(group, grain, era=era, since=since, until=until)
+            for group in groups.values()
+            for grain in grains
+        ]
+        for query in queries:  # every definition must compile for this engine before anything runs
+            runner.prepare(query)
+        available = _bind(runner, lake, measures, era, notes)
+        for query in queries:
+            if query.measure.source not in available:
+                continue
+            result = runner.run(query).to_pandas()
+            for m in query.measures:
+                lineage = json.dumps(
+                    {
+                        "set": measures.code,
+                        "version": measures.version,
+                        "definition_sha": definition_sha,
+                        "measure": m.code,
+                        "source": m.source,
+                        "source_schema_version": catalog().version,
+                        "grain": query.grain.value,
+                        "units": era or "recorded",
+                        "engine": runner.name,
+                        "lake_snapshot": snapshot,
+                        "lake_parts": len(lake.parts(m.source)),
+                        "filter": filter_sql(m),
+                        "since": since,
+                        "until": until,
+                    },
+                    ensure_ascii=False,
+                )
+                frames.append(_long(result, m, query.grain, measures, computed_at, lineage))
+    finally:
+        if isinstance(engine, str):
+            runner.close()
+    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALUE_COLUMNS)
+    underived = pd.DataFrame(columns=["unit", "period", "reason"])
+    if era == NEW_ERA and len(values):
+        values, underived = _drop_incomplete(values, grains, since)
+    if province is not None:
+        keys = province_units(province)
+        inside = [(e, u) in keys for e, u in zip(values["unit_era"], values["unit"], strict=True)]
+        values = values[inside]
+        underived = underived[underived["unit"].isin({u for _, u in keys})]
+    values = values.sort_values(["variable", "period", "unit_era", "unit"], kind="stable").reset_index(drop=True)
+    return MeasuredValues(values[VALUE_COLUMNS], underived.reset_index(drop=True), notes)
+
+
+def _bind(runner: Engine, lake: Lake, measures: MeasureSet, era: str | None, notes: list[str]) -> set[str]:
+    available = set()
+    for source in measures.sources:
+        parts = lake.parts(source)
+        if parts:
+            runner.bind(source, [str(p) for p in parts])
+            available.add(source)
+        else:
+            notes.append(f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped")
+    if era == NEW_ERA:
+        runner.bind_rows("unit_map", unit_map_table())
+    return available
+
+
+def _long(
+    result: pd.DataFrame, m: Measure, grain: Grain, measures: MeasureSet, computed_at: str, lineage: str
+) -> pd.DataFrame:
+    """One measure's values from a (possibly fused) query result; unit-periods without its records drop out."""
+    names = {column_name(m, n): n for n in [RECORDS, FIRST, LAST, SIMULATED, *(v.name for v in m.variables)]}
+    frame = result[[UNIT, UNIT_ERA, PERIOD_KEY, *(c for c in names if c in result)]].rename(columns=names)
+    frame = frame[frame[RECORDS] > 0]
+    if frame.empty:
+        return pd.DataFrame(columns=VALUE_COLUMNS)
+    base = pd.DataFrame(
+        {
+            "unit": frame[UNIT].astype(str),
+            "period": [period_label(grain, int(k)) for k in frame[PERIOD_KEY]],
+            "source": "measured",
+            "measure": f"{measures.code}:{m.code}",
+            "measure_version": measures.version,
+            "records": frame[RECORDS].astype("int64"),
+            "computed_at": computed_at,
+            "lineage": lineage,
+            "unit_era": frame[UNIT_ERA].astype(str),
+            "simulated": frame[SIMULATED].astype("int64") if SIMULATED in frame else 0,
+            "first_record_at": pd.to_datetime(frame[FIRST]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            "last_record_at": pd.to_datetime(frame[LAST]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+    )
+    parts = []
+    items: list[Variable | Ratio] = [*m.variables, *m.ratios]
+    for item in items:
+        if isinstance(item, Ratio):
+            denominator = frame[item.denominator].astype(float)
+            value = frame[item.numerator].astype(float) / denominator.where(denominator != 0)
+        else:
+            value = frame[item.name].astype(float)
+        part = base.assign(variable=item.name, value=value.to_numpy())
+        parts.append(part[part["value"].notna()])
+    return pd.concat(parts, ignore_index=True)[VALUE_COLUMNS]
+
+
+def _drop_incomplete(
+    values: pd.DataFrame, grains: Sequence[Grain], since: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Values of new units that took part of a split old unit, for periods that begin before the break."""
+    _, incomplete = whole_links()
+    labels = values["period"].unique()
+    starts = {period_label(g, k): max(period_bounds(g, k)[0], since or "") for g in grains for k in _keys(g, labels)}
+    before = values["period"].map(lambda p: starts.get(p, BREAK) < BREAK)
+    bad = values["unit"].isin(incomplete) & before
+    underived = values.loc[bad, ["unit", "period"]].drop_duplicates()
+    underived = underived.assign(
+        reason="took part of an old commune split with unknown shares; its records before 1/7/2025 cannot be divided"
+    )
+    return values[~bad], underived
+
+
+def _keys(grain: Grain, labels: Iterable[str]) -> list[int]:
+    keys = []
+    for label in labels:
+        try:
+            if grain is Grain.YEAR and len(label) == 4:
+                keys.append(int(label))
+            elif grain is Grain.QUARTER and "-Q" in label:
+                year, quarter = label.split("-Q")
+                keys.append(int(year) * 10 + int(quarter))
+            elif grain is Grain.MONTH and len(label) == 7 and "-Q" not in label:
+                year, month = label.split("-")
+                keys.append(int(year) * 100 + int(month))
+        except ValueError:
+            continue
+    return keys
+
+
+def grain_of(period: str) -> tuple[Grain, int]:
+    for grain in Grain:
+        keys = _keys(grain, [period])
+        if keys:
+            return grain, keys[0]
+    raise SourceError(f"period {period!r} is not a month (2025-07), quarter (2025-Q3) or year (2025)")
+
+
+def explain(
+    *,
+    lake: Lake,
+    measures: MeasureSet,
+    unit: str,
+    variable: str,
+    period: str,
+    era: str | None = NEW_ERA,
+    unit_era: str | None = None,
+    sample: int = 5,
+) -> dict[str, Any]:
+    """Where one measured value comes from: definition, filter, and its records by ingested file.
+
+    With `era=None` (values on recorded units) a code used in both eras needs `unit_era`.
+    """
+    m = measures.measure_of(variable)
+    grain, key = grain_of(period)
+    query = compile_measure(m, grain, era=era)
+    item = m.variable(variable)
+    engine = DuckDBEngine()
+    try:
+        if not lake.parts(m.source):
+            raise SourceError(f"no {m.source} records in {lake.root}; run `chiso sources ingest` first")
+        _bind(engine, lake, measures, era, [])
+        tree = _records_tree(query, item.name if not isinstance(item, Ratio) else item.numerator)
+        sql = tree.sql(dialect="duckdb")
+        rows = engine.con.execute(
+            f"""
+            SELECT __era, _ingest, count(*) AS records, sum(__in) AS in_variable,
+                   list(id ORDER BY _row)[1:{int(sample)}] AS sample_ids
+            FROM ({sql}) r WHERE __unit = ? AND __key = ? GROUP BY __era, _ingest ORDER BY __era, _ingest
+            """,
+            [unit, key],
+        ).fetchall()
+    finally:
+        engine.close()
+    eras = sorted({row[0] for row in rows})
+    if unit_era is None and len(eras) > 1:
+        raise SourceError(f"unit code {unit} has records of both eras in {period}; say which (unit era 2024 or 2025)")
+    rows = [row[1:] for row in rows if unit_era is None or row[0] == unit_era]
+    reports = {r["ingest_id"]: r for r in lake.reports()}
+    batches = [
+        {
+            "ingest_id": ingest,
+            "file": reports.get(ingest, {}).get("file", "?"),
+            "sha256": reports.get(ingest, {}).get("sha256", "?"),
+            "ingested_at": reports.get(ingest, {}).get("finished_at", "?"),
+            "records": int(records),
+            "counted": int(counted or 0),
+            "sample_ids": list(ids),
+        }
+        for ingest, records, counted, ids in rows
+    ]
+    values = measure(lake=lake, measures=measures, grains=(grain,), era=era).values
+    cell = values[(values["unit"] == unit) & (values["variable"] == variable) & (values["period"] == period)]
+    if unit_era is not None:
+        cell = cell[cell["unit_era"] == unit_era]
+    return {
+        "unit": unit,
+        "variable": variable,
+        "period": period,
+        "value": float(cell["value"].iloc[0]) if len(cell) else None,
+        "records": int(cell["records"].iloc[0]) if len(cell) else 0,
+        "definition": {"set": measures.code, "version": measures.version, "measure": m.code, "name": m.name},
+        "variable_definition": item.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "filter": filter_sql(m),
+        "units": era or "recorded",
+        "unit_era": unit_era or (eras[0] if eras else None),
+        "lake_snapshot": lake.snapshot([m.source]),
+        "batches": batches,
+    }
+
+
+def _records_tree(query: Query, variable: str) -> exp.Select:
+    """The records of the measure with their unit and period key, and whether each counts for `variable`."""
+    tree = query.tree.copy()
+    projections = {e.alias: e.this for e in tree.expressions}
+    flag: exp.Expression = exp.Literal.number(1)
+    for v in query.measure.variables:
+        if v.name == variable and v.where is not None:
+            cond = compile_condition(v.where, lambda c: exp.column(c, table="s", quoted=True))
+            flag = exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0))
+    tree.set(
+        "expressions",
+        [
+            exp.Column(this=exp.Star(), table=exp.to_identifier("s")),
+            exp.alias_(projections[UNIT], "__unit"),
+            exp.alias_(projections[UNIT_ERA], "__era"),
+            exp.alias_(projections[PERIOD_KEY], "__key"),
+            exp.alias_(flag, "__in"),
+        ],
+    )
+    tree.set("group", None)
+    return tree
+
+
+def quarantine(*, lake: Lake, source: str | None = None, ingest_id: str | None = None) -> pd.DataFrame:
+    """Rejected records with their reasons (one row each), newest files last."""
+    files = lake.quarantine_files(source)
+    if ingest_id:
+        files = [f for f in files if f.stem == ingest_id]
+    columns = ["source", "file", "ingest_id", "row", "reason", "record"]
+    if not files:
+        return pd.DataFrame(columns=columns)
+    import pyarrow.parquet as pq
+
+    frame: pd.DataFrame = pa.concat_tables([pq.read_table(f) for f in files]).to_pandas()
+    ordered: pd.DataFrame = frame.sort_values(["source", "file", "row"], kind="stable").reset_index(drop=True)
+    return ordered[columns]
+
+
+__all__ = ["EngineError", "MeasuredValues", "explain", "measure", "quarantine"]
