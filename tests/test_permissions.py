@@ -13,7 +13,8 @@ from chiso.permissions import ACTIONS, Actor, check
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "chiso"
 SERVICES = ["collection/service.py", "collection/review.py", "collection/exchange.py", "results/service.py",
             "values/service.py", "audit/service.py", "actors/service.py", "accounts/service.py",
-            "dashboard/service.py", "dashboard/data.py", "dashboard/whatif.py"]  # fmt: skip
+            "dashboard/service.py", "dashboard/data.py", "dashboard/whatif.py", "programme/tasks.py",
+            "programme/planfile.py", "collection/bulk.py"]  # fmt: skip
 # Helpers called by entry points that have checked already (they take the actor only to name it),
 # and export_json, which checks through export_rows.
 HELPERS = {
@@ -21,6 +22,7 @@ HELPERS = {
     "move_item",
     "publish_framework",
     "write",
+    "write_many",
     "ensure",
     "latest",
     "lock",

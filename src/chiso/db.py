@@ -81,6 +81,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA temp_store=MEMORY")  # savepoint journals in memory: every write uses one
     cursor.close()
 
 
@@ -105,6 +106,7 @@ def import_models() -> None:
     import chiso.actors.models
     import chiso.audit.models
     import chiso.collection.models
+    import chiso.programme.models
     import chiso.results.models
     import chiso.values.models  # noqa: F401
 

@@ -82,6 +82,9 @@ ACTIONS: dict[str, Rule] = {
     "results.view": _rule("read result runs, published or not", "officer", "appraiser", "viewer", *OFFICE),
     "results.view_published": _rule("read published results", public=True),
     "audit.view": _rule("read the audit log", "appraiser", *OFFICE),
+    "task.view": _rule("read plans, tasks and progress reports", "officer", "appraiser", "viewer", "system", *OFFICE),
+    "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),
+    "task.manage": _rule("create, edit and import plans and their tasks", *OFFICE),
 }
 
 

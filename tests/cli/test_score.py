@@ -219,7 +219,7 @@ def test_parquet_input(cli, tmp_path: Path):
 
 
 def test_demo_prints_the_ranking(cli):
-    result = cli("demo")
+    result = cli("demo", "ranking")
     assert result.exit_code == 0
     lines = [line for line in result.stdout.splitlines() if line[:1].isdigit()]
     assert [line.split()[1] for line in lines] == ["48", "79", "22", "46", "92"]

@@ -96,6 +96,14 @@ def create_user(*, session: Session, user_in: UserCreate, actor: Actor | None) -
     return _view(account)
 
 
+def has_account(*, session: Session, user: str) -> bool:
+    """Whether `user` can log in already (an actor may exist without an account)."""
+    found = session.scalar(
+        select(Account.id).join(ActorRecord, Account.actor_id == ActorRecord.id).where(ActorRecord.user == user)
+    )
+    return found is not None
+
+
 def list_users(*, session: Session, actor: Actor) -> list[UserView]:
     check(actor, "account.manage")
     rows = session.scalars(select(Account).join(Account.actor).order_by(ActorRecord.user)).all()

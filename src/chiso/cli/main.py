@@ -17,6 +17,7 @@ from chiso.cli import (
     score,
     serve,
     sources,
+    tasks,
     units,
     users,
 )
@@ -30,11 +31,12 @@ app = typer.Typer(
 )
 app.add_typer(framework.app, name="framework")
 app.add_typer(programme.app, name="programme")
+app.add_typer(tasks.app, name="tasks")
 units.app.command(name="rollup")(rollup.rollup)
 app.add_typer(units.app, name="units")
 app.add_typer(sources.app, name="sources")
 app.command(name="score")(score.score)
-app.command(name="demo")(demo.demo)
+app.add_typer(demo.app, name="demo")
 app.add_typer(db.app, name="db")
 app.add_typer(period.app, name="period")
 app.add_typer(collect.app, name="collect")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from chiso.cli.output import fail, print_table
 from chiso.programme import Programme, ProgrammeError, TargetStatus, evaluate, load_programme, shipped
@@ -69,25 +70,66 @@ def show(reference: str = typer.Argument(..., help="Code, document number (01/NQ
 def status(
     reference: str = typer.Argument(..., help="Code, document number (01/NQ-TU) or YAML file."),
     values: list[Path] = typer.Option(
-        ..., "--values", "-v", help="Long tables unit, variable (or node), period (year), value. Repeatable."
+        [],
+        "--values",
+        "-v",
+        help="Long tables unit, variable (or node), period (year), value. Repeatable. "
+        "Default: the database (e.g. the demo's published and imported figures).",
     ),
     fmt: str = typer.Option("table", "--format", help="table | json"),
 ) -> None:
     """Tiến độ chỉ tiêu và dự báo — each target's latest value, progress, forecast and status."""
     programme = _load(reference)
     try:
-        frames = [_long(read_table(path), path) for path in values]
-        results = evaluate(programme, pd.concat(frames, ignore_index=True))
+        if values:
+            table = pd.concat([_long(read_table(path), path) for path in values], ignore_index=True)
+            source = ", ".join(str(p) for p in values)
+        else:
+            table, source = _from_database(programme)
+        results = evaluate(programme, table)
     except (TableError, ValueError) as exc:
         fail(str(exc))
+    simulated = _simulated(programme, table)
     if fmt == "json":
-        typer.echo(json.dumps([_record(r) for r in results], ensure_ascii=False, indent=1))
+        records = [{**_record(r), "simulated": r.target.code in simulated} for r in results]
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=1))
         return
     if fmt != "table":
         fail(f"unknown format {fmt!r}; use table or json")
-    typer.echo(f"{programme.name} ({programme.document.number})\n")
-    rows = [_row(r) for r in results]
+    typer.echo(f"{programme.name} ({programme.document.number})\nNguồn / source: {source}\n")
+    rows = [_row(r, r.target.code in simulated) for r in results]
     print_table(("code", "mục tiêu", "hiện tại", "tiến độ", "dự báo [khoảng 80 %]", "trạng thái", "ghi chú"), rows)
+    if simulated:
+        typer.echo("\n* số liệu mô phỏng (demo) / simulated figures: the latest value is not a published one")
+
+
+def _from_database(programme: Programme) -> tuple[pd.DataFrame, str]:
+    from chiso.cli.session import database
+    from chiso.db import transaction
+    from chiso.programme.observed import observations
+
+    with database() as engine, transaction(engine) as session:
+        try:
+            table = observations(session=session, programme=programme)
+        except DBAPIError as exc:
+            fail(f"database {engine.url.render_as_string()}: {exc.orig} (build the demo: chiso demo build)")
+        return table, f"cơ sở dữ liệu / database {engine.url.render_as_string()}"
+
+
+def _simulated(programme: Programme, table: pd.DataFrame) -> set[str]:
+    """Targets whose latest observation (for the programme's unit) is a simulated figure."""
+    if "simulated" not in table.columns or table.empty:
+        return set()
+    out = set()
+    for target in programme.targets:
+        if target.tracks is None:
+            continue
+        rows = table[
+            (table["variable"] == target.tracks.series_key) & (table["unit"] == programme.unit_of(target).code)
+        ]
+        if not rows.empty and bool(rows.sort_values("period").iloc[-1]["simulated"]):
+            out.add(target.code)
+    return out
 
 
 def _long(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -99,11 +141,12 @@ def _long(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame
 
 
-def _row(r: TargetStatus) -> tuple[object, ...]:
+def _row(r: TargetStatus, simulated: bool = False) -> tuple[object, ...]:
     t = r.target
     unit = "hạng" if t.comparison == "top" else t.measure_unit
     goal = f"{COMPARISON[t.comparison]} {_amount(t.value, unit)} ({t.year})"
     latest = f"{_amount(r.latest, unit)} ({r.latest_year})" if r.latest is not None else ""
+    latest += " *" if simulated and latest else ""
     progress = f"{r.progress * 100:.0f} %" if r.progress is not None else ""
     forecast = ""
     if r.forecast is not None:

@@ -19,7 +19,7 @@ class FrameworkVersion(Base):
     edition: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
-    document: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text, deferred=True)  # the YAML: loaded when read, not with every join
     published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_by: Mapped[str] = mapped_column(String(64))
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from chiso import units
@@ -30,6 +30,7 @@ from chiso.errors import ChisoError, ConflictError, NotFound, TransitionRefused
 from chiso.framework import Framework, FrameworkError, dump_framework, load_framework, parse_framework
 from chiso.permissions import Actor, check
 from chiso.values import service as values
+from chiso.values.models import Value
 from chiso.values.schemas import ValueIn
 
 
@@ -198,8 +199,12 @@ def get_submission(*, session: Session, period: CollectionPeriod, unit_code: str
 
 
 def items(*, session: Session, submission: Submission) -> Sequence[Declaration]:
+    # The submission is at hand: no need to join it (and its period and framework) to every item.
     return session.scalars(
-        select(Declaration).where(Declaration.submission_id == submission.id).order_by(Declaration.id)
+        select(Declaration)
+        .where(Declaration.submission_id == submission.id)
+        .order_by(Declaration.id)
+        .options(lazyload(Declaration.submission))
     ).all()
 
 
@@ -321,13 +326,23 @@ class Diff:
 
 
 def changes(
-    *, session: Session, period: CollectionPeriod, item: Declaration, item_in: DeclarationIn, files: FileStore | None
+    *,
+    session: Session,
+    period: CollectionPeriod,
+    item: Declaration,
+    item_in: DeclarationIn,
+    files: FileStore | None,
+    current: Mapping[tuple[str, str], Value] | None = None,
 ) -> Diff:
-    """What `item_in` would change in the stored item (figures, fields, evidence)."""
+    """What `item_in` would change in the stored item (figures, fields, evidence).
+
+    `current` is the unit's current values when the caller has read them already (batches).
+    """
     unit_code = item.submission.unit_code
-    current = values.current(
-        session=session, period=period.value_period, unit_codes=[unit_code], variables=list(item_in.values)
-    )
+    if current is None:
+        current = values.current(
+            session=session, period=period.value_period, unit_codes=[unit_code], variables=list(item_in.values)
+        )
     stored_figures = {var: current[(unit_code, var)].value for var in item_in.values if (unit_code, var) in current}
     changed_values = {var: v for var, v in item_in.values.items() if stored_figures.get(var) != v}
     evidence_changed = False

@@ -6,6 +6,7 @@ Rules live in `collection/rules/<framework code>.yaml`; a framework without a fi
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -80,6 +81,7 @@ class RuleSet(Frozen):
     rules: tuple[Rule, ...] = ()
 
 
+@functools.lru_cache(maxsize=32)
 def load_rules(framework_code: str) -> RuleSet:
     resource = resources.files("chiso.collection.rules") / f"{framework_code}.yaml"
     if not resource.is_file():

@@ -1,0 +1,155 @@
+"""The national view: the provinces' DTI main indicators per year, and the index and ranks they give.
+
+The Ministry publishes each province's main indicators (0–1) once a year; Chiso keeps them in the value
+store (source `imported`) and computes the index, the pillars and the ranks with the framework of the
+year. Units are keyed by (era, code), and the DTI 2024 was published for both the 63 former and the 34
+new provinces, so a national value's period says its era too: `2022@2024` (year 2022, the 63 provinces
+of era 2024), `2024@2025` (year 2024, the 34 provinces). Reading is public: these are published (or,
+in the demo, simulated and labelled) figures. Where a value comes from — published, simulated, derived
+from predecessors — is in its lineage; `simulated` is true for every figure that is not published.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import chiso
+from chiso import units
+from chiso.errors import NotFound
+from chiso.framework import Framework, load_framework
+from chiso.permissions import Actor, check
+from chiso.values import service as values
+from chiso.values.models import Value
+from chiso.values.schemas import ValueIn
+
+PUBLISHED_DTI = "dti_published"  # the index as the Ministry published it, where known
+PUBLISHED_RANK = "dti_rank_published"  # the rank as published, where known
+
+
+def framework_code(year: int) -> str:
+    """The DTI method of a year: Decision 1726 (2020), 922 (2021–2023), 405 (2024–)."""
+    if year <= 2020:
+        return "dti-province-2020"
+    if year <= 2023:
+        return "dti-province-2022"
+    return "dti-province-2024"
+
+
+@functools.lru_cache(maxsize=8)
+def framework(year: int) -> Framework:
+    return load_framework(framework_code(year))
+
+
+@functools.lru_cache(maxsize=8)
+def main_indicators(year: int) -> tuple[str, ...]:
+    """The nodes whose values are published for `year` (the index's children)."""
+    fw = framework(year)
+    index = fw.node(fw.index)
+    return tuple(c.code for c in index.children if fw.node(c.code).max_points != 0)  # type: ignore[union-attr]
+
+
+def period_key(year: int, era: str) -> str:
+    return f"{year}@{era}"
+
+
+def parse_period(key: str) -> tuple[int, str] | None:
+    year, at, era = key.partition("@")
+    return (int(year), era) if at and year.isdigit() and era in ("2024", "2025") else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One published (or simulated) national figure to record."""
+
+    unit: str
+    variable: str
+    value: float
+    lineage: dict[str, Any]
+
+
+def record(*, session: Session, year: int, era: str, entries: Sequence[Entry], actor: Actor) -> int:
+    """Record national figures for (year, era) as `imported` values; the number of new versions."""
+    check(actor, "value.record")
+    known = {u.code for u in units.list_units(era=era, kind="province")}
+    strays = sorted({e.unit for e in entries} - known)
+    if strays:
+        raise NotFound(f"not provinces of era {era}: {', '.join(strays)}")
+    batch = [
+        ValueIn(
+            unit_code=e.unit,
+            variable=e.variable,
+            period=period_key(year, era),
+            value=e.value,
+            source="imported",
+            lineage={"era": era, "year": year, **e.lineage},
+            note="số liệu mô phỏng / simulated" if e.lineage.get("simulated") else "",
+        )
+        for e in entries
+    ]
+    return len(values.record_many(session=session, values_in=batch, actor=actor))
+
+
+def years(*, session: Session, era: str) -> list[int]:
+    """Years with national figures for the provinces of `era`."""
+    periods = session.scalars(select(Value.period).where(Value.period.like(f"%@{era}")).distinct()).all()
+    found = [parse_period(p) for p in periods]
+    return sorted(p[0] for p in found if p is not None)
+
+
+def table(*, session: Session, year: int, era: str) -> pd.DataFrame:
+    """One row per province: its main indicators, published DTI and rank (if any), and `simulated`."""
+    current = values.current(session=session, period=period_key(year, era))
+    names = {u.code: u.name for u in units.list_units(era=era, kind="province")}
+    rows: dict[str, dict[str, Any]] = {}
+    for (unit, variable), v in current.items():
+        row = rows.setdefault(unit, {"unit": unit, "name": names.get(unit, unit), "simulated": False})
+        row[variable] = v.value
+        if variable in main_indicators(year) and (v.lineage or {}).get("simulated"):
+            row["simulated"] = True
+    columns = ["unit", "name", *main_indicators(year), PUBLISHED_DTI, PUBLISHED_RANK, "simulated"]
+    frame = pd.DataFrame(list(rows.values()), columns=columns)
+    return frame.sort_values("unit").reset_index(drop=True)
+
+
+def ranking(*, session: Session, year: int, era: str) -> pd.DataFrame:
+    """The index, pillars and competition rank of every province, best first, with provenance."""
+    frame = table(session=session, year=year, era=era)
+    mains = list(main_indicators(year))
+    complete = frame.dropna(subset=mains)
+    if complete.empty:
+        return pd.DataFrame(columns=["rank", "unit", "name", "dti", "simulated"])
+    fw = framework(year)
+    given = complete[["unit", *mains]].assign(period=str(year))
+    result = chiso.score(fw, given, period_column="period")
+    scores = result.scores.set_index("unit")
+    ranks = result.rank_table().set_index("unit")[fw.index]
+    out = complete.set_index("unit")
+    out.insert(1, "dti", scores[fw.index].astype(float))
+    out.insert(0, "rank", ranks.astype(int))
+    for pillar in ("government", "economy", "society"):
+        if pillar in scores.columns and pillar not in mains:
+            out[pillar] = scores[pillar].astype(float)
+    return out.reset_index().sort_values(["rank", "unit"]).reset_index(drop=True)
+
+
+def series(*, session: Session, era: str, years_: Iterable[int] | None = None) -> pd.DataFrame:
+    """Long table unit, year, dti, rank, published rank, simulated over the years of `era` (default: all)."""
+    parts = []
+    for year in years_ if years_ is not None else years(session=session, era=era):
+        ranked = ranking(session=session, year=year, era=era)
+        if not ranked.empty:
+            parts.append(ranked[["unit", "dti", "rank", PUBLISHED_RANK, "simulated"]].assign(year=year))
+    columns = ["unit", "year", "dti", "rank", PUBLISHED_RANK, "simulated"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(parts, ignore_index=True)[columns]
+    out["rank"] = out["rank"].astype(np.int64)
+    return out

@@ -1,0 +1,90 @@
+"""What a programme's targets have observed so far, read from the database (the demo, or a real one).
+
+A target tracking a variable reads that variable's yearly values for the programme's unit (plain year
+periods, latest version of each); a target tracking the DTI (its value or a rank) reads the national
+view — every province's index per year, from the years whose method is comparable with the target's
+framework (the 922 method of 2021–2023 and the 405 method from 2024, whose weights carry 922's over;
+the 2020 index, on the 1726 method, is not mixed in). Only published or imported figures are read
+(never a unit's undeclared drafts), so the result can be shown to anyone; `simulated` says whether a
+row is a simulated figure.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.national import service as national
+from chiso.programme.spec import Programme
+from chiso.values.models import Value
+
+COLUMNS = ["unit", "variable", "period", "value", "simulated"]
+COMPARABLE = {
+    "dti-province-2022": ("dti-province-2022", "dti-province-2024"),
+    "dti-province-2024": ("dti-province-2022", "dti-province-2024"),
+    "dti-province-2020": ("dti-province-2020",),
+}
+PUBLIC_SOURCES = ("imported", "measured")
+
+
+def observations(*, session: Session, programme: Programme) -> pd.DataFrame:
+    """Long table unit, variable, period (year), value, simulated for every tracked target."""
+    parts = []
+    seen: set[tuple[str, str]] = set()
+    for target in programme.targets:
+        tracks = target.tracks
+        if tracks is None:
+            continue
+        unit = programme.unit_of(target)
+        if tracks.variable is not None and (unit.code, tracks.variable) not in seen:
+            seen.add((unit.code, tracks.variable))
+            parts.append(_variable(session, unit.code, tracks.variable))
+        elif tracks.node is not None and tracks.framework in COMPARABLE and ("*", tracks.node) not in seen:
+            seen.add(("*", tracks.node))
+            parts.append(_national(session, unit.era, tracks.framework, tracks.node))
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
+
+
+def _variable(session: Session, unit: str, variable: str) -> pd.DataFrame:
+    rows = session.scalars(
+        select(Value)
+        .where(Value.unit_code == unit, Value.variable == variable, Value.source.in_(PUBLIC_SOURCES))
+        .order_by(Value.period, Value.version)
+    ).all()
+    latest = {v.period: v for v in rows if v.period.isdigit()}  # later versions overwrite earlier ones
+    return pd.DataFrame(
+        [
+            {
+                "unit": unit,
+                "variable": variable,
+                "period": int(period),
+                "value": v.value,
+                "simulated": bool((v.lineage or {}).get("simulated")),
+            }
+            for period, v in sorted(latest.items())
+            if v.value is not None
+        ],
+        columns=COLUMNS,
+    )
+
+
+def _national(session: Session, era: str, framework: str | None, node: str) -> pd.DataFrame:
+    comparable = COMPARABLE.get(framework or "", ())
+    years = [y for y in national.years(session=session, era=era) if national.framework_code(y) in comparable]
+    frame = national.series(session=session, era=era, years_=years)
+    if frame.empty or node != "dti":
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.DataFrame(
+        {
+            "unit": frame["unit"],
+            "variable": node,
+            "period": frame["year"],
+            "value": frame["dti"],
+            # a rank that is the published one is not a simulated observation, whatever the index behind it
+            "simulated": frame["simulated"] & (frame["rank"] != frame[national.PUBLISHED_RANK]),
+        }
+    )

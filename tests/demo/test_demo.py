@@ -1,0 +1,214 @@
+"""The demo database: built through the services, published ranks in place, every simulated figure
+labelled, deterministic and idempotent, and what the programme and the tasks read from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from tests.conftest import BACKENDS, fresh_database
+
+from chiso import migrations
+from chiso.collection import service as collection
+from chiso.collection.models import Appraisal, CollectionPeriod, Declaration, Submission
+from chiso.db import make_engine, transaction
+from chiso.demo import builder, figures
+from chiso.demo import national as simulated
+from chiso.errors import ChisoError
+from chiso.national import service as national
+from chiso.programme import evaluate, load_programme, tasks
+from chiso.programme.observed import observations
+from chiso.results.models import ResultRun
+from chiso.settings import Settings
+from chiso.values.models import Value
+
+COMMUNES = 6
+SEED = builder.DEFAULT_SEED
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request, tmp_path_factory) -> Iterator[Engine]:
+    """A small demo (6 communes, every department) built once per backend for this module."""
+    with fresh_database(request.param, tmp_path_factory.mktemp(f"demo-{request.param}")) as url:
+        engine = make_engine(url)
+        try:
+            migrations.upgrade(engine)
+            with transaction(engine) as session:
+                summary = builder.build(session, Settings(), seed=SEED, communes=COMMUNES)
+            assert summary.built
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def session(demo) -> Iterator[Session]:
+    with transaction(demo) as s:
+        yield s
+
+
+def test_building_again_changes_nothing(demo, session):
+    before = builder.counts(session)
+    again = builder.build(session, Settings(), seed=SEED, communes=COMMUNES)
+    assert not again.built and builder.counts(session) == before
+    with pytest.raises(ChisoError, match="rebuild it with --reset"):
+        builder.build(session, Settings(), seed=SEED + 1, communes=COMMUNES)
+
+
+def test_the_province_its_periods_and_results(session):
+    periods = {p.code: p.state for p in session.scalars(select(CollectionPeriod))}
+    assert periods == {
+        "2023/commune-2025": "published",
+        "2023/department-2025": "published",
+        "2024/commune-2025": "published",
+        "2024/department-2025": "published",
+        "2025/commune-2025": "open",
+        "2025/department-2025": "open",
+    }
+    scope = collection.submissions(
+        session=session, period=collection.get_period(session=session, code="2024/department-2025")
+    )
+    assert len(scope) == 12 and {s.unit_code for s in scope} >= {"19-SKHCN", "19-TTRA"}
+    runs = [tuple(r) for r in session.execute(select(ResultRun.variant, ResultRun.published)).all()]
+    assert sorted(runs) == sorted([(v, v == "final") for v in ("self_assessed", "appraised", "final")] * 4)
+    # the demo officers' units are left with a draft to finish in 2025
+    period = collection.get_period(session=session, code="2025/commune-2025")
+    draft = collection.get_submission(session=session, period=period, unit_code="01840")
+    assert draft.state == "draft"
+
+
+def test_appraisal_returns_lowers_and_raises(session):
+    decisions = session.execute(select(Appraisal.decision, Appraisal.comment, Appraisal.declaration_id)).all()
+    returned = {d for decision, comment, d in decisions if decision == "return"}
+    assert returned and all(
+        c.startswith("Cần bổ sung minh chứng") for decision, c, _ in decisions if decision == "return"
+    )
+    accepted_after = {d for decision, _, d in decisions if decision == "accept"} & returned
+    assert accepted_after, "a returned item was resubmitted and accepted"
+    items = session.execute(
+        select(Declaration.self_score, Declaration.appraised_score).where(Declaration.appraised_score.is_not(None))
+    ).all()
+    assert any(a < s for s, a in items if s is not None) and any(a > s for s, a in items if s is not None)
+
+
+def test_every_simulated_figure_says_so(session):
+    rows = session.execute(select(Value.unit_code, Value.period, Value.variable, Value.lineage, Value.source)).all()
+    assert all(lineage is not None and "simulated" in lineage for *_, lineage, _ in rows)
+    published = {(u, p, v) for u, p, v, lineage, _ in rows if not lineage["simulated"] and "derived" not in lineage}
+    # not simulated: published (with its source), or derived from published figures only (a province the
+    # 2025 merger left whole, like Quảng Ninh)
+    assert all("source" in lineage or "derived" in lineage for *_, lineage, _ in rows if not lineage["simulated"])
+    main = set(national.main_indicators(2022))
+    five = {(u, "2022@2024", v) for u in ("48", "79", "22", "46", "92") for v in main}
+    assert five <= published
+    others = {key for key in published if key not in five}
+    assert {v for _, _, v in others} <= {
+        national.PUBLISHED_DTI,
+        national.PUBLISHED_RANK,
+        "level4_services_share",
+        "households_fibre_share",
+        "smartphone_user_share",
+    }
+    declared = [lineage for *_, lineage, source in rows if source == "declared"]
+    assert declared and all(lineage["simulated"] is True for lineage in declared)
+
+
+def test_the_published_ranks_hold(session):
+    def rank(year: int, era: str, unit: str) -> int:
+        ranked = national.ranking(session=session, year=year, era=era)
+        return int(ranked.set_index("unit").at[unit, "rank"])
+
+    assert (rank(2020, "2024", "19"), rank(2021, "2024", "19"), rank(2022, "2024", "19")) == (12, 8, 8)
+    assert (rank(2022, "2024", "74"), rank(2023, "2024", "74"), rank(2022, "2024", "06")) == (19, 7, 63)
+    assert rank(2024, "2025", "19") == 8
+    ranked = national.ranking(session=session, year=2022, era="2024").set_index("unit")
+    assert len(ranked) == 63 and list(ranked.index[:5]) == ["48", "79", "22", "46", "92"]
+    for unit, published in ranked[national.PUBLISHED_DTI].dropna().items():
+        assert abs(ranked.at[unit, "dti"] - published) < 1e-4
+    year2023 = national.ranking(session=session, year=2023, era="2024").set_index("unit")
+    assert round(year2023.at["74", "dti"], 4) == 0.7411
+    new = national.table(session=session, year=2024, era="2025").set_index("unit")
+    assert len(new) == 34 and (new.at["19", "awareness"], new.at["19", "institutions"]) == (1.0, 1.0)
+    assert list(national.years(session=session, era="2025")) == [2020, 2021, 2022, 2023, 2024]
+
+
+def test_the_programme_reads_the_demo(session):
+    programme = load_programme("01/NQ-TU")
+    table = observations(session=session, programme=programme)
+    found = {s.target.code: s for s in evaluate(programme, table)}
+    assert found["dti_rank_2025"].status.value == "achieved" and found["dti_rank_2025"].latest == 8
+    assert found["level4_services"].status.value == "achieved"
+    assert found["dx_specialists"].status.value == "no_data"
+    assert found["digital_tech_enterprises"].forecast is not None
+    assert found["work_records_online_commune"].latest_year == 2024
+    # what the communes declared is not read: only imported and measured figures
+    assert set(table["unit"]) <= {u.code for u in national.units.list_units(era="2025", kind="province")}
+
+
+def test_the_example_plan(session):
+    from chiso.actors import service as actors
+
+    actor = actors.get_by_user(session=session, user="admin")
+    plan = tasks.get_plan(session=session, code="VD-01/KH-CĐS")
+    assert "ví dụ minh họa" in plan.name and plan.programme == "thai-nguyen-01-nq-tu"
+    late = tasks.overdue(session=session, actor=actor, today=dt.date(2025, 11, 1), unit_code="01843")
+    assert [(o.task.code, o.role) for o in late] == [("2.1", "lead")]
+    officer = actors.get_by_user(session=session, user="canbo.ducxuan")
+    mine = tasks.list_tasks(session=session, actor=officer, unit_code="01840")
+    assert {"1.3", "8.1"} <= {t.code for t in mine if t.lead_unit == "01840"}
+
+
+def test_the_simulation_is_deterministic():
+    first, second = simulated.simulate(7), simulated.simulate(7)
+    assert {k: v.vectors for k, v in first.items()} == {k: v.vectors for k, v in second.items()}
+    assert first[(2022, "2024")].vectors != simulated.simulate(8)[(2022, "2024")].vectors
+    from chiso.framework import load_framework
+
+    sim = figures.Simulator(load_framework("commune-2025"), 7)
+    profile = figures.Profile.draw(7, "01840", "phuong")
+    assert sim.figures(profile, 2024) == sim.figures(profile, 2024)
+
+
+def content(engine: Engine) -> tuple[object, ...]:
+    """Everything the simulation decides: values, declarations' scores, states (not ids or times)."""
+    with transaction(engine) as s:
+        rows = s.execute(select(Value.unit_code, Value.variable, Value.period, Value.value, Value.version)).all()
+        scores = s.execute(
+            select(Declaration.indicator_code, Declaration.self_score, Declaration.appraised_score)
+        ).all()
+        states = s.scalars(select(Submission.state)).all()
+    return sorted(map(tuple, rows)), sorted(map(tuple, scores), key=str), sorted(states)
+
+
+def test_the_demo_from_the_cli_and_its_determinism(cli, cli_env, tmp_path):
+    built = cli("demo", "build", "--communes", "1", "--seed", "5")
+    assert built.exit_code == 0, built.stderr
+    assert "2025/commune-2025" in built.stdout and "Thái Nguyên hạng 8" in built.stdout
+    again = cli("demo", "build", "--communes", "1", "--seed", "5")
+    assert again.exit_code == 0 and "nothing changed" in again.stdout
+    other = cli("demo", "build", "--communes", "2", "--seed", "5")
+    assert other.exit_code == 2 and "--reset" in other.stderr
+    status = cli("programme", "status", "01/NQ-TU", "--format", "json")
+    assert status.exit_code == 0, status.stderr
+    records = {r["target"]: r for r in json.loads(status.stdout)}
+    assert records["dti_rank_2030"]["status"] == "achieved" and records["dti_rank_2030"]["simulated"] is False
+    assert records["work_records_online_province"]["simulated"] is True
+    accounts = cli("demo", "accounts")
+    assert accounts.exit_code == 0 and "canbo.ducxuan" in accounts.stdout and "viewer" in accounts.stdout
+    ranking = cli("demo", "ranking")
+    assert "0,8002" in ranking.stdout
+    # the same seed gives the same demo, whoever builds it
+    engine = make_engine(f"sqlite:///{tmp_path / 'again.sqlite3'}")
+    migrations.upgrade(engine)
+    with transaction(engine) as s:
+        builder.build(s, Settings(), seed=5, communes=1)
+    cli_engine = make_engine(cli_env)
+    try:
+        assert content(engine) == content(cli_engine)
+    finally:
+        engine.dispose()
+        cli_engine.dispose()
