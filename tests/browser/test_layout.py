@@ -10,17 +10,24 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from sqlalchemy.orm import Session
 from tests import factories as f
-from tests.browser.conftest import Journey, chromium, serving, with_accounts
+from tests.browser.conftest import Journey, Seed, chromium, serving, with_accounts
 
 from chiso.collection import service as collection
 
 WIDTH, HEIGHT = 360, 740
 
 
-def published(s: Session) -> None:
-    people = with_accounts(s)
-    f.open_period(s, people["admin"])
-    f.results_for(s, people)
+def published(folder: Path) -> Seed:
+    """Published results; COMMUNE's c4_4 measured from source records (its lineage on the profile)."""
+    measured = f.measure_dossiers(folder)
+
+    def seed(s: Session) -> None:
+        people = with_accounts(s)
+        f.open_period(s, people["admin"])
+        f.record_measured(s, people["admin"], measured)
+        f.results_for(s, people)
+
+    return seed
 
 
 def collecting(s: Session) -> None:
@@ -85,15 +92,16 @@ def wide(driver: webdriver.Chrome) -> str:
 
 
 def test_overview_and_unit_profile_fit_a_phone(tmp_path: Path, phone):
-    with serving(tmp_path, published) as base:
+    with serving(tmp_path, published(tmp_path)) as base:
         j = Journey(phone, base, tmp_path)
         j.go("/")
         assert_fits(phone, "overview", "#ranking")
         assert "Phường Đức Xuân" in phone.find_element(By.ID, "ranking").text
         j.go(f"/units/{f.COMMUNE}")
         assert_fits(phone, "unit profile", "#index-value", "#items")
+        assert "Đo tự động" in phone.find_element(By.ID, "items").text
         phone.execute_script("for (const d of document.querySelectorAll('details')) d.open = true")
-        assert_fits(phone, "unit profile, details open", "#items")
+        assert_fits(phone, "unit profile, lineage open", "#items", "#lineage-c4_4 dl")
 
 
 def test_declaration_and_appraisal_fit_a_phone(tmp_path: Path, phone):
