@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Web benchmark: the rankings endpoint (3,321 communes) and the overview page under concurrent clients.
 
-    python benchmarks/bench_api.py [--clients 8] [--requests 300] [--seconds 30] [--database-url URL]
+    python benchmarks/bench_api.py [--clients 8] [--requests 300] [--seconds 30] [--serial 100] [--database-url URL]
 
 Builds a database (SQLite in a temporary folder unless --database-url) with two published periods: a
 national one of the 3,321 communes of 2025 and Thái Nguyên's 92 communes over 2023–2025, scored by the
@@ -9,7 +9,10 @@ engine from synthetic values (fixed seed). Starts `chiso serve`'s app under uvic
 process on a free port of 127.0.0.1 and drives it over loopback with concurrent clients, each
 endpoint for at most --requests requests or --seconds seconds. Prints throughput, p50 and p99
 latency, and the ratio of each against a trivial endpoint of the same app (`/api/v1/health`) in
-the same run; and the size of the pages over the wire (gzip).
+the same run; the server-side time of each request (its `Server-Timing: app;dur=…` header: from the
+request to the response's headers, i.e. the render, without the network and the compression); and the
+size of the pages over the wire (gzip). Then the overview and unit profile pages once more, one request
+at a time (`--serial` requests each), for their render time without concurrent requests.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import asyncio
 import datetime as dt
 import gzip
 import os
+import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -122,9 +127,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def drive(base: str, path: str, clients: int, count: int, seconds: float) -> tuple[list[float], int, float]:
-    """(latencies in ms, bytes of one response over the wire, elapsed seconds) of `count` requests."""
+@dataclass
+class Driven:
+    latencies: list[float]  # ms, at the client
+    server: list[float]  # ms, Server-Timing
+    size: int  # bytes of one response over the wire
+    elapsed: float  # s
+
+
+def server_ms(header: str | None) -> float | None:
+    found = re.search(r"\bapp;dur=([0-9.]+)", header or "")
+    return float(found.group(1)) if found else None
+
+
+async def drive(base: str, path: str, clients: int, count: int, seconds: float) -> Driven:
+    """`count` requests of `path` by `clients` concurrent clients, for at most `seconds`."""
     latencies: list[float] = []
+    server: list[float] = []
     size = 0
     sent = 0
     deadline = time.perf_counter() + seconds
@@ -141,12 +160,15 @@ async def drive(base: str, path: str, clients: int, count: int, seconds: float) 
                     raw = b"".join([chunk async for chunk in response.aiter_raw()])
                     assert response.status_code == 200, (path, response.status_code)
                 latencies.append((time.perf_counter() - start) * 1000)
+                took = server_ms(response.headers.get("server-timing"))
+                if took is not None:
+                    server.append(took)
                 size = len(raw)
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         elapsed = time.perf_counter() - began
-    return latencies, size, elapsed
+    return Driven(latencies, server, size, elapsed)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -154,11 +176,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def ms(values: list[float], q: float) -> str:
+    return f"{percentile(values, q):.1f}" if values else "–"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=300, help="per endpoint")
     parser.add_argument("--seconds", type=float, default=30, help="per endpoint, at most")
+    parser.add_argument("--serial", type=int, default=100, help="one-at-a-time requests per page (render time)")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="chiso-bench-"))
@@ -192,18 +219,26 @@ def main() -> None:
             ("unit profile page", "/units/01840?period=2025/commune-2025"),
         ]
         print(f"\n{args.clients} concurrent clients, ≤ {args.requests} requests or {args.seconds:g} s per endpoint\n")
-        print(f"{'endpoint':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50 ×':>8}{'req/s ×':>9}{'gzip KB':>9}")
+        print(
+            f"{'endpoint':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50 ×':>8}{'req/s ×':>9}"
+            f"{'srv p50':>9}{'srv p99':>9}{'gzip KB':>9}"
+        )
         baseline: tuple[float, float] | None = None
         for label, path in endpoints:
-            latencies, size, elapsed = asyncio.run(drive(base, path, args.clients, args.requests, args.seconds))
-            rate = len(latencies) / elapsed
-            p50, p99 = statistics.median(latencies), percentile(latencies, 99)
+            d = asyncio.run(drive(base, path, args.clients, args.requests, args.seconds))
+            rate = len(d.latencies) / d.elapsed
+            p50, p99 = statistics.median(d.latencies), percentile(d.latencies, 99)
             if baseline is None:
                 baseline = (p50, rate)
             print(
                 f"{label:<30}{rate:>9.1f}{p50:>9.1f}{p99:>9.1f}{p50 / baseline[0]:>8.1f}"
-                f"{rate / baseline[1]:>9.2f}{size / 1024:>9.1f}"
+                f"{rate / baseline[1]:>9.2f}{ms(d.server, 50):>9}{ms(d.server, 99):>9}{d.size / 1024:>9.1f}"
             )
+        print(f"\nserver-side render time (Server-Timing), one request at a time, {args.serial} requests each\n")
+        print(f"{'page':<30}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+        for label, path in endpoints[2:]:
+            d = asyncio.run(drive(base, path, 1, args.serial, args.seconds))
+            print(f"{label:<30}{ms(d.server, 50):>9}{ms(d.server, 99):>9}{ms(d.server, 100):>9}")
         geometry = httpx.get(base + "/map/2025/commune/19.svg", headers={"Accept-Encoding": "gzip"})
         print(f"\nmap geometry (cached by the browser): {len(gzip.compress(geometry.content)) / 1024:.1f} KB gzip")
     finally:

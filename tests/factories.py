@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from chiso.actors import service as actors
 from chiso.collection import service as collection
@@ -77,3 +78,45 @@ def results_for(session, people: dict[str, Actor], *, publish: bool = True, unit
     if publish:
         results.publish(session=session, run_id=runs["final"].id, actor=people["admin"])
     return runs
+
+
+DOSSIERS_HEADER = (
+    "id,procedure_code,receiving_unit,level,service_mode,service_level,channel,received_at,due_at,resolved_at,"
+    "status,digitised"
+)
+DOSSIERS = (  # three dossiers received by COMMUNE in 2025, two of them fully online; one by OTHER
+    "E,1.1,01840,commune,offline,,counter,2025-02-04 08:00,,2025-02-04 10:00,resolved,true",
+    "H,1.1,01840,commune,full_online,,online,2025-09-05 08:00,2025-09-10 08:00,,received,false",
+    "K,1.1,01840,commune,full_online,,online,2025-10-01 08:00,2025-10-05 08:00,2025-10-02 08:00,resolved,true",
+    "L,1.1,01843,commune,offline,,counter,2025-10-02 08:00,2025-10-05 08:00,2025-10-03 08:00,resolved,true",
+)
+
+
+def measure_dossiers(folder: Path, file_name: str = "dossiers-2025.csv"):
+    """The commune measures over DOSSIERS: written to a file, ingested into a lake in `folder`, measured by year."""
+    from chiso.sources.ingest import ingest_file
+    from chiso.sources.lake import Lake
+    from chiso.sources.measures import Grain, load_measures
+    from chiso.sources.service import measure
+
+    source = folder / file_name
+    source.write_text("\n".join([DOSSIERS_HEADER, *DOSSIERS]) + "\n", encoding="utf-8")
+    lake = Lake(folder / "lake")
+    assert ingest_file(source, "dossiers", lake=lake).added == len(DOSSIERS)
+    return measure(lake=lake, measures=load_measures("commune-2025"), grains=[Grain.YEAR]).values
+
+
+def record_measured(session, admin: Actor, measured, *, indicator: str = "c4_4", unit: str = COMMUNE) -> None:
+    """Record an indicator's measured inputs for `unit` in the value store (source measured, with lineage)."""
+    from chiso.sources.service import values_in
+    from chiso.values import service as values
+
+    period = collection.get_period(session=session, code=PERIOD)
+    node = collection.framework_of(period).node(indicator)
+    wanted = measured[
+        (measured["unit"] == unit)
+        & (measured["period"] == period.value_period)
+        & measured["variable"].isin(node.variables)  # type: ignore[union-attr]
+    ]
+    assert len(wanted) == len(node.variables), f"{indicator} reads {node.variables}"  # type: ignore[union-attr]
+    values.record_many(session=session, values_in=values_in(wanted), actor=admin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from chiso.sources.engines import DuckDBEngine
 from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Aggregate, Grain, load_measures
-from chiso.sources.service import explain, measure
+from chiso.sources.service import explain, measure, values_in
 
 HEADER = (
     "id,procedure_code,receiving_unit,level,service_mode,service_level,channel,received_at,due_at,resolved_at,"
@@ -125,3 +126,20 @@ def test_the_same_tree_renders_for_both_dialects():
     duck, spark = query.sql("duckdb", "duckdb"), query.sql("spark", "spark")
     assert "LEFT JOIN unit_map" in duck and "LEFT JOIN unit_map" in spark
     assert '"s"."service_mode"' in duck and "`s`.`service_mode`" in spark
+
+
+def test_measured_values_go_to_the_value_store_with_their_lineage(small_lake: Lake):
+    result = measure(lake=small_lake, measures=load_measures("commune-2025"), grains=[Grain.YEAR])
+    v = result.values
+    inputs = values_in(v[(v["unit"] == "05482") & (v["variable"] == "dossiers_received") & (v["period"] == "2025")])
+    assert len(inputs) == 1
+    value = inputs[0]
+    assert (value.unit_code, value.variable, value.period, value.value) == ("05482", "dossiers_received", "2025", 6)
+    assert value.source == "measured"
+    lineage = value.lineage or {}
+    assert lineage["measure"].startswith("commune-2025:") and lineage["measure_version"] == 1
+    assert lineage["records"] == 6 and lineage["period"] == "2025" and lineage["unit_era"] == "2025"
+    assert lineage["first_record_at"] == "2025-03-02T08:00:00" and lineage["last_record_at"] == "2025-08-05T08:00:00"
+    assert lineage["simulated"] is False and lineage["engine"] == "duckdb" and lineage["grain"] == "year"
+    assert [f["file"] for f in lineage["files"]] == ["dossiers.csv"] and len(lineage["files"][0]["sha256"]) == 64
+    assert dt.datetime.fromisoformat(lineage["computed_at"]).tzinfo is not None

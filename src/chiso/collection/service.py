@@ -462,9 +462,11 @@ def unit_state_for_rules(
     state = UnitState(
         figures={var: v.value for (_, var), v in stored.items()},
         items={i.indicator_code: ItemState(i.self_score, len(i.evidence)) for i in unit_items},
+        measured={var for (_, var), v in stored.items() if v.source == "measured"},
     )
     for item_in in pending:
         state.figures.update(item_in.values)
+        state.measured -= set(item_in.values)
         old = state.items.get(item_in.indicator, ItemState())
         count = old.evidence if item_in.evidence is None else len(item_in.evidence)
         state.items[item_in.indicator] = ItemState(item_in.self_score, count)

@@ -101,6 +101,7 @@ class UnitState:
 
     figures: dict[str, float | None] = field(default_factory=dict)
     items: dict[str, ItemState] = field(default_factory=dict)
+    measured: set[str] = field(default_factory=set)  # figures computed from source records, not declared
 
 
 def computed_points(framework: Framework, figures: Mapping[str, float | None]) -> dict[str, float]:
@@ -161,7 +162,15 @@ def validate(framework: Framework, rules: RuleSet, state: UnitState) -> list[Pro
     for ind in framework.indicators:
         item = state.items.get(ind.code, ItemState())
         earned = item.self_score if item.self_score is not None else points.get(ind.code)
-        if earned and earned > 0 and item.evidence == 0 and ind.code not in d.evidence_when_points.except_:
+        # Points from measured figures rest on the records counted (their lineage), not on documents.
+        from_records = item.self_score is None and set(ind.variables) <= state.measured
+        if (
+            earned
+            and earned > 0
+            and item.evidence == 0
+            and not from_records
+            and ind.code not in d.evidence_when_points.except_
+        ):
             add(
                 d.evidence_when_points.severity,
                 ind.code,

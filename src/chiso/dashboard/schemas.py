@@ -98,6 +98,30 @@ class ItemScores:
     final: float | None
     state: str | None
     evidence: list[EvidenceLine] = field(default_factory=list)
+    measured: list[MeasuredInput] = field(default_factory=list)  # inputs computed from source records
+
+
+@dataclass(frozen=True)
+class MeasuredInput:
+    """Where a measured input of an indicator comes from: its measure, the records counted, the files read."""
+
+    variable: str
+    value: float | None
+    measure: str
+    measure_version: int | None
+    records: int | None
+    period: str
+    grain: str
+    since: dt.date | None  # the window of records the measure kept, when narrowed
+    until: dt.date | None
+    first_record_at: dt.datetime | None  # the first and last record counted (their own clock)
+    last_record_at: dt.datetime | None
+    computed_at: dt.datetime | None
+    engine: str | None
+    files: list[str]
+    lake_parts: int | None
+    lake_snapshot: str | None
+    simulated: bool
 
 
 @dataclass(frozen=True)

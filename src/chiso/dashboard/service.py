@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, defer
 from chiso import units
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod, Declaration, FrameworkVersion, Submission
-from chiso.dashboard import rundata
+from chiso.dashboard import lineage, rundata
 from chiso.dashboard.schemas import (
     EvidenceLine,
     Gap,
@@ -395,6 +395,9 @@ def unit_profile(*, session: Session, actor: Actor, period_code: str, unit_code:
     if see_items:
         submission = collection.get_submission(session=session, period=period, unit_code=unit_code)
         declared = {d.indicator_code: d for d in collection.items(session=session, submission=submission)}
+    measured = lineage.measured_inputs(
+        session=session, unit_code=unit_code, period=period.value_period, at=run.computed_at
+    )
     items = []
     strengths, weaknesses = [], []
     for ind in framework.indicators:
@@ -423,6 +426,7 @@ def unit_profile(*, session: Session, actor: Actor, period_code: str, unit_code:
                 ]
                 if item
                 else [],
+                [measured[v] for v in ind.variables if v in measured],
             )
         )
         if ind.max_points and ind.code in data.values:

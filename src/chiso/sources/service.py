@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -47,6 +48,7 @@ from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio, Variable
 from chiso.sources.schemas import SourceError, catalog
 from chiso.sources.unitmap import province_units, unit_map_table, whole_links
+from chiso.values.schemas import ValueIn
 
 VALUE_COLUMNS = [
     "unit",
@@ -109,6 +111,7 @@ def measure(
     notes: list[str] = []
     computed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     snapshot = lake.snapshot(measures.sources)
+    files = _ingested_files(lake)
     definition_sha = _definition_hash(measures)
     frames = []
     try:
@@ -141,6 +144,7 @@ def measure(
                         "engine": runner.name,
                         "lake_snapshot": snapshot,
                         "lake_parts": len(lake.parts(m.source)),
+                        "files": files.get(m.source, []),
                         "filter": filter_sql(m),
                         "since": since,
                         "until": until,
@@ -162,6 +166,53 @@ def measure(
         underived = underived[underived["unit"].isin({u for _, u in keys})]
     values = values.sort_values(["variable", "period", "unit_era", "unit"], kind="stable").reset_index(drop=True)
     return MeasuredValues(values[VALUE_COLUMNS], underived.reset_index(drop=True), notes)
+
+
+def _ingested_files(lake: Lake) -> dict[str, list[dict[str, str]]]:
+    """The files ingested into the lake, by source: name (no folder) and SHA-256, what values are counted from."""
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    for report in lake.reports():
+        if report.get("status") == "ingested":
+            sha = str(report.get("sha256"))
+            name = PurePath(str(report.get("file"))).name
+            found.setdefault(str(report.get("source")), {})[sha] = {"file": name, "sha256": sha}
+    return {source: sorted(files.values(), key=lambda f: f["file"]) for source, files in found.items()}
+
+
+def value_lineage(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The lineage a measured value carries into the value store: its run's lineage and its own counts.
+
+    Keys: set, version, measure (set:code), measure_version, records, computed_at, period, grain, units,
+    unit_era, since, until, first_record_at, last_record_at, simulated, files, lake_parts, lake_snapshot,
+    engine, definition_sha, filter, source, source_schema_version.
+    """
+    return {
+        **json.loads(row["lineage"]),
+        "measure": str(row["measure"]),
+        "measure_version": int(row["measure_version"]),
+        "records": int(row["records"]),
+        "computed_at": str(row["computed_at"]),
+        "period": str(row["period"]),
+        "unit_era": str(row["unit_era"]),
+        "simulated": bool(row["simulated"]),
+        "first_record_at": row["first_record_at"] if isinstance(row["first_record_at"], str) else None,
+        "last_record_at": row["last_record_at"] if isinstance(row["last_record_at"], str) else None,
+    }
+
+
+def values_in(values: pd.DataFrame) -> list[ValueIn]:
+    """Measured values (the `values` of `measure`) as value-store inputs with source `measured` and lineage."""
+    return [
+        ValueIn(
+            unit_code=str(row["unit"]),
+            variable=str(row["variable"]),
+            period=str(row["period"]),
+            value=float(row["value"]),
+            source="measured",
+            lineage=value_lineage(row),
+        )
+        for row in values.to_dict(orient="records")
+    ]
 
 
 def _bind(runner: Engine, lake: Lake, measures: MeasureSet, era: str | None, notes: list[str]) -> set[str]:

@@ -10,6 +10,7 @@ Declarations write `declared` values through collection.service; automatic measu
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -60,6 +61,23 @@ def current(
         )
     )
     return {(v.unit_code, v.variable): v for v in rows}
+
+
+def as_of(*, session: Session, unit_code: str, period: str, at: dt.datetime) -> dict[str, Value]:
+    """A unit's values of `period` as they stood at `at` (the latest version recorded then), by variable."""
+    found: dict[str, Value] = {}
+    rows = session.scalars(
+        select(Value).where(Value.unit_code == unit_code, Value.period == period).order_by(Value.version)
+    )
+    for v in rows:
+        if _naive(v.recorded_at) <= _naive(at):
+            found[v.variable] = v
+    return found
+
+
+def _naive(moment: dt.datetime) -> dt.datetime:
+    # SQLite returns naive UTC datetimes, PostgreSQL aware ones: compare both as naive UTC.
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def history(*, session: Session, unit_code: str, variable: str, period: str) -> Sequence[Value]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,6 +54,27 @@ class RefuseNul:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class ServerTiming:
+    """`Server-Timing: app;dur=…`: milliseconds from the request to the response's headers (the render)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+
+        async def with_timing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                took = (time.perf_counter() - began) * 1000
+                message["headers"] = [*message.get("headers", []), (b"server-timing", f"app;dur={took:.1f}".encode())]
+            await send(message)
+
+        await self.app(scope, receive, with_timing)
 
 
 class SecurityHeaders:
@@ -107,6 +129,7 @@ def create_app(
     app.add_exception_handler(ChisoError, problems.chiso_error)
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(RequestValidationError, problems.validation_error)
+    app.add_middleware(ServerTiming)  # innermost: the time to render, without compression
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CookieMiddleware)

@@ -111,14 +111,21 @@ class LoginLimiter:
 
 
 class CookieMiddleware:
-    """Adds the session cookie queued by a dependency, unless the response sets its own."""
+    """Adds the session cookie queued by a dependency, unless the response sets its own.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    Answers under `cookieless` (the JSON API) carry no cookie at all: machines authenticate with a
+    bearer token, and a cookie there would only start sessions nobody uses (and defeat caches).
+    """
+
+    def __init__(self, app: ASGIApp, cookieless: str = "/api/") -> None:
+        self.app, self.cookieless = app, cookieless
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope.get("path", "").startswith(self.cookieless):
+            await self.app(scope, receive, _without_cookies(send))
             return
 
         async def with_cookie(message: Message) -> None:
@@ -131,3 +138,12 @@ class CookieMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_cookie)
+
+
+def _without_cookies(send: Send) -> Send:
+    async def strip(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"set-cookie"]
+        await send(message)
+
+    return strip
