@@ -30,15 +30,21 @@ COMMUNES = 6
 SEED = builder.DEFAULT_SEED
 
 
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    """The demo's data folder (the lake of simulated records it measures from)."""
+    return Settings(data_dir=tmp_path_factory.mktemp("demo-data"))
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def demo(request, tmp_path_factory) -> Iterator[Engine]:
+def demo(request, tmp_path_factory, settings) -> Iterator[Engine]:
     """A small demo (6 communes, every department) built once per backend for this module."""
     with fresh_database(request.param, tmp_path_factory.mktemp(f"demo-{request.param}")) as url:
         engine = make_engine(url)
         try:
             migrations.upgrade(engine)
             with transaction(engine) as session:
-                summary = builder.build(session, Settings(), seed=SEED, communes=COMMUNES)
+                summary = builder.build(session, settings, seed=SEED, communes=COMMUNES)
             assert summary.built
             yield engine
         finally:
@@ -51,12 +57,36 @@ def session(demo) -> Iterator[Session]:
         yield s
 
 
-def test_building_again_changes_nothing(demo, session):
+def test_building_again_changes_nothing(demo, session, settings):
     before = builder.counts(session)
-    again = builder.build(session, Settings(), seed=SEED, communes=COMMUNES)
+    again = builder.build(session, settings, seed=SEED, communes=COMMUNES)
     assert not again.built and builder.counts(session) == before
     with pytest.raises(ChisoError, match="rebuild it with --reset"):
-        builder.build(session, Settings(), seed=SEED + 1, communes=COMMUNES)
+        builder.build(session, settings, seed=SEED + 1, communes=COMMUNES)
+
+
+MEASURABLE = ("c4_4", "c4_6", "c4_10", "c4_11", "c4_18", "c4_19", "c4_21")  # bold in SUBUNIT_SETS.md
+
+
+def test_the_measurable_commune_indicators_come_from_records(session):
+    from chiso.framework import load_framework
+
+    framework = load_framework("commune-2025")
+    variables = {v for code in MEASURABLE for v in framework.node(code).variables}
+    communes = {u.code for u in national.units.list_units(era="2025", kind="commune", province="19")[:COMMUNES]}
+    rows = session.scalars(select(Value).where(Value.variable.in_(variables), Value.unit_code.in_(communes))).all()
+    assert rows and {(v.unit_code, v.variable, v.period) for v in rows} == {
+        (u, var, str(y)) for u in communes for var in variables for y in builder.YEARS
+    }
+    for value in rows:
+        assert value.source == "measured", (value.unit_code, value.variable, value.source)
+        assert value.lineage["set"] == "commune-2025" and value.lineage["simulated"] is True
+        assert value.lineage["records"] > 0 and value.lineage["files"]
+    # the officers typed none of them in, and claimed no points for them: the records give the points
+    items = session.scalars(select(Declaration).where(Declaration.indicator_code.in_(MEASURABLE))).all()
+    assert items and all(i.self_score is None for i in items)
+    published = collection.get_period(session=session, code="2024/commune-2025")
+    assert all(i.state == "published" for i in items if i.submission.period_id == published.id)
 
 
 def test_the_province_its_periods_and_results(session):

@@ -30,10 +30,12 @@ from chiso.demo import collect, national, province
 from chiso.demo import plan as example_plan
 from chiso.demo.accounts import demo_accounts, officer_user
 from chiso.demo.figures import Profile
+from chiso.demo.measured import measure_communes
 from chiso.errors import ChisoError
 from chiso.national import service as national_service
 from chiso.permissions import ROLES, Actor
 from chiso.settings import Settings
+from chiso.values.models import Value
 
 PROVINCE = "19"
 DEFAULT_SEED = 20201231  # the day Resolution 01/NQ-TU was adopted
@@ -42,9 +44,6 @@ PUBLISHED = (2023, 2024)
 FRAMEWORKS = {"commune": "commune-2025", "department": "department-2025"}
 MARKER = "demo.build"
 KEEP_DRAFT = ("01840", "19-SKHCN")  # the demo officers' units: a draft to finish in the journeys
-# The automatic measures (branch `sources`) will feed these commune indicators with source `measured`;
-# until `chiso.sources` is in the package they are declared like the others (see `measured_hook`).
-MEASURED = ("c4_4", "c4_6", "c4_10", "c4_11", "c4_18", "c4_19", "c4_21")
 
 
 @dataclass
@@ -55,7 +54,7 @@ class Summary:
     cpu_seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     skipped_accounts: list[str] = field(default_factory=list)
-    measured: str = ""
+    measured: str = ""  # where the measurable commune indicators come from
 
 
 def built_seed(session: Session) -> int | None:
@@ -89,7 +88,7 @@ def build(
     if found is not None:
         if found != seed or built_options(session).get("communes") != communes:
             raise ChisoError(f"the demo here was built otherwise ({built_options(session)}); rebuild it with --reset")
-        return Summary(seed, False, counts=counts(session), measured=measured_hook())
+        return Summary(seed, False, counts=counts(session), measured=_measured_note(session))
     if session.scalar(select(func.count()).select_from(CollectionPeriod)):
         raise ChisoError("this database holds data that is not the demo's; build the demo into an empty database")
     _fast_sqlite(session)
@@ -97,6 +96,16 @@ def build(
     scope = units.list_units(era="2025", kind="commune", province=PROVINCE)[:communes]
     departments = units.list_units(era="2025", kind="department", province=PROVINCE)
     weights = {u.code: _enterprise_weight(seed, u) for u in scope}
+    say("Đo tự động: hồ sơ TTHC, văn bản / automatic measures from records")
+    measured = measure_communes(
+        session,
+        settings,
+        province=PROVINCE,
+        years=YEARS,
+        communes=[u.code for u in scope],
+        seed=seed,
+        actor=people.admin,
+    )
     for year in YEARS:
         shares = province.split(province.ENTERPRISES[year], weights)
         totals = {code: {"digital_tech_enterprises": n} for code, n in shares.items()}
@@ -112,6 +121,7 @@ def build(
                 publish=year in PUBLISHED,
                 keep_drafts=KEEP_DRAFT,
                 totals=totals if kind == "commune" else None,
+                measured=measured if kind == "commune" else None,
             )
             if kind == "commune" and year in PUBLISHED:
                 province.derived(
@@ -137,7 +147,7 @@ def build(
     )
     session.flush()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return Summary(seed, True, elapsed, cpu, counts(session), skipped, measured_hook())
+    return Summary(seed, True, elapsed, cpu, counts(session), skipped, _measured_note(session))
 
 
 def _fast_sqlite(session: Session) -> None:
@@ -187,13 +197,10 @@ def _enterprise_weight(seed: int, unit: units.Unit) -> float:
     return profile.population * (0.5 + profile.capacity) ** 2
 
 
-def measured_hook() -> str:
-    """Where the seven measurable commune indicators come from in this build."""
-    try:
-        import chiso.sources  # noqa: F401
-    except ImportError:
-        return "declared (chiso.sources not installed: the automatic measures are not merged yet)"
-    return "declared (chiso.sources present: wire chiso.demo.builder.MEASURED to its measure service)"
+def _measured_note(session: Session) -> str:
+    """Where the measurable commune indicators come from in this build, with how many values."""
+    found = session.scalar(select(func.count()).select_from(Value).where(Value.source == "measured"))
+    return f"measured from simulated records: {found} values (chiso sources measure --lineage …)"
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from chiso.collection import bulk, review
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod
-from chiso.collection.schemas import PeriodOpen
+from chiso.collection.schemas import DeclarationIn, PeriodOpen
 from chiso.demo.figures import Profile, Simulator, rng_for, supplement
+from chiso.demo.measured import Measured
 from chiso.permissions import Actor
 from chiso.results import service as results
 from chiso.units import Unit
@@ -72,6 +73,7 @@ def run_year(
     publish: bool,
     keep_drafts: Sequence[str] = (),
     totals: dict[str, dict[str, int]] | None = None,
+    measured: Measured | None = None,
 ) -> CollectionPeriod:
     """Open the period and take every unit as far as the year goes; publish it if `publish`."""
     closes = dt.date(year, 11, 30) if publish else dt.date(year, 12, 15)
@@ -82,7 +84,9 @@ def run_year(
         if unit.code in keep_drafts and not publish:
             stage = "draft"
         if stage != "not_started":
-            _unit(session, period, simulator, unit, year, stage, people, seed, (totals or {}).get(unit.code))
+            from_records = measured.for_unit(year, unit.code) if measured else {}
+            unit_totals = (totals or {}).get(unit.code)
+            _unit(session, period, simulator, unit, year, stage, people, seed, unit_totals, from_records)
     if publish:
         runs = results.compute(session=session, period_code=period.code, actor=people.appraiser)
         final = next(run for run, _ in runs if run.variant == "final")
@@ -99,6 +103,15 @@ def _stage(seed: int, code: str, year: int) -> str:
     return "not_started"
 
 
+def _without(item: DeclarationIn, measured: dict[str, float], from_records: set[str]) -> DeclarationIn:
+    """The item as the officer declares it: measured figures are not typed in again."""
+    if item.indicator in from_records:
+        return DeclarationIn(indicator=item.indicator, evidence=())
+    if measured.keys() & item.values.keys():
+        return item.model_copy(update={"values": {k: v for k, v in item.values.items() if k not in measured}})
+    return item
+
+
 def _unit(
     session: Session,
     period: CollectionPeriod,
@@ -109,11 +122,20 @@ def _unit(
     people: People,
     seed: int,
     totals: dict[str, int] | None,
+    measured: dict[str, float],
 ) -> None:
     profile = Profile.draw(seed, unit.code, unit.subtype)
     officer = people.officers[unit.code]
-    declared = simulator.declare(profile, year, simulator.figures(profile, year, totals=totals))
-    items = declared.items
+    figures = simulator.figures(profile, year, totals=totals, fixed=measured)
+    declared = simulator.declare(profile, year, figures)
+    # Indicators whose inputs were all measured: nothing to declare, no self-score (points come from
+    # the records), so nothing to over-claim or return either.
+    from_records = {
+        ind.code for ind in simulator.framework.indicators if ind.variables and set(ind.variables) <= measured.keys()
+    }
+    items = [_without(i, measured, from_records) for i in declared.items]
+    declared.overclaimed = [c for c in declared.overclaimed if c not in from_records]
+    declared.underclaimed = [c for c in declared.underclaimed if c not in from_records]
     rng = rng_for(seed, "appraisal", unit.code, year)
     if stage == "draft":  # part of the form filled in, the rest left for the officer
         items = [i for n, i in enumerate(items) if n % 5 != 4]
@@ -125,7 +147,8 @@ def _unit(
     by_code = {i.indicator: i for i in items}
     returned = declared.overclaimed[:2] if declared.overclaimed else []
     if stage == "returned" and not returned:
-        returned = [items[int(rng.integers(0, len(items)))].indicator]
+        declarable = [i for i in items if i.indicator not in from_records]
+        returned = [declarable[int(rng.integers(0, len(declarable)))].indicator]
     for n, code in enumerate(returned):
         comment = RETURN_COMMENTS[(n + int(rng.integers(0, 4))) % len(RETURN_COMMENTS)]
         review.return_item(**common, indicator=code, comment=comment, actor=people.appraiser)

@@ -158,9 +158,19 @@ class Simulator:
         level = profile.capacity + profile.growth * (year - 2023) + DIFFICULTY.get(indicator, 0.0)
         return float(np.clip(level + rng.normal(0, 0.1), 0.0, 1.0))
 
-    def figures(self, profile: Profile, year: int, *, totals: dict[str, int] | None = None) -> dict[str, float | None]:
+    def figures(
+        self,
+        profile: Profile,
+        year: int,
+        *,
+        totals: dict[str, int] | None = None,
+        fixed: dict[str, float] | None = None,
+    ) -> dict[str, float | None]:
+        """The unit's figures for the year; `fixed` ones (measured from records) are kept as they are and the
+        others drawn around them (a share of a measured denominator is a share of the measured count)."""
         rng = rng_for(self.seed, "figures", profile.code, year)
-        drawn: dict[str, float] = {}
+        fixed = fixed or {}
+        drawn: dict[str, float] = dict(fixed)
 
         def get(var: str) -> float:
             if var not in drawn:
@@ -198,7 +208,8 @@ class Simulator:
                 drawn[ind.rule_variables[0]] = round(s * top * 2) / 2
         if totals and "digital_tech_enterprises" in totals:
             drawn["digital_tech_enterprises"] = float(totals["digital_tech_enterprises"])
-        self._consistent(drawn)
+        drawn.update(fixed)
+        self._consistent(drawn, set(fixed))
         return {var: drawn.get(var) for var in self.framework.variables if var in drawn}
 
     def applies(self, profile: Profile) -> set[str]:
@@ -209,10 +220,13 @@ class Simulator:
         return codes
 
     @staticmethod
-    def _consistent(f: dict[str, float]) -> None:
-        """The cross-indicator rules (collection/rules/commune-2025.yaml) hold."""
+    def _consistent(f: dict[str, float], fixed: set[str]) -> None:
+        """The cross-indicator rules (collection/rules/commune-2025.yaml) hold; fixed figures do not move."""
         if "dossiers_full_online" in f and "dossiers_online" in f:
-            f["dossiers_full_online"] = min(f["dossiers_full_online"], f["dossiers_online"])
+            if "dossiers_full_online" in fixed:  # fully online dossiers were submitted online
+                f["dossiers_online"] = max(f["dossiers_online"], f["dossiers_full_online"])
+            else:
+                f["dossiers_full_online"] = min(f["dossiers_full_online"], f["dossiers_online"])
         if {"dx_spending", "dx_spending_recurrent", "dx_spending_investment"} <= f.keys():
             f["dx_spending"] = round(f["dx_spending_recurrent"] + f["dx_spending_investment"], 1)
             f["dx_spending_recurrent"] = min(f["dx_spending_recurrent"], f["dx_spending"])
