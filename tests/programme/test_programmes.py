@@ -91,6 +91,9 @@ def test_rank_status_from_every_province_index():
     result = status_of("dti_rank_2025", data)
     assert result.latest == 1  # 0.50 beats everyone in 2022
     assert result.status is Status.ACHIEVED
+    # 12th in 2020 already met "top 15": no way to go, so no progress share (not a negative one)
+    assert result.progress is None
+    assert status_of("dti_rank_2030", data).progress == pytest.approx((12 - 1) / (12 - 10))
     data = rows("19", "dti", {2020: 0.40, 2021: 0.41, 2022: 0.42})
     for i in range(30):
         data += rows(f"p{i:02d}", "dti", {2020: 0.40 + i / 100, 2021: 0.41 + i / 100, 2022: 0.42 + i / 100})

@@ -27,7 +27,7 @@ PUBLISHED: dict[str, dict[int, tuple[float, str]]] = {
     "smartphone_user_share": {2021: (0.75, "70–80 % dùng điện thoại thông minh (seed 001): ghi giữa khoảng")},
 }
 SIMULATED: dict[str, dict[int, float]] = {
-    "smartphone_user_share": {2022: 0.79, 2023: 0.83, 2024: 0.87},
+    "smartphone_user_share": {2022: 0.8, 2023: 0.82, 2024: 0.87},
     "households_fibre_share": {2021: 0.6, 2022: 0.67, 2023: 0.73, 2024: 0.78},
     "work_records_online_share_province": {2021: 0.72, 2022: 0.8, 2023: 0.86, 2024: 0.91},
     "work_records_online_share_district": {2021: 0.58, 2022: 0.66, 2023: 0.72, 2024: 0.77},

@@ -159,6 +159,8 @@ def _rank_status(target: Target, unit: str, rows: pd.DataFrame) -> TargetStatus:
 
 
 def _progress(target: Target, latest: float) -> float | None:
-    if target.baseline is None or target.value == target.baseline.value:
+    """The share of the way from the baseline to the target covered; None when there was no way to go
+    (no baseline, or a baseline that already met the target, as Thái Nguyên's 12th place did "top 15")."""
+    if target.baseline is None or target.value == target.baseline.value or meets(target, target.baseline.value):
         return None
     return (latest - target.baseline.value) / (target.value - target.baseline.value)
