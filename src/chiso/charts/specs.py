@@ -102,7 +102,9 @@ def forecast(
         "scale": {"zero": False, "reverse": rank, "nice": True},
         "axis": axis,
     }
-    x = {"field": "year", "type": "quantitative", "title": None, "axis": {"format": "d", "tickMinStep": 1}}
+    years = sorted({int(r["year"]) for r in observed} | ({int(outlook["year"])} if outlook else set()))
+    ticks = list(range(years[0], years[-1] + 1)) if years else []  # whole years only, never 2023.5
+    x: Spec = {"field": "year", "type": "quantitative", "title": None, "axis": {"format": "d", "values": ticks}}
     x["scale"] = {"zero": False, "nice": False}
     names = [labels["observed"], labels["forecast"], labels["target"]]
     colour: Spec = {"field": "series", "type": "nominal", "title": None, "legend": {"orient": "bottom"}}
