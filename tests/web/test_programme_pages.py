@@ -140,6 +140,12 @@ def test_the_lead_units_officer_reports_progress_and_the_board_shows_it(publishe
     assert 'id="task-progress">40 %' in detail.text and "Đang triển khai" in detail.text
     history = detail.text.split('id="history"')[1]
     assert "Đã số hóa 40 % hồ sơ" in history and "12/BC-UBND" in history and "bao-cao.pdf" in history
+    link = re.search(r'href="(/tasks/evidence/\d+)">bao-cao.pdf<', history)
+    assert link, "no link to the file"
+    download = published.client("lanhdao").get(link.group(1))
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert published.client().get(link.group(1)).status_code == 401
     board = client.get("/tasks")
     row = re.search(r'<tr id="task-1".*?</tr>', board.text, re.S)
     assert row and "40 %" in row.group(0) and "Đang triển khai" in row.group(0)

@@ -43,6 +43,7 @@ READ = [
     ("GET", "/programmes/{code}", None, "/programmes/thai-nguyen-01-nq-tu", None, 200),
     ("GET", "/tasks", "canbo.ducxuan", "/tasks", None, 200),
     ("GET", "/tasks/{code}", "canbo.ducxuan", "/tasks/1", None, 200),
+    ("GET", "/tasks/evidence/{evidence_id}", "lanhdao", "/tasks/evidence/999999", None, 404),
     ("POST", "/tasks/{code}/report", "canbo.ducxuan", "/tasks/1/report", {"plan": f.PLAN, "note": "Đã làm"}, 303),
     ("GET", "/units/{code}", None, f"/units/{f.COMMUNE}?period={P}", None, 200),
     ("GET", "/frameworks", None, "/frameworks", None, 200),

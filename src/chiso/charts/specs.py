@@ -119,7 +119,7 @@ def forecast(
         layers.append(
             {
                 "data": {"values": cone},
-                "mark": {"type": "area", "color": "#805ad5", "opacity": 0.18},
+                "mark": {"type": "area", "color": "#805ad5", "opacity": 0.18, "clip": True},
                 "encoding": {"x": x, "y": {**y, "field": "low"}, "y2": {"field": "high"}},
             }
         )
