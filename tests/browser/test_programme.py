@@ -81,7 +81,14 @@ def server(tmp_path: Path, monkeypatch) -> Iterator[str]:
 
 
 def test_targets_board_and_a_progress_report(server, browser, tmp_path):
-    j = Journey(browser, server, tmp_path)
+    try:
+        journey_through(Journey(browser, server, tmp_path), browser, tmp_path)
+    except Exception:  # say where the browser was and what it showed, to read a failure by
+        print(f"--- the browser was at {browser.current_url}:\n{browser.find_element(By.TAG_NAME, 'body').text[:3000]}")
+        raise
+
+
+def journey_through(j: Journey, browser, tmp_path: Path) -> None:
     # The public opens the programme from the menu: statuses in colour and a chart per measured target.
     j.go("/")
     j.click(browser.find_element(By.LINK_TEXT, "Chương trình"))
