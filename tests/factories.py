@@ -120,3 +120,32 @@ def record_measured(session, admin: Actor, measured, *, indicator: str = "c4_4",
     ]
     assert len(wanted) == len(node.variables), f"{indicator} reads {node.variables}"  # type: ignore[union-attr]
     values.record_many(session=session, values_in=values_in(wanted), actor=admin)
+
+
+PLAN = "80/KH-UBND"
+SKHCN = "19-SKHCN"  # Sở Khoa học và Công nghệ of Thái Nguyên
+
+
+def task_plan(session, admin: Actor, today: dt.date | None = None) -> str:
+    """A plan for 01/NQ-TU: COMMUNE leads an overdue task and one due later, OTHER an overdue one."""
+    from chiso.programme import tasks
+    from chiso.programme.schemas import PlanIn, TaskIn
+
+    today = today or dt.date.today()
+    plan_in = PlanIn(code=PLAN, name="Kế hoạch chuyển đổi số", province="19", programme="01/NQ-TU")
+    tasks.save_plan(session=session, plan_in=plan_in, actor=admin)
+    for task_in in (
+        TaskIn(code="1", title="Số hóa hồ sơ một cửa", lead_unit=COMMUNE, due_date=today - dt.timedelta(days=30)),
+        TaskIn(code="1.1", title="Tập huấn cán bộ", lead_unit=COMMUNE, due_date=today + dt.timedelta(days=90)),
+        TaskIn(code="2", title="Tổ công nghệ số cộng đồng", lead_unit=OTHER, due_date=today - dt.timedelta(days=10)),
+        TaskIn(
+            code="3",
+            title="Dịch vụ công trực tuyến toàn trình",
+            lead_unit=SKHCN,
+            co_units=(COMMUNE,),
+            due_date=today + dt.timedelta(days=30),
+            targets=("level4_services",),
+        ),
+    ):
+        tasks.save_task(session=session, plan_code=PLAN, task_in=task_in, actor=admin)
+    return PLAN

@@ -10,7 +10,7 @@ An `Actor` is who acts: a user with roles, scoped to one unit for a unit's offic
 - `system`: machines feeding automatic measures.
 
 Anyone, including the public (an actor without roles), may do the actions marked public: read published
-results, the frameworks and the list of periods.
+results, the frameworks, the list of periods and the programmes' targets.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ ACTIONS: dict[str, Rule] = {
     "results.view": _rule("read result runs, published or not", "officer", "appraiser", "viewer", *OFFICE),
     "results.view_published": _rule("read published results", public=True),
     "audit.view": _rule("read the audit log", "appraiser", *OFFICE),
+    "programme.view": _rule("read programmes, their targets, observed figures and forecasts", public=True),
     "task.view": _rule("read plans, tasks and progress reports", "officer", "appraiser", "viewer", "system", *OFFICE),
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),
     "task.manage": _rule("create, edit and import plans and their tasks", *OFFICE),

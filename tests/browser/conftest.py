@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
@@ -149,6 +150,17 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
+def _left(page) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the browser has left the page. Chromium sometimes reports an element of a page it has left
+    as a node that "does not belong to the document" instead of a stale element: that is gone too."""
+    try:
+        return bool(staleness_of(page)(None))
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+
+
 class Journey:
     def __init__(self, driver: webdriver.Chrome, base: str, files: Path) -> None:
         self.driver, self.base, self.files = driver, base, files
@@ -157,7 +169,7 @@ class Journey:
         """Click something that loads a new page, and wait for it."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, 15).until(staleness_of(page))
+        WebDriverWait(self.driver, 15).until(lambda _: _left(page))
 
     def go(self, path: str) -> None:
         self.driver.get(self.base + path)

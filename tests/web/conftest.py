@@ -107,6 +107,7 @@ def _seed_published(s: Session) -> None:
     people = _people(s)
     f.open_period(s, people["admin"])
     f.results_for(s, people)
+    f.task_plan(s, people["admin"])
 
 
 def _seed_collecting(s: Session) -> None:
@@ -188,7 +189,7 @@ def site(seeded, tmp_path: Path) -> Iterator[Site]:
 
 @pytest.fixture
 def published(seeded, tmp_path: Path) -> Iterator[Site]:
-    """A period of two communes with published final results."""
+    """A period of two communes with published final results, and a plan of tasks (factories.task_plan)."""
     yield from _site(seeded["published"], tmp_path)
 
 

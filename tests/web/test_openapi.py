@@ -48,7 +48,10 @@ def test_the_api_keeps_its_openapi_promises(published):
             paths = {k: v for k, v in KNOWN.items() if k in (case.path_parameters or {})}
             if "code" in paths and case.operation.path.startswith("/api/v1/units"):
                 paths["code"] = f.COMMUNE
-            if known or paths:
+            if "code" in paths and case.operation.path.startswith("/api/v1/programmes"):
+                paths["code"] = "thai-nguyen-01-nq-tu"
+            # tasks need a login or a token: call again with one, whatever the parameters
+            if known or paths or case.operation.path == "/api/v1/tasks":
                 case.query = {**(case.query or {}), **known}
                 case.path_parameters = {**(case.path_parameters or {}), **paths}
                 response = case.call_and_validate(headers=write, checks=CHECKS)  # and with a token

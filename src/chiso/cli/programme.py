@@ -89,7 +89,9 @@ def status(
         results = evaluate(programme, table)
     except (TableError, ValueError) as exc:
         fail(str(exc))
-    simulated = _simulated(programme, table)
+    from chiso.programme.observed import simulated_targets
+
+    simulated = simulated_targets(programme, table)
     if fmt == "json":
         records = [{**_record(r), "simulated": r.target.code in simulated} for r in results]
         typer.echo(json.dumps(records, ensure_ascii=False, indent=1))
@@ -114,22 +116,6 @@ def _from_database(programme: Programme) -> tuple[pd.DataFrame, str]:
         except DBAPIError as exc:
             fail(f"database {engine.url.render_as_string()}: {exc.orig} (build the demo: chiso demo build)")
         return table, f"cơ sở dữ liệu / database {engine.url.render_as_string()}"
-
-
-def _simulated(programme: Programme, table: pd.DataFrame) -> set[str]:
-    """Targets whose latest observation (for the programme's unit) is a simulated figure."""
-    if "simulated" not in table.columns or table.empty:
-        return set()
-    out = set()
-    for target in programme.targets:
-        if target.tracks is None:
-            continue
-        rows = table[
-            (table["variable"] == target.tracks.series_key) & (table["unit"] == programme.unit_of(target).code)
-        ]
-        if not rows.empty and bool(rows.sort_values("period").iloc[-1]["simulated"]):
-            out.add(target.code)
-    return out
 
 
 def _long(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

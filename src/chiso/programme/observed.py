@@ -88,3 +88,19 @@ def _national(session: Session, era: str, framework: str | None, node: str) -> p
             "simulated": frame["simulated"] & (frame["rank"] != frame[national.PUBLISHED_RANK]),
         }
     )
+
+
+def simulated_targets(programme: Programme, table: pd.DataFrame) -> set[str]:
+    """Targets whose latest observation (for the programme's unit) is a simulated figure."""
+    if "simulated" not in table.columns or table.empty:
+        return set()
+    out = set()
+    for target in programme.targets:
+        if target.tracks is None:
+            continue
+        rows = table[
+            (table["variable"] == target.tracks.series_key) & (table["unit"] == programme.unit_of(target).code)
+        ]
+        if not rows.empty and bool(rows.sort_values("period").iloc[-1]["simulated"]):
+            out.add(target.code)
+    return out

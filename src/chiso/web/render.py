@@ -82,9 +82,11 @@ def _with_lang(query: str, lang: str) -> str:
 
 
 def navigation(who: Who | None, path: str, _: Any) -> list[NavItem]:
-    items = [("/", _("Tổng quan")), ("/frameworks", _("Bộ chỉ số"))]
+    items = [("/", _("Tổng quan")), ("/frameworks", _("Bộ chỉ số")), ("/programmes", _("Chương trình"))]
     if who is not None:
         actor = who.actor
+        if who.logged_in and allowed(actor, "task.view"):
+            items.append(("/tasks", _("Nhiệm vụ")))
         if actor.has("officer"):
             items.append(("/declare", _("Kê khai")))
         if allowed(actor, "declaration.appraise"):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chiso.web.api import catalog, results, values
+from chiso.web.api import catalog, programmes, results, values
 from chiso.web.api.common import PROBLEMS
 
 router = APIRouter(responses=PROBLEMS)
 router.include_router(catalog.router)
 router.include_router(results.router)
 router.include_router(values.router)
+router.include_router(programmes.router)

@@ -148,3 +148,71 @@ class IocBlock(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class ProgrammeOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    document_number: str
+    document_date: dt.date | None
+    issuer: str
+    unit_code: str
+    horizon: tuple[int, int]
+    targets: int
+
+
+class IntervalOut(BaseModel):
+    """A forecast for the target year and its prediction interval (a rank's: best and worst rank)."""
+
+    year: int
+    value: float
+    low: float
+    high: float
+    level: float
+
+
+class TargetStatusOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    unit_code: str
+    comparison: Literal["ge", "gt", "le", "lt", "eq", "top"]
+    target: float
+    year: int
+    measure_unit: str
+    baseline: float | None
+    baseline_year: int | None
+    value: float | None = Field(description="The latest observed value (a rank for `top` targets).")
+    value_year: int | None
+    progress: float | None = Field(description="Share of the way from the baseline to the target (1 = reached).")
+    forecast: IntervalOut | None
+    status: Literal["achieved", "on_track", "at_risk", "off_track", "no_data"]
+    status_label: str = Field(description="The status in Vietnamese.")
+    reason: str
+    has_source: bool = Field(description="False: nothing measures this target yet.")
+    simulated: bool = Field(description="The latest value is a simulated figure (a demonstration), not real data.")
+
+
+class ProgrammeStatusOut(BaseModel):
+    programme: ProgrammeOut
+    simulated: bool
+    targets: list[TargetStatusOut]
+
+
+class TaskOut(BaseModel):
+    plan: str
+    code: str
+    section: str
+    title: str
+    lead_unit: str
+    co_units: list[str]
+    start_date: dt.date | None
+    due_date: dt.date | None
+    status: Literal["not_started", "in_progress", "done", "paused", "cancelled"]
+    progress: float
+    result: str
+    overdue: bool
+    days_late: int | None
+    updated_at: dt.datetime
+    version: int

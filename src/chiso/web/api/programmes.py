@@ -1,0 +1,143 @@
+"""Programmes and their targets (public), and the tasks of plans (a token or a login with `task.view`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from chiso.programme import service as programmes
+from chiso.programme import tasks
+from chiso.programme.models import Task
+from chiso.programme.service import TargetView
+from chiso.programme.spec import Programme
+from chiso.programme.status import LABELS
+from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api.schemas import IntervalOut, Page, ProgrammeOut, ProgrammeStatusOut, TargetStatusOut, TaskOut
+from chiso.web.deps import DB, WhoDep
+
+router = APIRouter(tags=["programmes"])
+ProgrammeCode = Annotated[
+    str, Path(min_length=1, max_length=64, description="A shipped programme's code, e.g. thai-nguyen-01-nq-tu.")
+]
+TaskStatus = Literal["not_started", "in_progress", "done", "paused", "cancelled"]
+
+
+@router.get("/programmes")
+def list_programmes(who: WhoDep) -> list[ProgrammeOut]:
+    """The programmes shipped with Chiso (resolutions, decisions) and how many targets each has."""
+    return [_programme(p) for p in programmes.list_programmes(actor=who.actor)]
+
+
+@router.get("/programmes/{code}/status")
+def programme_status(session: DB, who: WhoDep, code: ProgrammeCode) -> ProgrammeStatusOut:
+    """Each target's latest value, progress, forecast for the target year with its interval, and status.
+
+    Read from imported and measured figures only; `simulated` marks demonstration figures.
+    """
+    found = programmes.status(session=session, actor=who.actor, code=code)
+    return ProgrammeStatusOut(
+        programme=_programme(found.programme),
+        simulated=found.simulated,
+        targets=[_target(found.programme, view) for view in found.targets],
+    )
+
+
+@router.get("/tasks", response_model=Page[TaskOut], responses=CSV)
+def list_tasks(
+    session: DB,
+    who: WhoDep,
+    plan: Annotated[str | None, Query(max_length=64, description="A plan's code; default: every plan.")] = None,
+    unit: Annotated[
+        str | None, Query(max_length=32, description="Tasks this unit leads or joins (directly or through a group).")
+    ] = None,
+    status: Annotated[TaskStatus | None, Query(description="Only tasks in this status.")] = None,
+    overdue: Annotated[
+        bool, Query(description="Only tasks past their due date and neither done nor cancelled.")
+    ] = False,
+    page: PageNo = 1,
+    per_page: PerPage = 100,
+    format: Format = "json",
+) -> Any:
+    """Tasks in plan order, with their status, progress and whether they are overdue today."""
+    today = dt.date.today()
+    found = tasks.list_tasks(
+        session=session,
+        actor=who.actor,
+        plan_code=plan,
+        unit_code=unit,
+        statuses=[status] if status else (),
+        overdue_on=today if overdue else None,
+    )
+    out = [_task(t, today) for t in found]
+    if format == "csv":
+        return csv_response(out, list(TaskOut.model_fields), "tasks.csv")
+    return paginate(out, page, per_page)
+
+
+def _programme(p: Programme) -> ProgrammeOut:
+    return ProgrammeOut(
+        code=p.code,
+        name=p.name,
+        name_en=p.name_en,
+        document_number=p.document.number,
+        document_date=p.document.date,
+        issuer=p.document.issuer,
+        unit_code=p.unit.code,
+        horizon=p.horizon,
+        targets=len(p.targets),
+    )
+
+
+def _target(p: Programme, view: TargetView) -> TargetStatusOut:
+    s, t = view.status, view.target
+    forecast = None
+    if s.forecast is not None:
+        f = s.forecast
+        forecast = IntervalOut(year=f.year, value=f.value, low=f.low, high=f.high, level=f.level)
+    elif s.rank_forecast is not None:
+        r = s.rank_forecast
+        forecast = IntervalOut(year=r.year, value=r.rank, low=r.best, high=r.worst, level=r.level)
+    return TargetStatusOut(
+        code=t.code,
+        name=t.name,
+        name_en=t.name_en,
+        unit_code=p.unit_of(t).code,
+        comparison=t.comparison,
+        target=t.value,
+        year=t.year,
+        measure_unit=t.measure_unit,
+        baseline=t.baseline.value if t.baseline else None,
+        baseline_year=t.baseline.year if t.baseline else None,
+        value=s.latest,
+        value_year=s.latest_year,
+        progress=s.progress,
+        forecast=forecast,
+        status=s.status.value,
+        status_label=LABELS[s.status],
+        reason=s.reason,
+        has_source=t.tracks is not None,
+        simulated=view.simulated,
+    )
+
+
+def _task(task: Task, today: dt.date) -> TaskOut:
+    late = task.overdue_on(today)
+    return TaskOut(
+        plan=task.plan.code,
+        code=task.code,
+        section=task.section,
+        title=task.title,
+        lead_unit=task.lead_unit,
+        co_units=list(task.co_units),
+        start_date=task.start_date,
+        due_date=task.due_date,
+        status=task.status,
+        progress=task.progress,
+        result=task.result,
+        overdue=late,
+        days_late=(today - task.due_date).days if late and task.due_date else None,
+        updated_at=task.updated_at,
+        version=task.version,
+    )

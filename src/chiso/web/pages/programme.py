@@ -1,0 +1,95 @@
+"""Programmes: the shipped resolutions, and each target's value, progress, forecast and status, charted.
+
+Public: the figures behind the targets are imported or measured ones only (see programme/service.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from chiso.charts import specs
+from chiso.charts.render import svg
+from chiso.programme import service as programmes
+from chiso.programme.service import TargetView
+from chiso.programme.spec import Programme
+from chiso.web.deps import DB, WhoDep
+from chiso.web.i18n import gettext
+from chiso.web.render import Page, render
+
+router = APIRouter()
+COMPARISON = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "top": "top"}
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    view: TargetView
+    chart_svg: str
+
+    @property
+    def is_share(self) -> bool:
+        return self.view.target.measure_unit == "tỷ lệ"
+
+    @property
+    def is_rank(self) -> bool:
+        return self.view.target.comparison == "top"
+
+    @property
+    def comparison(self) -> str:
+        return COMPARISON[self.view.target.comparison]
+
+
+@dataclass(frozen=True)
+class ProgrammesPage(Page):
+    programmes: list[Programme]
+
+
+@dataclass(frozen=True)
+class ProgrammePage(Page):
+    programme: Programme
+    rows: list[TargetRow]
+    simulated: bool
+
+
+@router.get("/programmes")
+def programmes_page(request: Request, who: WhoDep) -> Response:
+    return render(request, who, ProgrammesPage(programmes.list_programmes(actor=who.actor)))
+
+
+@router.get("/programmes/{code}")
+def programme_page(request: Request, session: DB, who: WhoDep, code: str) -> Response:
+    found = programmes.status(session=session, actor=who.actor, code=code)
+    _ = gettext(who.lang)
+    rows = [TargetRow(view, _chart(view, who.lang, _)) for view in found.targets]
+    return render(request, who, ProgrammePage(found.programme, rows, found.simulated))
+
+
+def _chart(view: TargetView, lang: str, _: Any) -> str:
+    """Observed points, forecast with its interval, and the target line; nothing when nothing is observed."""
+    if not view.series:
+        return ""
+    target, status = view.target, view.status
+    observed = [{"year": year, "value": value} for year, value in view.series]
+    outlook = None
+    if status.forecast is not None:
+        f = status.forecast
+        outlook = {"year": f.year, "value": f.value, "low": f.low, "high": f.high}
+    elif status.rank_forecast is not None:
+        r = status.rank_forecast
+        outlook = {"year": r.year, "value": r.rank, "low": r.best, "high": r.worst}
+    rank = target.comparison == "top"
+    labels = {"observed": _("Thực tế"), "forecast": _("Dự báo"), "target": _("Mục tiêu")}
+    title = _("Hạng") if rank else (target.measure_unit if target.measure_unit != "tỷ lệ" else _("Tỷ lệ"))
+    spec = specs.forecast(
+        observed,
+        outlook,
+        target=target.value,
+        y_title=title,
+        labels=labels,
+        rank=rank,
+        percent=target.measure_unit == "tỷ lệ",
+    )
+    return svg(spec, lang)
