@@ -12,11 +12,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from chiso.collection.evidence import EvidenceRefused, path_of
+from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.schemas import EvidenceIn
 from chiso.errors import ChisoError, ConflictError, NotFound, PermissionDenied
 from chiso.permissions import allowed, check
@@ -25,6 +25,7 @@ from chiso.programme.directory import directory
 from chiso.programme.models import TASK_STATUSES, Task, TaskEvidence, TaskPlan
 from chiso.programme.schemas import ReportIn
 from chiso.web.deps import DB, FormWho, Who, WhoDep
+from chiso.web.files import download
 from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
 from chiso.web.render import Page, render
 
@@ -248,12 +249,4 @@ def evidence_file(request: Request, session: DB, who: WhoDep, evidence_id: int) 
     evidence = session.get(TaskEvidence, evidence_id)
     if evidence is None or not evidence.file_sha256:
         raise NotFound(f"no evidence file {evidence_id}")
-    path = path_of(request.app.state.files.folder, evidence.file_sha256)
-    if not path.exists():
-        raise HTTPException(404, "the file is missing from the evidence store")
-    return FileResponse(
-        path,
-        media_type=evidence.media_type or "application/octet-stream",
-        filename=evidence.file_name or evidence.file_sha256,
-        content_disposition_type="attachment",
-    )
+    return download(request, evidence.file_sha256, evidence.media_type, evidence.file_name)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 
 from chiso.charts import specs
 from chiso.charts.render import svg
-from chiso.collection.evidence import path_of
 from chiso.collection.models import Declaration, Evidence, Submission
 from chiso.dashboard import service as dashboard
 from chiso.dashboard import whatif
@@ -18,6 +17,7 @@ from chiso.dashboard.schemas import Improvement, UnitProfile
 from chiso.errors import NotFound
 from chiso.permissions import check
 from chiso.web.deps import DB, WhoDep
+from chiso.web.files import download
 from chiso.web.i18n import Formats, gettext
 from chiso.web.render import Page, render
 
@@ -92,12 +92,4 @@ def evidence_file(request: Request, session: DB, who: WhoDep, evidence_id: int) 
     check(who.actor, "declaration.view", unit_code)
     if not evidence.file_sha256:
         raise HTTPException(404, "this evidence has no file")
-    path = path_of(request.app.state.files.folder, evidence.file_sha256)
-    if not path.exists():
-        raise HTTPException(404, "the file is missing from the evidence store")
-    return FileResponse(
-        path,
-        media_type=evidence.media_type or "application/octet-stream",
-        filename=evidence.file_name or evidence.file_sha256,
-        content_disposition_type="attachment",
-    )
+    return download(request, evidence.file_sha256, evidence.media_type, evidence.file_name)
