@@ -3,8 +3,9 @@
 Through the services, so that permissions, validation and the audit log run as for real users:
 the province's 92 communes and 12 departments, the commune and department frameworks published,
 collection periods 2023, 2024 (published) and 2025 (open, part-way), the appraisal of every
-declaration, result runs; the national view (every province's DTI main indicators, 2020–2024, both
-eras); the province's series for Resolution 01/NQ-TU; an example plan of tasks; the demo accounts.
+declaration, result runs; the commune set's measurable indicators measured from simulated records
+(`measured`); the national view (every province's DTI main indicators, 2020–2024, both eras); the
+province's series for Resolution 01/NQ-TU; an example plan of tasks; the demo accounts.
 
 Deterministic (one seed), idempotent (building again changes nothing; a database that is not the
 demo is refused), and every simulated figure says so in its lineage (`simulated: true`).

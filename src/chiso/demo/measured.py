@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from chiso.framework import Framework
 from chiso.permissions import Actor
 from chiso.settings import Settings
 from chiso.sources.ingest import ingest_file
@@ -35,19 +34,12 @@ SCALE = 0.05  # of the province's simulated real volumes, for a quick build: ≈
 
 @dataclass
 class Measured:
-    """Measured figures by year and unit, and the indicators whose inputs are all measured."""
+    """Measured figures by year and unit (only units and years whose records could be placed)."""
 
     figures: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
-    records: int = 0
-    values: int = 0
 
     def for_unit(self, year: int, unit: str) -> dict[str, float]:
         return self.figures.get(year, {}).get(unit, {})
-
-    def indicators(self, framework: Framework, year: int, unit: str) -> set[str]:
-        """The unit's indicators of the year whose every input was measured."""
-        have = self.for_unit(year, unit)
-        return {ind.code for ind in framework.indicators if ind.variables and all(v in have for v in ind.variables)}
 
 
 def measure_communes(
@@ -72,9 +64,7 @@ def measure_communes(
     labels = {str(y) for y in years}
     chosen = result.values[result.values["unit"].isin(wanted) & result.values["period"].isin(labels)]
     values.record_many(session=session, values_in=values_in(chosen), actor=actor)
-    out = Measured(records=sum(f.records for f in written), values=len(chosen))
     figures: dict[int, dict[str, dict[str, float]]] = defaultdict(dict)
     for unit, period, variable, value in chosen[["unit", "period", "variable", "value"]].itertuples(index=False):
         figures[int(period)].setdefault(str(unit), {})[str(variable)] = float(value)
-    out.figures = dict(figures)
-    return out
+    return Measured(dict(figures))
