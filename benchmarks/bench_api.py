@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Web benchmark: the rankings endpoint (3,321 communes) and the overview page under concurrent clients.
 
-    python benchmarks/bench_api.py [--clients 8] [--requests 300] [--seconds 30] [--serial 100] [--database-url URL]
+    python benchmarks/bench_api.py [--clients 8] [--requests 300] [--seconds 30] [--serial 100] [--workers 1]
+                                   [--database-url URL]
 
 Builds a database (SQLite in a temporary folder unless --database-url) with two published periods: a
 national one of the 3,321 communes of 2025 and Thái Nguyên's 92 communes over 2023–2025, scored by the
@@ -149,7 +150,9 @@ async def drive(base: str, path: str, clients: int, count: int, seconds: float) 
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, limits=limits, headers={"Accept-Encoding": "gzip"}) as client:
-        await client.get(path)  # warm: caches, first render
+        # Warm every worker process (caches, first render): as many requests at once as there are clients,
+        # so that they spread over the server's processes, with room for a cold start.
+        await asyncio.gather(*(client.get(path, timeout=120) for _ in range(clients)))
 
         async def worker() -> None:
             nonlocal sent, size
@@ -187,6 +190,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="per endpoint, at most")
     parser.add_argument("--serial", type=int, default=100, help="one-at-a-time requests per page (render time)")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (chiso serve --workers)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="chiso-bench-"))
     url = args.database_url or f"sqlite:///{folder / 'chiso.sqlite3'}"
@@ -196,7 +200,7 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "CHISO_DATA_DIR": str(folder), "CHISO_DATABASE_URL": url, "CHISO_SECRET_KEY": "bench"}
     server = subprocess.Popen(
-        [sys.executable, "-c", f"import chiso.web; chiso.web.serve(host='127.0.0.1', port={port})"],
+        [sys.executable, "-m", "chiso", "serve", "--port", str(port), "--workers", str(args.workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -212,13 +216,16 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.1)
+        if args.workers > 1:  # the first process answers while the others still start: let them finish
+            time.sleep(3 * (args.workers - 1))
         endpoints = [
             ("trivial /api/v1/health", "/api/v1/health"),
             ("rankings, 3,321 communes", f"/api/v1/rankings?period={NATIONAL}"),
             ("overview page, 92 communes", "/?period=2025/commune-2025"),
             ("unit profile page", "/units/01840?period=2025/commune-2025"),
         ]
-        print(f"\n{args.clients} concurrent clients, ≤ {args.requests} requests or {args.seconds:g} s per endpoint\n")
+        print(f"\n{args.clients} concurrent clients, {args.workers} server process(es), "
+              f"≤ {args.requests} requests or {args.seconds:g} s per endpoint\n")  # fmt: skip
         print(
             f"{'endpoint':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50 ×':>8}{'req/s ×':>9}"
             f"{'srv p50':>9}{'srv p99':>9}{'gzip KB':>9}"

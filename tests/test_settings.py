@@ -22,3 +22,12 @@ def test_settings_from_the_environment(monkeypatch, tmp_path):
     settings = Settings(_env_file=None)
     assert settings.url == f"sqlite:///{tmp_path.resolve() / 'chiso.sqlite3'}"
     assert settings.evidence_dir == tmp_path / "evidence" and settings.upload_max_bytes == 1000
+
+
+def test_settings_given_to_other_processes_come_back_the_same(monkeypatch, tmp_path):
+    given = Settings(_env_file=None, data_dir=tmp_path, web_workers=3, login_max_failures=7, secret_key="k")
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"CHISO_{name.upper()}", raising=False)
+    for key, value in given.environment().items():
+        monkeypatch.setenv(key, value)
+    assert Settings(_env_file=None) == given

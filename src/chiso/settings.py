@@ -44,6 +44,19 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         300, gt=0, description="Window of the login rate limit, in seconds; further attempts get HTTP 429."
     )
+    web_workers: int = Field(
+        1,
+        gt=0,
+        le=64,
+        description=(
+            "Processes serving the web app (`chiso serve --workers`). Each keeps its own count of failed "
+            "logins, so login_max_failures is shared out among them."
+        ),
+    )
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the CHISO_* variables that give them back (for processes started from here)."""
+        return {f"CHISO_{name.upper()}": str(value) for name, value in self.model_dump().items() if value is not None}
 
     @property
     def url(self) -> str:

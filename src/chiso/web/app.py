@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -125,7 +126,10 @@ def create_app(
     app.state.sessions = sessions
     app.state.files = FileStore(settings.evidence_dir, settings.upload_max_bytes)
     app.state.cookies = Sessions(settings.signing_key(), settings.session_hours * 3600)
-    app.state.limiter = LoginLimiter(settings.login_max_failures, settings.login_window_seconds)
+    # With several worker processes each counts failures alone: give each its share, so that all of
+    # them together allow at most about login_max_failures (ceil(max / workers) × workers).
+    per_worker = math.ceil(settings.login_max_failures / settings.web_workers)
+    app.state.limiter = LoginLimiter(per_worker, settings.login_window_seconds)
     app.add_exception_handler(ChisoError, problems.chiso_error)
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(RequestValidationError, problems.validation_error)
