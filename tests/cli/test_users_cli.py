@@ -52,6 +52,11 @@ def test_users_create_list_disable_token(cli, cli_env):
 
 def test_serve_hands_the_settings_to_the_web_app(cli, cli_env, monkeypatch):
     seen = {}
-    monkeypatch.setattr("chiso.web.serve", lambda settings, host, port: seen.update(host=host, port=port))
+    monkeypatch.setattr(
+        "chiso.web.serve", lambda settings, host, port, workers: seen.update(host=host, port=port, workers=workers)
+    )
     result = cli("serve", "--host", "127.0.0.1", "--port", "8123")
-    assert result.exit_code == 0 and seen == {"host": "127.0.0.1", "port": 8123}
+    assert result.exit_code == 0 and seen == {"host": "127.0.0.1", "port": 8123, "workers": None}
+    result = cli("serve", "--workers", "2")
+    assert result.exit_code == 0 and seen == {"host": "127.0.0.1", "port": 8000, "workers": 2}
+    assert cli("serve", "--workers", "0").exit_code == 2  # at least one process
