@@ -226,3 +226,23 @@ def test_the_status_labels_of_the_pages_are_the_services():
         assert LABELS[status.value] == text
     for status, text in task_schemas.STATUS_LABELS.items():
         assert LABELS[status] == text
+
+
+def test_a_rank_on_the_merged_provinces_says_so(published):
+    """Thái Nguyên (19) 3rd of three provinces of era 2025 in 2023, 1st in 2024: the rank chart's basis is said."""
+    from chiso.national import service as national
+
+    with published.session() as s:
+        for year, figures in ((2023, {"19": 0.5, "01": 0.7, "79": 0.6}), (2024, {"19": 0.8, "01": 0.7, "79": 0.6})):
+            mains = national.main_indicators(year)
+            entries = [national.Entry(u, m, v, {"test": True}) for u, v in figures.items() for m in mains]
+            national.record(session=s, year=year, era="2025", entries=entries, actor=published.people["admin"])
+        s.commit()
+    client = published.client()
+    rank = _card(client.get(f"/programmes/{CODE}").text, "dti_rank_2025")
+    assert 'data-status="achieved"' in rank and "<svg" in rank
+    assert "sau sắp xếp ngày 1/7/2025" in rank and "trung bình các tỉnh hợp thành" in rank
+    english = _card(client.get(f"/programmes/{CODE}?lang=en").text, "dti_rank_2025")
+    assert "Rank among the provinces as merged on 1/7/2025" in english
+    # a target that is not a rank has no such note
+    assert "rank-basis" not in _card(client.get(f"/programmes/{CODE}").text, "work_records_online_province")

@@ -28,6 +28,12 @@ COMPARISON = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "top": 
 class TargetRow:
     view: TargetView
     chart_svg: str
+    era: str  # of the programme's unit: "2025" ranks among the provinces as merged on 1/7/2025
+
+    @property
+    def ranks_merged_provinces(self) -> bool:
+        """A rank series on the 34 provinces, whose earlier years are recomputed, not the published ranks."""
+        return self.is_rank and self.era == "2025" and bool(self.view.series)
 
     @property
     def is_share(self) -> bool:
@@ -63,7 +69,8 @@ def programmes_page(request: Request, who: WhoDep) -> Response:
 def programme_page(request: Request, session: DB, who: WhoDep, code: str) -> Response:
     found = programmes.status(session=session, actor=who.actor, code=code)
     _ = gettext(who.lang)
-    rows = [TargetRow(view, _chart(view, who.lang, _)) for view in found.targets]
+    unit_of = found.programme.unit_of
+    rows = [TargetRow(view, _chart(view, who.lang, _), unit_of(view.target).era) for view in found.targets]
     return render(request, who, ProgrammePage(found.programme, rows, found.simulated))
 
 
