@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,25 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+
+
+def _shared() -> Path:
+    """The team's ../shared folder (fixtures, boundaries): $CHISO_SHARED, else beside this checkout, else
+    beside the repository this one was cloned from (`git clone . /tmp/x` leaves ../shared behind)."""
+    if os.environ.get("CHISO_SHARED"):
+        return Path(os.environ["CHISO_SHARED"])
+    beside = ROOT.parent / "shared"
+    if beside.exists():
+        return beside
+    origin = subprocess.run(
+        ["git", "-C", str(ROOT), "remote", "get-url", "origin"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if origin and Path(origin).exists() and (Path(origin).resolve().parent / "shared").exists():
+        return Path(origin).resolve().parent / "shared"
+    raise RuntimeError(f"no shared folder beside {ROOT} or its origin: set CHISO_SHARED to the team's shared folder")
+
+
+SHARED = _shared()
 FIXTURES = SHARED / "fixtures"
 EXAMPLES = ROOT / "examples"
 
@@ -42,11 +61,28 @@ if os.environ.get("CI"):
 
 
 # --- databases ------------------------------------------------------------------------------------
-# Every database test runs on SQLite, and on PostgreSQL too when CHISO_TEST_DATABASE_URL is set (CI).
-# A PostgreSQL test database gets its own schema, so that runs sharing the server do not collide.
+# Every database test runs on SQLite and on PostgreSQL: the server at 127.0.0.1:5432 (user postgres,
+# database test), or CHISO_TEST_DATABASE_URL. A PostgreSQL test database gets its own schema, so that
+# runs sharing the server do not collide.
 
-PG_URL = os.environ.get("CHISO_TEST_DATABASE_URL")
-BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
+PG_URL = os.environ.get("CHISO_TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, saying what to do, when the PostgreSQL server is not there (not 600 connection errors)."""
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:
+        pytest.exit(
+            f"PostgreSQL is needed for the tests and is not reachable at {make_url(PG_URL).render_as_string()}: "
+            f"{type(exc).__name__}. Start it (e.g. pg_ctlcluster 15 main start) or set CHISO_TEST_DATABASE_URL.",
+            returncode=3,
+        )
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -55,7 +91,6 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'chiso.sqlite3'}"
         return
-    assert PG_URL
     schema = f"test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     try:

@@ -46,9 +46,10 @@ Seed = Callable[[Session], None]
 
 def require_chromium() -> None:
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        if os.environ.get("CI"):
-            raise RuntimeError("Chromium is missing: python3 tools/dev.py setup installs chromium and chromium-driver")
-        pytest.skip("Chromium is not installed (python3 tools/dev.py setup installs it)")
+        pytest.fail(
+            f"Chromium or ChromeDriver is missing ({CHROMIUM}, {CHROMEDRIVER}): python3 tools/dev.py setup installs "
+            "Debian's chromium and chromium-driver"
+        )
 
 
 def free_port() -> int:

@@ -1,6 +1,6 @@
 """Two real connections edit the same item: one wins, the other gets a conflict with the current value.
 
-Runs on PostgreSQL only (CHISO_TEST_DATABASE_URL; CI sets it): SQLite serialises writers instead.
+Runs on PostgreSQL only (tests/conftest.py: PG_URL): SQLite serialises writers instead.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from sqlalchemy.orm import Session
-from tests.conftest import PG_URL, fresh_database
+from tests.conftest import fresh_database
 from tests.factories import COMMUNE, PERIOD, open_period, people
 
 from chiso import migrations
@@ -18,8 +18,6 @@ from chiso.collection.schemas import DeclarationIn
 from chiso.db import make_engine, transaction
 from chiso.errors import ConflictError
 from chiso.values import service as values
-
-pytestmark = pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: set CHISO_TEST_DATABASE_URL")
 
 
 def item(n: float) -> DeclarationIn:

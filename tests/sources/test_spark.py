@@ -12,9 +12,6 @@ from chiso.sources.lake import Lake
 from chiso.sources.measures import SHIPPED, Grain, load_measures
 from chiso.sources.service import measure
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("java") is None, reason="Spark needs Java (tools/dev.py setup installs it)"
-)
 COMPARED = [
     "unit",
     "unit_era",
@@ -30,6 +27,8 @@ COMPARED = [
 
 @pytest.fixture(scope="session")
 def spark():
+    if shutil.which("java") is None:
+        pytest.fail("Spark needs a Java 17+ runtime: python3 tools/dev.py setup installs openjdk-17-jre-headless")
     from pyspark.sql import SparkSession
 
     session = (

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "src" / "chiso" / "units" / "data"
@@ -26,7 +27,7 @@ def load_exporter() -> ModuleType:
 @pytest.fixture(scope="module")
 def built() -> dict[str, bytes]:
     exporter = load_exporter()
-    files: dict[str, bytes] = exporter.build(exporter.SHARED_GEO)
+    files: dict[str, bytes] = exporter.build(SHARED / "geo")
     return files
 
 
@@ -59,4 +60,4 @@ def test_exporter_refuses_a_stale_patch(tmp_path: Path, monkeypatch: pytest.Monk
     (stale / "patches.yaml").write_text(patches.replace('table_province: "82"', 'table_province: "83"'))
     monkeypatch.setattr(exporter, "DATA", stale)
     with pytest.raises(exporter.ExportError, match="table-27691-province"):
-        exporter.build(exporter.SHARED_GEO)
+        exporter.build(SHARED / "geo")
