@@ -17,12 +17,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from chiso.audit import service as audit
 from chiso.collection.evidence import FileStore
-from chiso.collection.models import Declaration, Evidence
+from chiso.collection.models import Declaration
 from chiso.collection.schemas import DeclarationIn
 from chiso.collection.service import (
-    _kept_files,
     changes,
     editable,
+    evidence_rows,
     framework_of,
     get_period,
     get_submission,
@@ -111,7 +111,7 @@ def declare_many(
                 for field_name, new in diff.fields.items():
                     setattr(item, field_name, new)
                 if diff.evidence and item_in.evidence is not None:
-                    item.evidence[:] = _evidence_rows(item, item_in, files, actor)
+                    item.evidence[:] = evidence_rows(item, item_in, files, actor)
                 item.updated_at, item.updated_by = utcnow(), actor.user
             session.flush()
     except StaleDataError:
@@ -127,25 +127,3 @@ def declare_many(
             after=snapshot(item, diff.values),
         )
     return [item.indicator_code for item, _, _ in plans]
-
-
-def _evidence_rows(item: Declaration, item_in: DeclarationIn, files: FileStore | None, actor: Actor) -> list[Evidence]:
-    kept = _kept_files(item)
-    rows = []
-    for e in item_in.evidence or ():
-        key = (e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary)
-        stored = files.store(e.file) if e.file is not None and files is not None else None
-        old = kept.get(key) if stored is None else None
-        rows.append(
-            Evidence(
-                doc_number=e.doc_number,
-                doc_date=e.doc_date,
-                summary=e.summary,
-                file_sha256=stored.sha256 if stored else old and old.file_sha256,
-                file_name=stored.name if stored else old and old.file_name,
-                media_type=stored.media_type if stored else old and old.media_type,
-                size_bytes=stored.size if stored else old and old.size_bytes,
-                added_by=actor.user,
-            )
-        )
-    return rows

@@ -86,13 +86,10 @@ class Declaration(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
-class Evidence(Base):
-    """A document cited as evidence (số hiệu – ngày – trích yếu), optionally with a stored file."""
+class CitedDocument:
+    """The columns of a document cited as evidence (số hiệu – ngày – trích yếu), optionally with a file
+    in the evidence store; declarations and task progress reports cite documents alike."""
 
-    __tablename__ = "evidence"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"), index=True)
     doc_number: Mapped[str] = mapped_column(String(100))
     doc_date: Mapped[dt.date | None]
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -100,6 +97,15 @@ class Evidence(Base):
     file_name: Mapped[str | None] = mapped_column(String(255))
     media_type: Mapped[str | None] = mapped_column(String(100))
     size_bytes: Mapped[int | None]
+
+
+class Evidence(CitedDocument, Base):
+    """A document cited as evidence of a declaration."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"), index=True)
     added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     added_by: Mapped[str] = mapped_column(String(64))
 

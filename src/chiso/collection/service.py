@@ -261,6 +261,29 @@ def snapshot(item: Declaration, figures: dict[str, float | None] | None = None) 
     return out
 
 
+def evidence_rows(item: Declaration, item_in: DeclarationIn, files: FileStore | None, actor: Actor) -> list[Evidence]:
+    """The item's evidence as declared: new files stored, a document declared again keeps its stored file."""
+    kept = _kept_files(item)
+    rows = []
+    for e in item_in.evidence or ():
+        key = (e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary)
+        stored = files.store(e.file) if e.file is not None and files is not None else None
+        old = kept.get(key) if stored is None else None
+        rows.append(
+            Evidence(
+                doc_number=e.doc_number,
+                doc_date=e.doc_date,
+                summary=e.summary,
+                file_sha256=stored.sha256 if stored else old and old.file_sha256,
+                file_name=stored.name if stored else old and old.file_name,
+                media_type=stored.media_type if stored else old and old.media_type,
+                size_bytes=stored.size if stored else old and old.size_bytes,
+                added_by=actor.user,
+            )
+        )
+    return rows
+
+
 def _kept_files(item: Declaration) -> dict[tuple[Any, ...], Evidence]:
     return {tuple(_evidence_key(e)[:3]): e for e in item.evidence if e.file_sha256}
 
@@ -415,24 +438,7 @@ def declare(
             for field_name, new in changed_fields.items():
                 setattr(item, field_name, new)
             if evidence_changed and item_in.evidence is not None:
-                kept = _kept_files(item)
-                rows = []
-                for e in item_in.evidence:
-                    key = (e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary)
-                    stored = files.store(e.file) if e.file is not None and files is not None else None
-                    old = kept.get(key) if stored is None else None
-                    rows.append(
-                        Evidence(
-                            doc_number=e.doc_number,
-                            doc_date=e.doc_date,
-                            summary=e.summary,
-                            file_sha256=stored.sha256 if stored else old and old.file_sha256,
-                            file_name=stored.name if stored else old and old.file_name,
-                            media_type=stored.media_type if stored else old and old.media_type,
-                            size_bytes=stored.size if stored else old and old.size_bytes,
-                            added_by=actor.user,
-                        )
-                    )
+                rows = evidence_rows(item, item_in, files, actor)
                 item.evidence.clear()
                 item.evidence.extend(rows)
             item.updated_at, item.updated_by = utcnow(), actor.user

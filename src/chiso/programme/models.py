@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from chiso.collection.models import CitedDocument
 from chiso.db import Base, append_only, utcnow
 
 TASK_STATUSES = ("not_started", "in_progress", "done", "paused", "cancelled")
@@ -94,20 +95,13 @@ class TaskUpdate(Base):
     evidence: Mapped[list[TaskEvidence]] = relationship(order_by="TaskEvidence.id", cascade="all")
 
 
-class TaskEvidence(Base):
-    """A document cited in a progress report (số hiệu – ngày – trích yếu), optionally with a stored file."""
+class TaskEvidence(CitedDocument, Base):
+    """A document cited in a progress report."""
 
     __tablename__ = "task_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     update_id: Mapped[int] = mapped_column(ForeignKey("task_update.id"), index=True)
-    doc_number: Mapped[str] = mapped_column(String(100))
-    doc_date: Mapped[dt.date | None]
-    summary: Mapped[str] = mapped_column(Text, default="")
-    file_sha256: Mapped[str | None] = mapped_column(String(64))
-    file_name: Mapped[str | None] = mapped_column(String(255))
-    media_type: Mapped[str | None] = mapped_column(String(100))
-    size_bytes: Mapped[int | None]
 
 
 append_only(TaskUpdate, "progress reports are history: report again instead of changing one")
