@@ -16,9 +16,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import rule_in_words
 from chiso.framework.spec import BooleanRule, TiersRule
+from chiso.workbooks import read_meta, write_meta
 
 SHEET = "Kê khai"
-META_SHEET = "_chiso"
 SCHEMA = "chiso/declaration-template"
 FIRST_ROW = 3
 MAX_INPUTS = 2
@@ -138,11 +138,7 @@ def write_template(
         for letter, width in {**widths, "K": 30, "L": 45, "M": 25, "N": 12, "O": 30}.items():
             ws.column_dimensions[letter].width = width
         ws.freeze_panes = "C3"
-        meta_ws = wb.create_sheet(META_SHEET)
-        for i, (key, value) in enumerate({"schema": SCHEMA, "version": "1", **meta}.items(), start=1):
-            meta_ws.cell(row=i, column=1, value=key)
-            meta_ws.cell(row=i, column=2, value=value)
-        meta_ws.sheet_state = "veryHidden"
+        write_meta(wb, SCHEMA, meta)
         wb.save(path)
     finally:
         wb.close()
@@ -164,11 +160,7 @@ def read_workbook(path: Path, framework: Framework) -> tuple[dict[str, str], lis
     try:
         if SHEET not in wb.sheetnames:
             return {}, [], [f"no sheet {SHEET!r}: this is not a Chiso declaration template"]
-        meta: dict[str, str] = {}
-        if META_SHEET in wb.sheetnames:
-            for key, value, *_ in wb[META_SHEET].iter_rows(values_only=True):
-                if key is not None:
-                    meta[str(key)] = "" if value is None else str(value)
+        meta = read_meta(wb)
         ws = wb[SHEET]
         shape = []
         for i, (key, label) in enumerate(HEADERS, start=1):

@@ -22,10 +22,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from chiso.programme.schemas import STATUS_LABELS
 from chiso.units.text import fold
+from chiso.workbooks import read_meta, write_meta
 
 SHEET = "Nhiệm vụ"
 HELP_SHEET = "Hướng dẫn"
-META_SHEET = "_chiso"
 SCHEMA = "chiso/task-plan"
 HEADER_ROW = 5
 # (key, header written on export, folded prefixes recognised on import — most specific first)
@@ -88,11 +88,7 @@ def read_sheet(path: Path) -> Sheet:
     """The plan sheet's cells, or a Sheet whose problems say why it cannot be read."""
     wb = load_workbook(path, data_only=True)
     try:
-        meta: dict[str, str] = {}
-        if META_SHEET in wb.sheetnames:
-            for key, value, *_ in wb[META_SHEET].iter_rows(values_only=True):
-                if key is not None:
-                    meta[str(key)] = "" if value is None else str(value)
+        meta = read_meta(wb)
         visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible" and ws.title != HELP_SHEET]
         ws = wb[SHEET] if SHEET in wb.sheetnames else (visible[0] if visible else wb.worksheets[0])
         header_row, columns, title = None, {}, []
@@ -174,11 +170,7 @@ def write_sheet(
                 progress.add(f"{letters['progress']}{r}")
         ws.freeze_panes = f"C{HEADER_ROW + 1}"
         _help(wb.create_sheet(HELP_SHEET))
-        meta_ws = wb.create_sheet(META_SHEET)
-        for i, (key, value) in enumerate({"schema": SCHEMA, "version": "1", **meta}.items(), start=1):
-            meta_ws.cell(row=i, column=1, value=key)
-            meta_ws.cell(row=i, column=2, value=value)
-        meta_ws.sheet_state = "veryHidden"
+        write_meta(wb, SCHEMA, meta)
         wb.save(path)
     finally:
         wb.close()
