@@ -47,7 +47,7 @@ def test_shipped_boundaries_are_the_shared_files(built: dict[str, bytes]) -> Non
 
 def test_a_second_run_writes_the_same_bytes(built: dict[str, bytes], tmp_path: Path) -> None:
     exporter = load_exporter()
-    assert exporter.main(["--out", str(tmp_path)]) == 0
+    assert exporter.main(["--geo", str(SHARED / "geo"), "--out", str(tmp_path)]) == 0
     for name, data in built.items():
         assert (tmp_path / name).read_bytes() == data, name
 
