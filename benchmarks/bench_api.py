@@ -43,7 +43,8 @@ from chiso import migrations, units
 from chiso.actors import service as actors
 from chiso.collection.models import CollectionPeriod, Submission
 from chiso.collection.service import publish_framework
-from chiso.db import make_engine, transaction, utcnow
+from chiso.clock import SYSTEM
+from chiso.db import make_engine, transaction
 from chiso.engine import Panel, run
 from chiso.framework import load_framework
 from chiso.results.models import ResultRow, ResultRun
@@ -80,7 +81,7 @@ def add_period(session, admin, framework, code: str, year: int, unit_codes: list
         inputs_sha256=f"bench-{code}",
         computed_by=admin.user,
         published=True,
-        published_at=utcnow(),
+        published_at=SYSTEM.now(),
         published_by=admin.user,
         outputs={"contributions": [], "log": []},
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import uuid
@@ -13,6 +14,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
+
+from chiso.clock import SYSTEM, VIETNAM, StartedClock, bind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +37,15 @@ def _shared() -> Path:
 
 
 SHARED = _shared()
+
+# --- time -------------------------------------------------------------------------------------------
+# Every test runs on one clock, started at 09:00 (Vietnam) of the day the run starts, shifted by
+# CHISO_TEST_SHIFT_DAYS (`tools/dev.py test` runs the date-sensitive folders again a year later); it
+# ticks from there, so a run that crosses midnight still has one "today". Tests write dates relative
+# to it; a test that passes today and fails next year is a defect.
+SHIFT_DAYS = int(os.environ.get("CHISO_TEST_SHIFT_DAYS", "0"))
+TODAY = SYSTEM.today() + dt.timedelta(days=SHIFT_DAYS)
+TEST_CLOCK = StartedClock(dt.datetime.combine(TODAY, dt.time(9), VIETNAM))
 FIXTURES = SHARED / "fixtures"
 EXAMPLES = ROOT / "examples"
 
@@ -132,6 +144,7 @@ def db_session(migrated_engine: Engine) -> Iterator[Session]:
     connection = migrated_engine.connect()
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    bind(session, TEST_CLOCK)
     try:
         yield session
     finally:
@@ -145,4 +158,5 @@ def cli_env(database_url: str, tmp_path: Path, monkeypatch) -> Iterator[str]:
     """Settings for CLI commands: a fresh database and data folder, through the environment."""
     monkeypatch.setenv("CHISO_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CHISO_DATABASE_URL", database_url)
+    monkeypatch.setenv("CHISO_CLOCK", TEST_CLOCK.now().isoformat())
     yield database_url

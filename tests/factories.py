@@ -9,6 +9,7 @@ from chiso.actors import service as actors
 from chiso.collection import service as collection
 from chiso.collection.schemas import DeclarationIn, EvidenceIn, PeriodOpen
 from chiso.permissions import Actor
+from tests.conftest import TODAY
 
 # Two real 2025 communes of Thái Nguyên (province 19): `chiso units list --era 2025 --kind commune --province 19`.
 COMMUNE = "01840"  # Phường Đức Xuân
@@ -131,7 +132,7 @@ def task_plan(session, admin: Actor, today: dt.date | None = None) -> str:
     from chiso.programme import tasks
     from chiso.programme.schemas import PlanIn, TaskIn
 
-    today = today or dt.date.today()
+    today = today or TODAY
     plan_in = PlanIn(code=PLAN, name="Kế hoạch chuyển đổi số", province="19", programme="01/NQ-TU")
     tasks.save_plan(session=session, plan_in=plan_in, actor=admin)
     for task_in in (

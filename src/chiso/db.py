@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.types import TypeDecorator
 
+from chiso.clock import KEY, SYSTEM, Clock, bind, of
 from chiso.errors import ImmutableError
 
 NAMING_CONVENTION = {
@@ -57,10 +58,6 @@ class Base(DeclarativeBase):
     }
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets foreign keys on and its parent folder created."""
     parsed = make_url(url)
@@ -94,10 +91,13 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One session and one transaction: committed when the block ends, rolled back on an exception."""
-    with session_factory(engine)() as session, session.begin():
-        yield session
+def transaction(engine: Engine, clock: Clock = SYSTEM) -> Iterator[Session]:
+    """One session and one transaction, with its clock: committed when the block ends, rolled back on an
+    exception."""
+    with session_factory(engine)() as session:
+        bind(session, clock)
+        with session.begin():
+            yield session
 
 
 def import_models() -> None:
@@ -136,3 +136,17 @@ def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
         changed = {a.key for a in obj.__mapper__.column_attrs if get_history(obj, a.key).has_changes()}
         if changed - mutable or (changed and not when(obj)):
             raise ImmutableError(message)
+
+
+# --- the clock of timestamp defaults -----------------------------------------------------------------
+@event.listens_for(Session, "after_begin")
+def _hand_clock_to_connection(session: Session, transaction: Any, connection: Any) -> None:
+    # Column defaults (`created_at` …) run with the connection, not the session: pass the clock along.
+    connection.info[KEY] = of(session)
+
+
+def column_now(context: Any) -> dt.datetime:
+    """Default of a timestamp column: now, by the clock of the session that writes the row."""
+    connection = getattr(context, "connection", None)
+    clock: Clock = connection.info.get(KEY, SYSTEM) if connection is not None else SYSTEM
+    return clock.now()

@@ -7,9 +7,13 @@ Read from the environment (`CHISO_DATA_DIR`, `CHISO_DATABASE_URL`, … one varia
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from chiso.clock import Clock
 
 
 class Settings(BaseSettings):
@@ -54,9 +58,32 @@ class Settings(BaseSettings):
         ),
     )
 
+    clock: str | None = Field(
+        None,
+        description=(
+            "Freeze Chiso's clock at this date (09:00 in Vietnam) or ISO date-time, e.g. 2027-11-30 to "
+            "rehearse a deadline. Default: the system clock. Dates are Vietnam's (UTC+7)."
+        ),
+    )
+
+    @field_validator("clock")
+    @classmethod
+    def _clock_reads(cls, value: str | None) -> str | None:
+        if value:
+            from chiso.clock import parse
+
+            parse(value)  # refused at start, with the example, rather than at the first request
+        return value
+
     def environment(self) -> dict[str, str]:
         """These settings as the CHISO_* variables that give them back (for processes started from here)."""
         return {f"CHISO_{name.upper()}": str(value) for name, value in self.model_dump().items() if value is not None}
+
+    def make_clock(self) -> Clock:
+        """The clock these settings name (frozen by `clock`, else the system's)."""
+        from chiso.clock import from_setting
+
+        return from_setting(self.clock)
 
     @property
     def url(self) -> str:

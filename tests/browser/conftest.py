@@ -27,6 +27,7 @@ from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy.orm import Session
 from tests import factories as f
+from tests.conftest import TEST_CLOCK
 
 from chiso import migrations
 from chiso.accounts import service as accounts
@@ -81,7 +82,7 @@ def seed(url: str, how: Seed = open_with_other_approved) -> None:
     engine = make_engine(url)
     try:
         migrations.upgrade(engine)
-        with transaction(engine) as s:
+        with transaction(engine, TEST_CLOCK) as s:
             how(s)
     finally:
         engine.dispose()
@@ -94,7 +95,9 @@ def serving(folder: Path, how: Seed) -> Iterator[str]:
     seed(url, how)
     settings = Settings(_env_file=None, data_dir=folder, database_url=url, secret_key="browser-test")
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        create_app(settings, clock=TEST_CLOCK), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
     app_server = uvicorn.Server(config)
     thread = threading.Thread(target=app_server.run, daemon=True)
     thread.start()

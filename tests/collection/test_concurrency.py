@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from sqlalchemy.orm import Session
-from tests.conftest import fresh_database
+from tests.conftest import TEST_CLOCK, fresh_database
 from tests.factories import COMMUNE, PERIOD, open_period, people
 
 from chiso import migrations
@@ -30,7 +30,7 @@ def engine(tmp_path):
         engine = make_engine(url)
         try:
             migrations.upgrade(engine)
-            with transaction(engine) as session:
+            with transaction(engine, TEST_CLOCK) as session:
                 open_period(session, people(session)["admin"])
             yield engine
         finally:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, fresh_database
+from tests.conftest import BACKENDS, TEST_CLOCK, fresh_database
 
 from chiso import migrations
 from chiso.collection import service as collection
@@ -43,7 +43,7 @@ def demo(request, tmp_path_factory, settings) -> Iterator[Engine]:
         engine = make_engine(url)
         try:
             migrations.upgrade(engine)
-            with transaction(engine) as session:
+            with transaction(engine, TEST_CLOCK) as session:
                 summary = builder.build(session, settings, seed=SEED, communes=COMMUNES)
             assert summary.built
             yield engine
@@ -53,7 +53,7 @@ def demo(request, tmp_path_factory, settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def session(demo) -> Iterator[Session]:
-    with transaction(demo) as s:
+    with transaction(demo, TEST_CLOCK) as s:
         yield s
 
 
@@ -205,7 +205,7 @@ def test_the_simulation_is_deterministic():
 
 def content(engine: Engine) -> tuple[object, ...]:
     """Everything the simulation decides: values, declarations' scores, states (not ids or times)."""
-    with transaction(engine) as s:
+    with transaction(engine, TEST_CLOCK) as s:
         rows = s.execute(select(Value.unit_code, Value.variable, Value.period, Value.value, Value.version)).all()
         scores = s.execute(
             select(Declaration.indicator_code, Declaration.self_score, Declaration.appraised_score)
@@ -234,7 +234,7 @@ def test_the_demo_from_the_cli_and_its_determinism(cli, cli_env, tmp_path):
     # the same seed gives the same demo, whoever builds it
     engine = make_engine(f"sqlite:///{tmp_path / 'again.sqlite3'}")
     migrations.upgrade(engine)
-    with transaction(engine) as s:
+    with transaction(engine, TEST_CLOCK) as s:
         builder.build(s, Settings(), seed=5, communes=1)
     cli_engine = make_engine(cli_env)
     try:

@@ -16,10 +16,11 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests import factories as f
-from tests.conftest import BACKENDS, fresh_database
+from tests.conftest import BACKENDS, TEST_CLOCK, fresh_database
 
 from chiso.accounts import service as accounts
 from chiso.accounts.schemas import UserCreate
+from chiso.clock import bind
 from chiso.permissions import Actor
 from chiso.settings import Settings
 from chiso.web.app import create_app
@@ -155,7 +156,7 @@ def seeded(request, tmp_path_factory) -> Iterator[dict[str, Engine]]:
                 engine = make_engine(url)
                 stack.callback(engine.dispose)
                 migrations.upgrade(engine)
-                with transaction(engine) as s:
+                with transaction(engine, TEST_CLOCK) as s:
                     seed(s)
                 engines[name] = engine
         finally:
@@ -168,10 +169,11 @@ def _site(engine: Engine, folder: Path) -> Iterator[Site]:
     outer = connection.begin()
 
     def sessions() -> Session:
-        return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        return bind(session, TEST_CLOCK)
 
     settings = Settings(_env_file=None, data_dir=folder, secret_key="test-key", upload_max_bytes=200_000)
-    app = create_app(settings, sessions=sessions)
+    app = create_app(settings, sessions=sessions, clock=TEST_CLOCK)
     with sessions() as s:
         people = _people(s)
     try:

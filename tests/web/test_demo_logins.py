@@ -10,8 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from tests.conftest import TEST_CLOCK
 from tests.web.conftest import ASGI, csrf_of
 
+from chiso.clock import bind
 from chiso.demo.accounts import demo_accounts, ensure_demo_logins
 from chiso.permissions import ROLE_LABELS
 from chiso.settings import Settings
@@ -40,14 +42,18 @@ def app(migrated_engine: Engine, tmp_path: Path) -> Iterator[object]:
     outer = connection.begin()
 
     def sessions() -> Session:
-        return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        return bind(
+            Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False), TEST_CLOCK
+        )
 
     with sessions() as s:
         assert ensure_demo_logins(s) == len(demo_accounts())
         assert ensure_demo_logins(s) == 0  # a second call finds them
         s.commit()
     try:
-        yield create_app(Settings(_env_file=None, data_dir=tmp_path, secret_key="test-key"), sessions=sessions)
+        yield create_app(
+            Settings(_env_file=None, data_dir=tmp_path, secret_key="test-key"), sessions=sessions, clock=TEST_CLOCK
+        )
     finally:
         outer.rollback()
         connection.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 import pytest
 from fastapi.routing import APIRoute
 from tests import factories as f
+from tests.conftest import TODAY
 from tests.web.conftest import PASSWORD, token_for
 
 from chiso import permissions
@@ -88,7 +90,12 @@ WORK = [
         "/admin/periods/open",
         "chuongtrinh",
         "/admin/periods/open",
-        {"framework": "commune-2025", "year": "2026", "province": "19", "closes_on": "2026-11-30"},
+        {
+            "framework": "commune-2025",
+            "year": str(TODAY.year),
+            "province": "19",
+            "closes_on": str(TODAY + dt.timedelta(days=30)),
+        },
         303,
     ),
     ("POST", "/admin/publish", "admin", "/admin/publish", {"run": "999999"}, 404),

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from sqlalchemy import Engine
+from tests.conftest import TEST_CLOCK
 from tests.web.conftest import ASGI, CHEAP
 
 from chiso import migrations, units
@@ -40,7 +41,7 @@ def province(tmp_path_factory) -> Iterator[Engine]:
     migrations.upgrade(engine)
     original, accounts.HASHER = accounts.HASHER, CHEAP
     try:
-        with transaction(engine) as s:
+        with transaction(engine, TEST_CLOCK) as s:
             people, _ = builder._people(s)
             scope = units.list_units(era="2025", kind="commune", province=builder.PROVINCE)
             assert len(scope) == 92
@@ -72,7 +73,7 @@ class Wire(ASGI):
 @pytest.fixture
 def client(province: Engine, tmp_path: Path) -> Iterator[httpx.Client]:
     settings = Settings(_env_file=None, data_dir=tmp_path, secret_key="test-key")
-    app = create_app(settings, engine=province)
+    app = create_app(settings, engine=province, clock=TEST_CLOCK)
     headers = {"Accept-Encoding": "gzip"}
     with httpx.Client(transport=Wire(app), base_url="http://testserver", headers=headers) as c:
         yield c

@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chiso.actors.models import ActorRecord
-from chiso.db import Base, utcnow
+from chiso.db import Base, column_now
 
 
 class Account(Base):
@@ -19,7 +19,7 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None: API tokens only
     disabled: Mapped[bool] = mapped_column(default=False)
     session_version: Mapped[int] = mapped_column(default=1)  # bumped to end every open session
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     last_login_at: Mapped[dt.datetime | None]
 
     actor: Mapped[ActorRecord] = relationship(lazy="joined")
@@ -36,7 +36,7 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(8))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     created_by: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]

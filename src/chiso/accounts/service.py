@@ -15,12 +15,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso import clock
 from chiso.accounts.models import Account, ApiToken
 from chiso.accounts.schemas import IssuedToken, Scope, TokenView, UserCreate, UserView
 from chiso.actors import service as actors
 from chiso.actors.models import ActorRecord
 from chiso.audit import service as audit
-from chiso.db import utcnow
 from chiso.errors import ChisoError, NotFound
 from chiso.permissions import ROLES, Actor, check
 
@@ -157,7 +157,7 @@ def authenticate(*, session: Session, user: str, password: str) -> tuple[Actor, 
         return None
     if HASHER.check_needs_rehash(stored):
         account.password_hash = HASHER.hash(password)
-    account.last_login_at = utcnow()
+    account.last_login_at = clock.of(session).now()
     return actors.to_actor(account.actor), account.id, account.session_version
 
 
@@ -208,7 +208,7 @@ def create_token(*, session: Session, user: str, scope: Scope, days: int, actor:
         token_sha256=_digest(secret),
         scope=scope,
         created_by=actor.user,
-        expires_at=utcnow() + dt.timedelta(days=days),
+        expires_at=clock.of(session).now() + dt.timedelta(days=days),
     )
     session.add(token)
     session.flush()
@@ -237,7 +237,7 @@ def revoke_token(*, session: Session, token_id: int, actor: Actor) -> TokenView:
     if token is None:
         raise NotFound(f"no API token {token_id}")
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = clock.of(session).now()
         audit.record(
             session=session, actor=actor.user, action="token.revoke", entity="api_token", entity_key=str(token_id)
         )
@@ -250,7 +250,7 @@ def resolve_token(*, session: Session, secret: str) -> tuple[Actor, Scope] | Non
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(secret)))
-    now = utcnow()
+    now = clock.of(session).now()
     if token is None or token.revoked_at is not None or token.expires_at <= now or token.account.disabled:
         return None
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):

@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chiso.db import Base, utcnow
+from chiso.db import Base, column_now
 
 
 class ActorRecord(Base):
@@ -18,4 +18,4 @@ class ActorRecord(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     roles: Mapped[str] = mapped_column(String(200))
     unit_code: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=column_now)

@@ -7,7 +7,6 @@ from the Ministry's published main indicators (FACTS.md §2).
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -101,8 +100,9 @@ def _say(text: str) -> None:
 def _summary(engine: Engine) -> None:
     from chiso.demo.report import summary_lines
 
-    with transaction(engine) as session:
-        for line in summary_lines(session, today=dt.date.today()):
+    clock = load_settings().make_clock()
+    with transaction(engine, clock) as session:
+        for line in summary_lines(session, today=clock.today()):
             typer.echo(line)
     typer.echo(f"Cơ sở dữ liệu / database: {engine.url.render_as_string()}")
 

@@ -64,8 +64,8 @@ def open_(
                 framework=framework,
                 year=year,
                 units=tuple(scope),
-                opens_on=_date(opens, "--opens") or dt.date.today(),
-                closes_on=_date(closes, "--closes") or dt.date.today(),
+                opens_on=_date(opens, "--opens") or w.clock.today(),
+                closes_on=_date(closes, "--closes") or w.clock.today(),
                 era=era,
                 code=code,
             ),
@@ -102,7 +102,7 @@ def status(
     """Tiến độ kê khai — completeness: who has not declared or submitted, overdue items."""
     with work(as_user) as w:
         found = collection.status(
-            session=w.session, code=code, actor=w.actor, today=_date(today, "--today") or dt.date.today()
+            session=w.session, code=code, actor=w.actor, today=_date(today, "--today") or w.clock.today()
         )
     if fmt == "json":
         body = dataclasses.asdict(found) | {

@@ -17,8 +17,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from chiso import clock
 from chiso.actors import service as actors
 from chiso.cli.output import fail
+from chiso.clock import Clock
 from chiso.collection.evidence import FileStore
 from chiso.db import make_engine, transaction
 from chiso.errors import ChisoError
@@ -37,6 +39,10 @@ class Work:
     settings: Settings
 
     @property
+    def clock(self) -> Clock:
+        return clock.of(self.session)
+
+    @property
     def files(self) -> FileStore:
         return FileStore(self.settings.evidence_dir, self.settings.upload_max_bytes)
 
@@ -46,6 +52,11 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         fail(f"settings: {exc}")
+
+
+def cli_clock() -> Clock:
+    """The command's clock: frozen by the setting CHISO_CLOCK, else the system's."""
+    return load_settings().make_clock()
 
 
 @contextmanager
@@ -63,7 +74,7 @@ def work(user: str) -> Iterator[Work]:
     settings = load_settings()
     engine = make_engine(settings.url)
     try:
-        with transaction(engine) as session:
+        with transaction(engine, settings.make_clock()) as session:
             yield Work(session, actors.get_by_user(session=session, user=user), settings)
     except (ChisoError, UnitsError) as exc:
         fail(str(exc))

@@ -27,6 +27,13 @@ DataDir = typer.Option(
 )
 
 
+def _lake(data_dir: Path | None) -> Lake:
+    """The data directory's lake, with the command's clock (CHISO_CLOCK) to stamp what it writes."""
+    from chiso.cli.session import cli_clock  # settings and the database layer: only when a command runs
+
+    return Lake.at(data_dir, cli_clock())
+
+
 def _years(text: str) -> tuple[int, ...]:
     try:
         if "-" in text:
@@ -85,7 +92,7 @@ def ingest_command(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Nạp dữ liệu nguồn — check every record, quarantine the bad ones, append the rest once."""
-    lake = Lake.at(data_dir)
+    lake = _lake(data_dir)
     if source is not None:
         try:
             get_source(source)
@@ -178,7 +185,7 @@ def measure_command(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Tính chỉ số từ dữ liệu nguồn — compute measured values (source = measured) with lineage."""
-    lake = Lake.at(data_dir)
+    lake = _lake(data_dir)
     if era not in ("2025", "recorded"):
         fail(f"--era {era!r}: use 2025 or recorded")
     mode = None if era == "recorded" else era

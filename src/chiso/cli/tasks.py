@@ -28,7 +28,9 @@ FormatOption = typer.Option("table", "--format", "-f", help="table | csv | json"
 
 def _today(text: str | None) -> dt.date:
     if text is None:
-        return dt.date.today()
+        from chiso.cli.session import cli_clock
+
+        return cli_clock().today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

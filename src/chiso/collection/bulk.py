@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from chiso import clock
 from chiso.audit import service as audit
 from chiso.collection.evidence import FileStore
 from chiso.collection.models import Declaration
@@ -29,7 +30,6 @@ from chiso.collection.service import (
     snapshot,
 )
 from chiso.collection.workflow import next_state
-from chiso.db import utcnow
 from chiso.errors import ChisoError, ConflictError
 from chiso.permissions import Actor, check
 from chiso.values import service as values
@@ -112,7 +112,7 @@ def declare_many(
                     setattr(item, field_name, new)
                 if diff.evidence and item_in.evidence is not None:
                     item.evidence[:] = evidence_rows(item, item_in, files, actor)
-                item.updated_at, item.updated_by = utcnow(), actor.user
+                item.updated_at, item.updated_by = clock.of(session).now(), actor.user
             session.flush()
     except StaleDataError:
         raise ConflictError(f"declarations of {unit_code} in {period.code}", None) from None

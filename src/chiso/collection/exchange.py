@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from chiso import units
+from chiso import clock, units
 from chiso.collection import cells, workbook
 from chiso.collection import service as collection
 from chiso.collection.evidence import EvidenceRefused, FileStore
@@ -282,7 +282,7 @@ def template(*, session: Session, period_code: str, unit_code: str, actor: Actor
         "framework_sha256": period.framework_version.sha256,
         "unit": unit_code,
         "period": period.code,
-        "generated_at": workbook.generated_at(),
+        "generated_at": clock.of(session).now().isoformat(timespec="seconds"),
     }
     title = f"{framework.name} — {name} ({unit_code}) — kỳ {period.code}"
     workbook.write_template(path, framework, meta, title, _rows(session, period, unit_code))

@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from chiso.db import Base, append_only, utcnow
+from chiso.db import Base, append_only, column_now
 
 
 class FrameworkVersion(Base):
@@ -20,7 +20,7 @@ class FrameworkVersion(Base):
     name: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(Text, deferred=True)  # the YAML: loaded when read, not with every join
-    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     published_by: Mapped[str] = mapped_column(String(64))
 
 
@@ -36,7 +36,7 @@ class CollectionPeriod(Base):
     opens_on: Mapped[dt.date]
     closes_on: Mapped[dt.date]
     state: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     created_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
@@ -75,7 +75,7 @@ class Declaration(Base):
     explanation: Mapped[str] = mapped_column(Text, default="")
     appraised_score: Mapped[float | None] = mapped_column(Float)
     comment: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     updated_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
@@ -106,7 +106,7 @@ class Evidence(CitedDocument, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"), index=True)
-    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    added_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     added_by: Mapped[str] = mapped_column(String(64))
 
     declaration: Mapped[Declaration] = relationship(back_populates="evidence")
@@ -122,7 +122,7 @@ class Appraisal(Base):
     decision: Mapped[str] = mapped_column(String(16))
     appraised_score: Mapped[float | None] = mapped_column(Float)
     comment: Mapped[str] = mapped_column(Text, default="")
-    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     appraiser: Mapped[str] = mapped_column(String(64))
 
 

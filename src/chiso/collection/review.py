@@ -122,7 +122,7 @@ def return_item(
     _not_published(period, "return")
     item = get_item(session=session, period=period, unit_code=unit_code, indicator=indicator)
     _decide(session, period, item, "return", actor, comment, appraised_score)
-    refresh(item.submission, items(session=session, submission=item.submission))
+    refresh(session, item.submission, items(session=session, submission=item.submission))
     session.flush()
     return item
 
@@ -153,7 +153,7 @@ def accept(
             raise TransitionRefused(f"unit {unit_code} in {period.code}", submission.state, "accept", [])
     for item in chosen:
         _decide(session, period, item, "accept", actor, comment, appraised_score)
-    refresh(submission, unit_items)
+    refresh(session, submission, unit_items)
     session.flush()
     return chosen
 
@@ -173,7 +173,7 @@ def approve(*, session: Session, period_code: str, unit_code: str, actor: Actor)
         )
     for item in unit_items:
         _decide(session, period, item, "approve", actor, "", None)
-    refresh(submission, unit_items)
+    refresh(session, submission, unit_items)
     session.flush()
     return list(unit_items)
 
@@ -191,7 +191,7 @@ def lock(*, session: Session, period: CollectionPeriod, actor: Actor) -> None:
         unit_items = items(session=session, submission=submission)
         for item in unit_items:
             move_item(session=session, item=item, action="publish", actor=actor)
-        refresh(submission, unit_items)
+        refresh(session, submission, unit_items)
 
 
 __all__ = ["accept", "approve", "editable", "list_items", "lock", "return_item"]

@@ -18,14 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
-from chiso import units
+from chiso import clock, units
 from chiso.audit import service as audit
 from chiso.collection.evidence import FileStore
 from chiso.collection.models import CollectionPeriod, Declaration, Evidence, FrameworkVersion, Submission
 from chiso.collection.schemas import DeclarationIn, PeriodOpen, PeriodStatus, Problem, UnitStatus
 from chiso.collection.validation import ItemState, UnitState, load_rules, validate
 from chiso.collection.workflow import PERIOD_TRANSITIONS, allowed, next_state, unit_state
-from chiso.db import utcnow
 from chiso.errors import ChisoError, ConflictError, NotFound, TransitionRefused
 from chiso.framework import Framework, FrameworkError, dump_framework, load_framework, parse_framework
 from chiso.permissions import Actor, check
@@ -179,7 +178,7 @@ def reopen_period(*, session: Session, code: str, reason: str, actor: Actor) -> 
         for item in items(session=session, submission=submission):
             if item.state in ("approved", "published"):
                 move_item(session=session, item=item, action="reopen", actor=actor, reason=reason)
-        refresh(submission, items(session=session, submission=submission))
+        refresh(session, submission, items(session=session, submission=submission))
     return period
 
 
@@ -296,7 +295,7 @@ def move_item(*, session: Session, item: Declaration, action: str, actor: Actor,
     submission = item.submission
     before = item.state
     item.state = next_state(f"item {submission.unit_code}/{item.indicator_code}", item.state, action)
-    item.updated_at, item.updated_by = utcnow(), actor.user
+    item.updated_at, item.updated_by = clock.of(session).now(), actor.user
     audit.record(
         session=session,
         actor=actor.user,
@@ -309,12 +308,12 @@ def move_item(*, session: Session, item: Declaration, action: str, actor: Actor,
     )
 
 
-def refresh(submission: Submission, unit_items: Sequence[Declaration]) -> None:
+def refresh(session: Session, submission: Submission, unit_items: Sequence[Declaration]) -> None:
     """The unit-period's state from its items' states."""
     state = unit_state([i.state for i in unit_items])
     if state != submission.state:
         if state in ("submitted", "resubmitted"):
-            submission.submitted_at = utcnow()
+            submission.submitted_at = clock.of(session).now()
         submission.state = state
 
 
@@ -441,7 +440,7 @@ def declare(
                 rows = evidence_rows(item, item_in, files, actor)
                 item.evidence.clear()
                 item.evidence.extend(rows)
-            item.updated_at, item.updated_by = utcnow(), actor.user
+            item.updated_at, item.updated_by = clock.of(session).now(), actor.user
             session.flush()
     except StaleDataError:
         session.expire(item)
@@ -503,6 +502,6 @@ def submit(*, session: Session, period_code: str, unit_code: str, actor: Actor) 
         raise ValidationFailed(problems, f"unit {unit_code} cannot be submitted: ")
     for item in pending:
         move_item(session=session, item=item, action="submit", actor=actor)
-    refresh(submission, unit_items)
+    refresh(session, submission, unit_items)
     session.flush()
     return [p for p in problems if p.severity == "warning"]

@@ -3,7 +3,6 @@ hidden sheet saying which framework (and its hash), unit and period the file is 
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,6 +194,3 @@ def _variables(framework: Framework, code: str) -> tuple[str, ...]:
         return ()
     return node.variables if isinstance(node, Indicator) else ()
 
-
-def generated_at() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -53,7 +53,7 @@ def measure_communes(
     actor: Actor,
 ) -> Measured:
     """Simulate, ingest and measure the records of `years`; record the communes' values; what was measured."""
-    lake = Lake.at(settings.data_dir)
+    lake = Lake.at(settings.data_dir, settings.make_clock())
     definitions = load_measures(MEASURE_SET)
     plan = Plan(province, tuple(years), seed=seed % 2**31, scale=SCALE, sources=tuple(definitions.sources))
     written = simulate(plan, lake.root / "incoming" / "demo")

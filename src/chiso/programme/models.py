@@ -9,7 +9,7 @@ from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chiso.collection.models import CitedDocument
-from chiso.db import Base, append_only, utcnow
+from chiso.db import Base, append_only, column_now
 
 TASK_STATUSES = ("not_started", "in_progress", "done", "paused", "cancelled")
 CLOSED_STATUSES = frozenset({"done", "cancelled"})  # nothing left to do: never overdue
@@ -28,7 +28,7 @@ class TaskPlan(Base):
     era: Mapped[str] = mapped_column(String(8))
     programme: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     created_by: Mapped[str] = mapped_column(String(64))
 
 
@@ -62,7 +62,7 @@ class Task(Base):
     progress: Mapped[float] = mapped_column(Float)
     result: Mapped[str] = mapped_column(Text, default="")
     completed_on: Mapped[dt.date | None]
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     updated_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
@@ -82,7 +82,7 @@ class TaskUpdate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
     reported_on: Mapped[dt.date]
-    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     recorded_by: Mapped[str] = mapped_column(String(64))
     unit_code: Mapped[str | None] = mapped_column(String(32))
     status_before: Mapped[str] = mapped_column(String(16))

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso import clock
 from chiso.collection import cells
 from chiso.collection.schemas import EvidenceIn, Problem
 from chiso.collection.service import ValidationFailed
@@ -159,7 +160,7 @@ def import_plan(
 ) -> PlanImportReport:
     """Import (or re-import) a plan file. Nothing changes unless the whole file is good."""
     check(actor, "task.manage")
-    today = today or dt.date.today()
+    today = today or clock.of(session).today()
     peek = taskbook.read_sheet(path) if path.is_file() and path.suffix.lower() == ".xlsx" else None
     meta = peek.meta if peek else {}
     plan_code = plan_code or meta.get("plan") or None

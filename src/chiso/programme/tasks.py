@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from chiso import clock
 from chiso.audit import service as audit
 from chiso.collection.evidence import FileStore
-from chiso.db import utcnow
 from chiso.errors import ChisoError, ConflictError, NotFound
 from chiso.framework import FrameworkError, load_framework
 from chiso.permissions import Actor, check
@@ -251,7 +251,7 @@ def save_task(
         return task, "unchanged"
     for key, value in changed.items():
         setattr(task, key, value)
-    task.updated_at, task.updated_by = utcnow(), actor.user
+    task.updated_at, task.updated_by = clock.of(session).now(), actor.user
     audit.record(
         session=session,
         actor=actor.user,
@@ -342,7 +342,7 @@ def report(
     new_files = any(e.file for e in report_in.evidence)
     if unchanged and (evidence == latest_evidence(task) or not evidence) and not new_files:
         return None
-    reported_on = report_in.reported_on or today or dt.date.today()
+    reported_on = report_in.reported_on or today or clock.of(session).today()
     documents = []
     for doc in report_in.evidence:  # files first: a refused file leaves nothing behind
         stored = files.store(doc.file) if doc.file is not None and files is not None else None
@@ -376,7 +376,7 @@ def report(
     elif status != "done":
         task.completed_on = None
     task.status, task.progress, task.result = status, progress, update.note
-    task.updated_at, task.updated_by = utcnow(), actor.user
+    task.updated_at, task.updated_by = clock.of(session).now(), actor.user
     try:
         with session.begin_nested():
             session.flush()

@@ -7,7 +7,7 @@ from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import get_history
 
-from chiso.db import Base, append_only, utcnow
+from chiso.db import Base, append_only, column_now
 
 VARIANTS = ("self_assessed", "appraised", "final")
 
@@ -23,7 +23,7 @@ class ResultRun(Base):
     framework_version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"))
     variant: Mapped[str] = mapped_column(String(16))
     inputs_sha256: Mapped[str] = mapped_column(String(64))
-    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     computed_by: Mapped[str] = mapped_column(String(64))
     published: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[dt.datetime | None]

@@ -19,11 +19,11 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from chiso import clock
 from chiso.audit import service as audit
 from chiso.collection import review
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod, Declaration, Submission
-from chiso.db import utcnow
 from chiso.engine import Panel, Result, run
 from chiso.errors import ChisoError, ImmutableError, NotFound
 from chiso.permissions import Actor, check
@@ -179,7 +179,7 @@ def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
         if digest != run_row.inputs_sha256:
             raise ChisoError(f"run {run_id} is out of date: the values changed since; compute again and publish that")
         review.lock(session=session, period=period, actor=actor)
-    run_row.published, run_row.published_at, run_row.published_by = True, utcnow(), actor.user
+    run_row.published, run_row.published_at, run_row.published_by = True, clock.of(session).now(), actor.user
     audit.record(
         session=session,
         actor=actor.user,

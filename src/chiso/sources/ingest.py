@@ -10,7 +10,6 @@ half way leaves nothing behind; a file ingested before is recognised by its hash
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,14 +92,14 @@ def ingest_file(
     ingest_id = f"{source_name}-{sha[:16]}"
     report = IngestReport(ingest_id, source_name, str(path.resolve()), sha, file_format(path))
     report.schema_version = catalog().version
-    report.started_at = _now()
+    report.started_at = _now(lake)
     previous = lake.read_report(ingest_id)
     if previous and previous["status"] == "ingested" and not force:
         report.status = "already ingested"
         report.rows = previous["rows"]
         report.duplicates = previous["rows"] - previous["quarantined"]
         report.notes = [f"ingested before, at {previous['finished_at']}; nothing added"]
-        report.finished_at = _now()
+        report.finished_at = _now(lake)
         return report
     staging = lake.staging()
     try:
@@ -114,17 +113,17 @@ def ingest_file(
         report.status = "failed"
         report.error = str(exc).splitlines()[0]
         report.added = report.duplicates = 0
-        report.finished_at = _now()
+        report.finished_at = _now(lake)
         return report
     finally:
         lake.discard(staging)
-    report.finished_at = _now()
+    report.finished_at = _now(lake)
     lake.write_report(report.to_dict())
     return report
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+def _now(lake: Lake) -> str:
+    return lake.clock.now().isoformat(timespec="seconds")
 
 
 def _stage(path: Path, source: Source, report: IngestReport, staging: Path, batch_rows: int) -> None:

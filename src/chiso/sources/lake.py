@@ -18,9 +18,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from chiso.clock import SYSTEM, Clock
 
 DATA_DIR_ENV = "CHISO_DATA_DIR"
 DEFAULT_DATA_DIR = Path("var")
@@ -64,10 +66,11 @@ def file_sha256(path: Path) -> str:
 @dataclass(frozen=True)
 class Lake:
     root: Path
+    clock: Clock = field(default=SYSTEM, compare=False)  # stamps ingest reports and measured values
 
     @classmethod
-    def at(cls, data_dir: Path | str | None = None) -> Lake:
-        return cls(resolve_data_dir(data_dir))
+    def at(cls, data_dir: Path | str | None = None, clock: Clock = SYSTEM) -> Lake:
+        return cls(resolve_data_dir(data_dir), clock)
 
     def records_dir(self, source: str) -> Path:
         return self.root / "lake" / source

@@ -109,7 +109,7 @@ def measure(
         make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
     )
     notes: list[str] = []
-    computed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    computed_at = lake.clock.now().isoformat(timespec="seconds")
     snapshot = lake.snapshot(measures.sources)
     files = _ingested_files(lake)
     definition_sha = _definition_hash(measures)

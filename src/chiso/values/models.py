@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chiso.db import Base, append_only, utcnow
+from chiso.db import Base, append_only, column_now
 
 SOURCES = ("declared", "imported", "measured")
 
@@ -33,7 +33,7 @@ class Value(Base):
     value: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int]
     source: Mapped[str] = mapped_column(String(16))
-    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     recorded_by: Mapped[str] = mapped_column(String(64))
     lineage: Mapped[dict[str, Any] | None]
     note: Mapped[str] = mapped_column(Text, default="")

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chiso.clock import Clock
 from chiso.collection.evidence import FileStore
 from chiso.db import make_engine, session_factory
 from chiso.errors import ChisoError
@@ -103,10 +104,12 @@ def create_app(
     *,
     engine: Engine | None = None,
     sessions: Callable[[], Session] | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """The app for `settings` (read from the environment when None) on their database.
 
-    `sessions` replaces the session factory (tests hand in sessions bound to a rolled-back connection).
+    `sessions` replaces the session factory (tests hand in sessions bound to a rolled-back connection);
+    `clock` the clock of the setting `clock` (tests freeze it).
     """
     settings = settings or Settings()
     if sessions is None:
@@ -124,6 +127,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.clock = clock or settings.make_clock()
     app.state.files = FileStore(settings.evidence_dir, settings.upload_max_bytes)
     app.state.cookies = Sessions(settings.signing_key(), settings.session_hours * 3600)
     # With several worker processes each counts failures alone: give each its share, so that all of

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from chiso.accounts import service as accounts
+from chiso.clock import bind
 from chiso.permissions import PUBLIC, Actor
 from chiso.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from chiso.web.security import LANG_COOKIE, CookieData, Sessions
@@ -18,7 +19,7 @@ from chiso.web.security import LANG_COOKIE, CookieData, Sessions
 
 def db(request: Request) -> Iterator[Session]:
     """The request's session: committed when the route returns, rolled back when it raises."""
-    session: Session = request.app.state.sessions()
+    session: Session = bind(request.app.state.sessions(), request.app.state.clock)
     try:
         yield session
         session.commit()

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from chiso import clock
 from chiso.programme import service as programmes
 from chiso.programme import tasks
 from chiso.programme.models import Task
@@ -61,7 +62,7 @@ def list_tasks(
     format: Format = "json",
 ) -> Any:
     """Tasks in plan order, with their status, progress and whether they are overdue today."""
-    today = dt.date.today()
+    today = clock.of(session).today()
     found = tasks.list_tasks(
         session=session,
         actor=who.actor,

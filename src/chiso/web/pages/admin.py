@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from chiso import units
+from chiso import clock, units
 from chiso.accounts import service as accounts
 from chiso.accounts.schemas import TokenView, UserCreate, UserView
 from chiso.collection import service as collection
@@ -74,7 +74,7 @@ def build(session: DB, who: Who, message: str = "", error: str = "", secret: str
         ROLES,
         can_accounts,
         allowed(actor, "period.open"),
-        dt.datetime.now(dt.UTC),
+        clock.of(session).now(),
         message,
         error,
         secret,
@@ -146,7 +146,7 @@ async def open_period(request: Request, session: DB, who: FormWho) -> Response:
             framework=str(form.get("framework", "")),
             year=int(str(form.get("year", "0"))),
             units=members,
-            opens_on=dt.date.today(),
+            opens_on=clock.of(session).today(),
             closes_on=dt.date.fromisoformat(str(form.get("closes_on", ""))),
         )
         collection.open_period(session=session, period_in=period_in, actor=who.actor)

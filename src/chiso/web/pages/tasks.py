@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from chiso import clock
 from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.schemas import EvidenceIn
 from chiso.errors import ChisoError, ConflictError, NotFound, PermissionDenied
@@ -90,7 +91,7 @@ def board(
     if not who.logged_in:
         return _login(request)
     plans = list(tasks.list_plans(session=session, actor=who.actor))
-    today = dt.date.today()
+    today = clock.of(session).today()
     if unit is None:  # a unit's officer starts with the tasks of their own unit
         unit = who.actor.unit_code if who.actor.has("officer") and who.actor.unit_code else ALL_UNITS
     code = _plan_code(session, who, plan)
@@ -148,7 +149,7 @@ def build(
         task,
         names.name(task.lead_unit),
         [names.name(c) for c in task.co_units],
-        dt.date.today(),
+        clock.of(session).today(),
         allowed(who.actor, "task.update", task.lead_unit),
         TASK_STATUSES,
         values or {},
