@@ -124,10 +124,13 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def chromium(profile: Path, width: int, height: int) -> webdriver.Chrome:
+def chromium(profile: Path, width: int, height: int, logs: bool = False) -> webdriver.Chrome:
+    """Headless Chromium; with `logs`, its console and network events can be read (`driver.get_log`)."""
     require_chromium()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    if logs:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     for flag in (
         "--headless",
         "--no-sandbox",
