@@ -58,7 +58,7 @@ LABELS = {
     "achieved": N_("Đã đạt"),
     "on_track": N_("Đúng tiến độ"),
     "at_risk": N_("Có nguy cơ không đạt"),
-    "off_track": N_("Chậm, khó đạt"),
+    "late": N_("Quá hạn, chưa đạt"),
     "no_data": N_("Chưa có dữ liệu"),
     "not_started": N_("Chưa triển khai"),
     "in_progress": N_("Đang triển khai"),
