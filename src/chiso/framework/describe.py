@@ -1,10 +1,15 @@
-"""Scoring rules in words a commune officer can read (Vietnamese), with the English alongside."""
+"""Frameworks in words a commune officer can read (Vietnamese), with the English alongside: scoring
+rules, node numbers, variable labels and units."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from chiso.framework.spec import (
+    Aggregate,
     BooleanRule,
     DistanceToTargetRule,
+    Framework,
     GoalpostsRule,
     Indicator,
     MinMaxRule,
@@ -15,8 +20,11 @@ from chiso.framework.spec import (
     ScoringRule,
     ThresholdsRule,
     TiersRule,
+    View,
     ZScoreRule,
 )
+
+Language = Literal["vi", "en"]
 
 
 def number(value: float) -> str:
@@ -82,3 +90,26 @@ def rule_in_words(indicator: Indicator, default: ScoringRule | None = None) -> t
         f"Khoảng cách tới mục tiêu {number(rule.target)}, thang {number(rule.scale)}",
         f"Distance to the target {rule.target:g}, 0–{rule.scale:g} scale",
     )
+
+
+def display_code(node: Indicator | Aggregate | View) -> str:
+    """What people call a node: its published number (4.22.10) when it has one, else its code."""
+    return node.number or node.code
+
+
+def label_of(framework: Framework, variable: str, lang: Language = "vi") -> str:
+    """A variable's label in the language asked, else in the other one, else its name."""
+    try:
+        spec = framework.variable(variable)
+    except KeyError:
+        return variable
+    first, second = (spec.label, spec.label_en) if lang == "vi" else (spec.label_en, spec.label)
+    return first or second or variable
+
+
+def unit_of(framework: Framework, variable: str) -> str:
+    """A variable's unit of measure (người, hộ, %), or "" when none is declared."""
+    try:
+        return framework.variable(variable).unit
+    except KeyError:
+        return ""
