@@ -302,3 +302,21 @@ def test_json_schema_describes_the_new_fields(cli, tmp_path: Path):
     spec = schema["$defs"]["VariableSpec"]["properties"]
     assert {"name", "label", "label_en", "unit", "kind", "min", "max", "options"} <= set(spec)
     assert "number" in schema["$defs"]["Indicator"]["properties"]
+
+
+def test_the_documented_example_is_a_valid_collected_framework():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "frameworks.md").read_text(encoding="utf-8")
+    example = docs.split("A small example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    fw = parse_framework(yaml.safe_load(example))
+    assert fw.collected and fw.node("c1_1").number == "1.1"
+    assert label_of(fw, "steering_meetings", "en") == "Steering committee meetings in the year"
+
+
+def test_ratio_rules_read_with_labels_when_the_framework_is_given():
+    from chiso.framework.describe import rule_in_words
+
+    fw = load_framework("commune-2025")
+    vi, en = rule_in_words(fw.node("c1_2"), framework=fw)
+    assert vi == "Số dân trong vùng phủ sóng 5G / Dân số trên địa bàn × 10 điểm, tối đa"
+    assert en == "Residents within 5G coverage / Population of the area × 10 points, capped"
+    assert rule_in_words(fw.node("c1_2"))[0].startswith("population_5g_covered / population")

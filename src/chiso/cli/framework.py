@@ -76,7 +76,7 @@ def _print_tree(fw: Framework, code: str, indent: str, weight: float | None, see
     typer.echo(f"{indent}{display_code(node)}  {node.name}{points}{share}{code}")
     detail = indent + "    "
     if isinstance(node, Indicator):
-        vi, en = rule_in_words(node, fw.pipeline.normalise)
+        vi, en = rule_in_words(node, fw.pipeline.normalise, framework=fw)
         typer.echo(f"{detail}Cách tính: {vi}  ({en})")
         typer.echo(f"{detail}Số liệu / Inputs:")
         for var in node.variables:

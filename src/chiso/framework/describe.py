@@ -33,25 +33,28 @@ def number(value: float) -> str:
     return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
-def rule_in_words(indicator: Indicator, default: ScoringRule | None = None) -> tuple[str, str]:
-    """(Vietnamese, English) description of how the indicator is scored."""
+def rule_in_words(
+    indicator: Indicator, default: ScoringRule | None = None, *, framework: Framework | None = None
+) -> tuple[str, str]:
+    """(Vietnamese, English) description of how the indicator is scored.
+
+    Given the framework, a ratio names its variables by their labels instead of their names.
+    """
     rule = indicator.scoring or default
     mp = number(indicator.max_points) if indicator.max_points is not None else "?"
     lower = indicator.direction == -1
     if rule is None:
         return ("Chưa có quy tắc chấm điểm", "No scoring rule")
-    if isinstance(rule, RatioRule) and rule.full_at != 1:
-        return (
-            f"{rule.numerator} / {rule.denominator}: đạt {number(rule.full_at * 100)} % trở lên được {mp} điểm, "
-            "thấp hơn tính theo tỷ lệ",
-            f"{rule.numerator} / {rule.denominator}: {rule.full_at:.0%} or more earns {mp} points, less pro rata",
-        )
     if isinstance(rule, RatioRule):
+        vi = f"{_named(framework, rule.numerator, 'vi')} / {_named(framework, rule.denominator, 'vi')}"
+        en = f"{_named(framework, rule.numerator, 'en')} / {_named(framework, rule.denominator, 'en')}"
+        if rule.full_at != 1:
+            return (
+                f"{vi}: đạt {number(rule.full_at * 100)} % trở lên được {mp} điểm, thấp hơn tính theo tỷ lệ",
+                f"{en}: {rule.full_at:.0%} or more earns {mp} points, less pro rata",
+            )
         cap = ", tối đa" if rule.cap else ""
-        return (
-            f"{rule.numerator} / {rule.denominator} × {mp} điểm{cap}",
-            f"{rule.numerator} / {rule.denominator} × {mp} points{', capped' if rule.cap else ''}",
-        )
+        return (f"{vi} × {mp} điểm{cap}", f"{en} × {mp} points{', capped' if rule.cap else ''}")
     if isinstance(rule, TiersRule):
         vi = "; ".join(
             f"{t.label or t.code}: {number(t.share * (indicator.max_points or 0))} điểm" for t in rule.levels
@@ -90,6 +93,10 @@ def rule_in_words(indicator: Indicator, default: ScoringRule | None = None) -> t
         f"Khoảng cách tới mục tiêu {number(rule.target)}, thang {number(rule.scale)}",
         f"Distance to the target {rule.target:g}, 0–{rule.scale:g} scale",
     )
+
+
+def _named(framework: Framework | None, variable: str, lang: Language) -> str:
+    return variable if framework is None else label_of(framework, variable, lang)
 
 
 def display_code(node: Indicator | Aggregate | View) -> str:
