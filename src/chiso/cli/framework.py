@@ -72,8 +72,8 @@ def _print_tree(fw: Framework, code: str, indent: str, weight: float | None, see
     node = fw.node(code)
     points = f" · {number(node.max_points)} điểm" if node.max_points is not None else ""
     share = f" · trọng số {number(weight)}" if weight is not None and weight != 1 else ""
-    code = f"  [{node.code}]" if node.number else ""  # the number leads; the code is what files use
-    typer.echo(f"{indent}{display_code(node)}  {node.name}{points}{share}{code}")
+    file_code = f"  [{node.code}]" if node.number else ""  # the number leads; files use the code
+    typer.echo(f"{indent}{display_code(node)}  {node.name}{points}{share}{file_code}")
     detail = indent + "    "
     if isinstance(node, Indicator):
         vi, en = rule_in_words(node, fw.pipeline.normalise, framework=fw)
