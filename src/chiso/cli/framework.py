@@ -17,7 +17,7 @@ from chiso.framework import (
     load_framework,
     shipped_codes,
 )
-from chiso.framework.describe import number, rule_in_words
+from chiso.framework.describe import display_code, label_of, number, rule_in_words, unit_of
 
 app = typer.Typer(help="Bộ chỉ số — indicator frameworks.", no_args_is_help=True)
 
@@ -72,11 +72,15 @@ def _print_tree(fw: Framework, code: str, indent: str, weight: float | None, see
     node = fw.node(code)
     points = f" · {number(node.max_points)} điểm" if node.max_points is not None else ""
     share = f" · trọng số {number(weight)}" if weight is not None and weight != 1 else ""
-    typer.echo(f"{indent}{node.code}  {node.name}{points}{share}")
+    file_code = f"  [{node.code}]" if node.number else ""  # the number leads; files use the code
+    typer.echo(f"{indent}{display_code(node)}  {node.name}{points}{share}{file_code}")
     detail = indent + "    "
     if isinstance(node, Indicator):
-        vi, en = rule_in_words(node, fw.pipeline.normalise)
+        vi, en = rule_in_words(node, fw.pipeline.normalise, framework=fw)
         typer.echo(f"{detail}Cách tính: {vi}  ({en})")
+        typer.echo(f"{detail}Số liệu / Inputs:")
+        for var in node.variables:
+            typer.echo(f"{detail}  {_variable_line(fw, var)}")
         if node.evidence:
             typer.echo(f"{detail}Minh chứng: {node.evidence}")
         return
@@ -84,6 +88,13 @@ def _print_tree(fw: Framework, code: str, indent: str, weight: float | None, see
         typer.echo(f"{detail}(giá trị công bố, không tính từ chỉ số thành phần / published value)")
     for child in node.children:
         _print_tree(fw, child.code, indent + "  ", child.weight, seen)
+
+
+def _variable_line(fw: Framework, var: str) -> str:
+    label, unit = label_of(fw, var, "vi"), unit_of(fw, var)
+    if label == var:
+        return var
+    return f"{label} ({unit}) — {var}" if unit else f"{label} — {var}"
 
 
 @app.command("validate")

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from chiso.framework.spec import SCHEMA_ID, SCHEMA_VERSION, Framework
-from chiso.framework.validate import FrameworkError, Problem, check, node_path
+from chiso.framework.validate import FrameworkError, Problem, check, node_path, variable_path
 
 SHIPPED_PACKAGE = "chiso.framework.data"
 
@@ -91,17 +91,22 @@ def _check_header(document: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+# The lists whose items are named in a problem's path, and the key that names them.
+NAMED_LISTS = {"nodes": ("code", node_path), "variables": ("name", variable_path)}
+
+
 def _pydantic_problems(exc: ValidationError, document: dict[str, Any]) -> list[Problem]:
-    raw_nodes = document.get("nodes") if isinstance(document.get("nodes"), list) else []
     problems = []
     for error in exc.errors():
         parts: list[str] = []
         loc = list(error["loc"])
-        if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+        if len(loc) >= 2 and loc[0] in NAMED_LISTS and isinstance(loc[1], int):
+            key, path_of = NAMED_LISTS[str(loc[0])]
+            raw_items = document.get(str(loc[0]))
             index = loc[1]
-            raw = raw_nodes[index] if isinstance(raw_nodes, list) and index < len(raw_nodes) else {}
-            code = raw.get("code", "?") if isinstance(raw, dict) else "?"
-            parts.append(node_path(index, str(code)))
+            raw = raw_items[index] if isinstance(raw_items, list) and index < len(raw_items) else {}
+            name = raw.get(key, "?") if isinstance(raw, dict) else "?"
+            parts.append(path_of(index, str(name)))
             loc = loc[2:]
             if loc and loc[0] in {"indicator", "aggregate", "view"}:
                 loc = loc[1:]  # the discriminator tag pydantic inserts
