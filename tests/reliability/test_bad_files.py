@@ -1,10 +1,10 @@
 """Bad files get one clear message and exit code 2, never a traceback (issue 11, item 11).
 
 Each bad file is made here: a non-zip and an empty .xlsx, a zip that is not a workbook, a bomb (a tiny
-zip whose sheet holds two million cells), a sheet with too many rows, a CSV with a 129 KB field (past
-the csv module's 128 KiB limit), a CSV that is not UTF-8, YAML nested 10,000 deep, random bytes, a NUL
-byte and a `!!python/object` tag. A bomb must be refused before openpyxl reads the workbook: the tests
-count the workbooks handed to openpyxl instead of timing anything.
+zip whose sheet holds two million cells), a sheet with too many rows, one with a cell at XFD1048576, a
+CSV with a 129 KB field (past the csv module's 128 KiB limit), a CSV that is not UTF-8, YAML nested
+10,000 deep, random bytes, a NUL byte and a `!!python/object` tag. A bomb must be refused before
+openpyxl reads the workbook: the tests count the workbooks handed to openpyxl instead of timing anything.
 """
 
 from __future__ import annotations
@@ -89,6 +89,8 @@ def bad_xlsx(folder: Path) -> dict[str, Path]:
         "zip-not-workbook": folder / "zip-not-workbook.xlsx",
         "bomb": bomb(folder / "bomb.xlsx"),
         "tall": tall(folder / "tall.xlsx"),
+        # one cell, at the last row and column: a reader walking up to it would build 17 billion cells
+        "far-cell": workbook_zip(folder / "far-cell.xlsx", '<row r="1"><c r="XFD1048576"><v>1</v></c></row>'),
     }
 
 
