@@ -32,7 +32,8 @@ def read_table(path: Path) -> pd.DataFrame:
             return pd.read_csv(io.StringIO(utf8_text(path)), dtype=str, skipinitialspace=True)
         if suffix == ".xlsx":
             survey(path)  # before pandas asks openpyxl to build every cell
-            return pd.read_excel(path, dtype=object, engine="openpyxl")
+            with path.open("rb") as handle:  # closed even when openpyxl fails on a damaged part
+                return pd.read_excel(handle, dtype=object, engine="openpyxl")
         if suffix == ".parquet":
             return pd.read_parquet(path)
     except FileRefused as exc:

@@ -216,10 +216,12 @@ def opened(path: Path, *, surveyed: bool = False) -> Iterator[Any]:
     """The workbook (values, not formulas), closed afterwards; surveyed first unless the caller just did."""
     if not surveyed:
         survey(path)
-    try:
-        wb = load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises whatever its parsers meet in a damaged part
-        raise _unreadable(path, f"tệp bị hỏng ({exc})", f"the file is damaged ({exc})") from None
+    # our handle, closed here: openpyxl leaves its own open when a part fails to parse
+    with path.open("rb") as handle:
+        try:
+            wb = load_workbook(handle, data_only=True)
+        except Exception as exc:  # openpyxl raises whatever its parsers meet in a damaged part
+            raise _unreadable(path, f"tệp bị hỏng ({exc})", f"the file is damaged ({exc})") from None
     try:
         yield wb
     finally:

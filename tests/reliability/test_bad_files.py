@@ -194,3 +194,12 @@ def test_bad_files_messages_say_what_where_and_how(cli, tmp_path):
     noise.write_bytes(random.Random(11).randbytes(4096))
     result = cli("framework", "validate", noise)
     assert "UTF-8" in result.stderr and "random.yaml" in result.stderr
+
+
+def test_damaged_workbook_within_the_limits_is_one_message(cli, cli_env, tmp_path):
+    """A zip that passes the survey but whose sheet XML is cut short: openpyxl's own error, reworded."""
+    assert cli("db", "upgrade", "--admin", "admin").exit_code == 0
+    damaged = workbook_zip(tmp_path / "damaged.xlsx", '<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c')
+    result = outcome(cli, "tasks", "import", damaged, "--plan", "80/KH-UBND", "--province", "19", "--as", "admin")
+    assert result == ""
+    assert outcome(cli, "score", "-f", "dti-province-2022", "-v", damaged, "-o", tmp_path / "out.csv") == ""
