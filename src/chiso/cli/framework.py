@@ -7,10 +7,11 @@ from pathlib import Path
 
 import typer
 
-from chiso.cli.output import fail, print_table
+from chiso.cli.output import EXIT_INPUT, fail, print_table
 from chiso.framework import (
     Framework,
     FrameworkError,
+    FrameworkUnreadable,
     Indicator,
     dump_framework,
     json_schema,
@@ -99,16 +100,22 @@ def _variable_line(fw: Framework, var: str) -> str:
 
 @app.command("validate")
 def validate(files: list[Path] = typer.Argument(..., help="Framework YAML files.")) -> None:
-    """Kiểm tra tệp bộ chỉ số — check framework files; exit 1 if any has problems."""
-    failed = 0
+    """Kiểm tra tệp bộ chỉ số — check framework files; exit 1 if any has problems, 2 if one cannot be read."""
+    failed = unreadable = 0
     for path in files:
         try:
             fw = load_framework(path)
+        except FrameworkUnreadable as exc:
+            unreadable += 1
+            typer.echo(f"Lỗi / Error: {exc}", err=True)
+            continue
         except FrameworkError as exc:
             failed += 1
             typer.echo(str(exc), err=True)
             continue
         typer.echo(f"{path}: OK — {fw.code}, {len(fw.indicators)} indicators, {len(fw.aggregates)} aggregates")
+    if unreadable:
+        raise typer.Exit(EXIT_INPUT)
     if failed:
         raise typer.Exit(1)
 

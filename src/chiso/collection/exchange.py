@@ -7,7 +7,6 @@ and reason. Then it applies all of it, or nothing. Importing the same file again
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from chiso.errors import ChisoError, TransitionRefused
 from chiso.framework import Framework, Indicator
 from chiso.permissions import Actor, check
 from chiso.values import service as values
+from chiso.workbooks import csv_reader, utf8_text
 
 JSON_SCHEMA = "chiso/declarations"
 FIXED_CSV = ("unit", "period", "indicator", "self_score", "explanation", "evidence", "files")
@@ -62,14 +62,13 @@ def read_file(path: Path, framework: Framework) -> tuple[dict[str, str], list[Re
             return _read_csv(path)
         if suffix == ".json":
             return _read_json(path)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RecursionError) as exc:  # JSON nested thousands deep recurses
         raise ChisoError(f"{path}: cannot be read as {suffix[1:].upper()}: {exc}") from exc
     raise ChisoError(f"{path}: unsupported file type {suffix!r}; use .xlsx, .csv or .json")
 
 
 def _read_csv(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
+    with csv_reader(path) as reader:
         header = reader.fieldnames or []
         problems = [
             Problem(f"column {c!r} missing", sheet=path.name)
@@ -96,7 +95,7 @@ def _read_csv(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]:
 
 
 def _read_json(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = json.loads(utf8_text(path))
     if not isinstance(document, dict) or document.get("schema") != JSON_SCHEMA:
         return {}, [], [Problem(f"not a declarations document: `schema` must be {JSON_SCHEMA!r}", sheet=path.name)]
     meta = {k: str(document.get(k, "")) for k in ("unit", "period", "framework", "framework_sha256")}

@@ -1,6 +1,13 @@
 """Indicator frameworks as data: YAML ⇄ frozen models, validation, the shipped frameworks."""
 
-from chiso.framework.io import dump_framework, json_schema, load_framework, parse_framework, shipped_codes
+from chiso.framework.io import (
+    FrameworkUnreadable,
+    dump_framework,
+    json_schema,
+    load_framework,
+    parse_framework,
+    shipped_codes,
+)
 from chiso.framework.spec import Aggregate, Framework, Indicator, VariableOption, VariableSpec, View
 from chiso.framework.validate import FrameworkError, Problem
 
@@ -8,6 +15,7 @@ __all__ = [
     "Aggregate",
     "Framework",
     "FrameworkError",
+    "FrameworkUnreadable",
     "Indicator",
     "Problem",
     "VariableOption",
