@@ -11,6 +11,7 @@ import typer
 from chiso.cli.output import fail
 from chiso.cli.session import AsOption, work
 from chiso.collection import exchange
+from chiso.numbers import Notation
 from chiso.tables import TableError, write_table
 
 app = typer.Typer(help="Kê khai — declarations: template, import, export.", no_args_is_help=True)
@@ -46,6 +47,12 @@ def import_(
     period: str = PeriodOption,
     unit: str | None = UnitOption,
     submit: bool = typer.Option(False, "--submit", help="Then submit the unit's draft and returned items."),
+    notation: Notation | None = typer.Option(
+        None,
+        "--numbers",
+        help="How to read numbers that read two ways (1.234): vi = 1234 (dot groups), en = 1.234 (decimal "
+        "point). Default: refuse them. Numbers that read one way (1.234,5 · 1,234.5 · 0,5) are read as written.",
+    ),
     as_user: str = AsOption,
 ) -> None:
     """Nhập kê khai — import declarations: all checked first, applied all or nothing."""
@@ -59,9 +66,11 @@ def import_(
             actor=w.actor,
             files=w.files,
             submit=submit,
+            notation=notation,
         )
     for warning in report.warnings:
         typer.echo(str(warning), err=True)
+    typer.echo(report.numbers)
     typer.echo(
         f"Đã nhập {file.name}: {len(report.changed)} chỉ số thay đổi, {report.unchanged} không đổi"
         + (" — đã nộp" if report.submitted else "")
