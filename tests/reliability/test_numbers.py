@@ -380,3 +380,10 @@ def test_the_cli_says_how_it_read_the_numbers(cli, cli_env, tmp_path):
     assert refused.exit_code == 2 and "42127 (dấu chấm phân nhóm)" in refused.stderr and "--numbers" in refused.stderr
     out = ok(cli("collect", "import", path, "--period", PERIOD, "--numbers", "vi", "--as", "canbo"))
     assert "kiểu Việt Nam" in out and "Vietnamese notation" in out
+
+    # the CSV export writes numbers that read one way only, so it imports back to no change
+    spending = {"indicator": "c4_7", "dx_spending": "123,4560", "budget_spending": "1.234.567,5"}
+    ok(cli("collect", "import", _csv(tmp_path / "chi.csv", [spending]), "--period", PERIOD, "--as", "canbo"))
+    ok(cli("collect", "export", "--period", PERIOD, "--out", tmp_path / "all.csv", "--as", "canbo"))
+    out = ok(cli("collect", "import", tmp_path / "all.csv", "--period", PERIOD, "--as", "canbo"))
+    assert "0 items changed" in out
