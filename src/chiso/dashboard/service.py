@@ -95,9 +95,30 @@ def _is_simulated(session: Session, run: ResultRun, period: CollectionPeriod) ->
     return _SIMULATED[key]
 
 
+# Units a run of each variant speaks for: the final run counts the approved units' items only.
+_COUNTED_STATES = {
+    "final": ("approved", "published"),
+    "appraised": ("submitted", "resubmitted", "returned", "accepted", "approved", "published"),
+    "self_assessed": ("submitted", "resubmitted", "returned", "accepted", "approved", "published"),
+}
+
+
 def _run_info(session: Session, run: ResultRun, period: CollectionPeriod) -> RunInfo:
+    states = dict(
+        session.execute(
+            select(Submission.state, func.count()).where(Submission.period_id == period.id).group_by(Submission.state)
+        ).all()
+    )
+    counted = sum(n for state, n in states.items() if state in _COUNTED_STATES.get(run.variant, ()))
     return RunInfo(
-        run.id, run.variant, run.published, run.computed_at, run.published_at, _is_simulated(session, run, period)
+        run.id,
+        run.variant,
+        run.published,
+        run.computed_at,
+        run.published_at,
+        _is_simulated(session, run, period),
+        counted,
+        sum(states.values()),
     )
 
 
@@ -247,11 +268,21 @@ def ranking(
     before = _previous(session, period)
     prev_run = _visible_run(session, actor, before, variant) if before else None
     prev = rundata.load(session, prev_run) if prev_run is not None else None
+    # Ranks are compared only among the same units: 25 approved communes against last year's 92 would
+    # show "▲40" for a unit that only moved up because the others are not in yet.
+    run_info = _run_info(session, run, period)
+    changes_hidden = prev is not None and (
+        run_info.partial
+        or (prev_run is not None and before is not None and _run_info(session, prev_run, before).partial)
+        or set(prev.units) != set(data.units)
+    )
+    if changes_hidden:
+        prev, prev_run = None, None
     rows = _ranking_rows(data, prev, code, chosen, period.era)
     info = next(n for n in nodes_of(framework) if n.code == code)
     return Ranking(
         _period_info(session, period, run.published),
-        _run_info(session, run, period),
+        run_info,
         info,
         nodes_of(framework),
         groups,
@@ -260,6 +291,7 @@ def ranking(
         rows,
         map_kind,
         province,
+        changes_hidden,
     )
 
 

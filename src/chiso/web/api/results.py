@@ -99,6 +99,10 @@ def rankings(
         "run_id": found.run.id,
         "published": found.run.published,
         "simulated": found.run.simulated,
+        "units": found.run.units,
+        "scope": found.run.scope,
+        "partial": found.run.partial,
+        "changes_hidden": found.changes_hidden,
     }
     encoded = to_json(body)
     if len(_BODIES) > 64:

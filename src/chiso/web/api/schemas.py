@@ -82,6 +82,12 @@ class RankingPage(Page[RankingOut]):
     run_id: int
     published: bool
     simulated: bool = Field(description="Computed from simulated values (a demonstration), not real data.")
+    units: int = Field(description="Units in the run (for the final run: the units approved).")
+    scope: int = Field(description="Units of the period.")
+    partial: bool = Field(description="Not every unit of the period is in the run: ranks may change.")
+    changes_hidden: bool = Field(
+        description="The previous period ranked other units, so no change of rank is given (`previous_rank` empty)."
+    )
 
 
 class ContributionOut(BaseModel):
