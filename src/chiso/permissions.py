@@ -7,7 +7,8 @@ An `Actor` is who acts: a user with roles, scoped to one unit for a unit's offic
 - `appraiser`: appraises declarations and computes results;
 - `officer`: a unit's officer (scoped to one unit): declares and submits for that unit;
 - `viewer`: leaders and analysts: reads results (published or not) and completeness, changes nothing;
-- `system`: machines feeding automatic measures.
+- `system`: machines feeding automatic measures; the measuring service (`MEASURE`) is the only one
+  that records `measured` values (`value.measure`): a person's value is declared or imported.
 
 Anyone, including the public (an actor without roles), may do the actions marked public: read published
 results, the frameworks, the list of periods and the programmes' targets.
@@ -46,6 +47,7 @@ class Actor:
 
 
 PUBLIC = Actor("public", frozenset())  # a visitor who has not logged in
+MEASURE = Actor("measure", frozenset({"system"}))  # the measuring service: records computed from records
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ ACTIONS: dict[str, Rule] = {
     "declaration.submit": _rule("submit a unit's items for appraisal", own_unit=("officer",)),
     "declaration.appraise": _rule("return or accept a submitted item", "appraiser", *OFFICE),
     "declaration.approve": _rule("approve a unit's accepted items", "appraiser", *OFFICE),
-    "value.record": _rule("record a value (measured, imported)", "system", "admin", own_unit=("officer",)),
+    "value.record": _rule("record an imported value", "system", "admin", own_unit=("officer",)),
+    "value.measure": _rule("record a measured value (the measuring service only)", "system"),
     "value.view": _rule("read stored values", "system", "appraiser", "viewer", *OFFICE, own_unit=("officer",)),
     "framework.view": _rule("read the indicator frameworks", public=True),
     "results.compute": _rule("compute result runs", "appraiser", *OFFICE),
