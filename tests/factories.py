@@ -108,7 +108,9 @@ def measure_dossiers(folder: Path, file_name: str = "dossiers-2025.csv"):
 
 
 def record_measured(session, admin: Actor, measured, *, indicator: str = "c4_4", unit: str = COMMUNE) -> None:
-    """Record an indicator's measured inputs for `unit` in the value store (source measured, with lineage)."""
+    """Record an indicator's measured inputs for `unit` in the value store (source measured, with lineage),
+    as the measuring service (`admin` creates its actor)."""
+    from chiso.permissions import MEASURE
     from chiso.sources.service import values_in
     from chiso.values import service as values
 
@@ -120,7 +122,8 @@ def record_measured(session, admin: Actor, measured, *, indicator: str = "c4_4",
         & measured["variable"].isin(node.variables)  # type: ignore[union-attr]
     ]
     assert len(wanted) == len(node.variables), f"{indicator} reads {node.variables}"  # type: ignore[union-attr]
-    values.record_many(session=session, values_in=values_in(wanted), actor=admin)
+    measurer = actors.ensure(session=session, user=MEASURE.user, roles=set(MEASURE.roles), actor=admin)
+    values.record_many(session=session, values_in=values_in(wanted), actor=measurer)
 
 
 PLAN = "80/KH-UBND"

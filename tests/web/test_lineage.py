@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests import factories as f
 
+from chiso.units.ref import UnitRef
 from chiso.values import service as values
 
 
@@ -60,7 +61,9 @@ def test_the_lineage_is_the_one_the_published_run_read(published, tmp_path: Path
     with published.session() as s:
         f.record_measured(s, published.people["admin"], measured)
         s.commit()
-        now = values.get_current(session=s, unit_code=f.COMMUNE, variable="dossiers_received", period="2025")
+        now = values.get_current(
+            session=s, unit=UnitRef("2025", f.COMMUNE), variable="dossiers_received", period="2025"
+        )
         assert now is not None and now.source == "measured" and now.value == 3
     after = client.get(f"/units/{f.COMMUNE}")
     assert after.status_code == 200 and "Đo tự động" not in after.text
