@@ -55,3 +55,5 @@ def test_two_eras_keep_their_values_apart(collecting):
     assert {v["variable"]: v["value"] for v in listed}["population"] == 8
     rows = api.get(f"/api/v1/results?period={P}&variant=self_assessed&unit={f.OTHER}", headers=headers).json()
     assert rows["items"] and {r["unit_era"] for r in rows["items"]} == {"2025"}
+    ranked = api.get(f"/api/v1/rankings?period={P}&variant=self_assessed", headers=headers).json()
+    assert ranked["unit_era"] == "2025" and f.OTHER in {r["unit_code"] for r in ranked["items"]}

@@ -81,6 +81,7 @@ class RankingOut(BaseModel):
 
 class RankingPage(Page[RankingOut]):
     period: str
+    unit_era: str = Field(description="The era of the unit list the codes belong to (the period's).")
     node: str
     group: str | None
     run_id: int
