@@ -57,3 +57,14 @@ def test_two_eras_keep_their_values_apart(collecting):
     assert rows["items"] and {r["unit_era"] for r in rows["items"]} == {"2025"}
     ranked = api.get(f"/api/v1/rankings?period={P}&variant=self_assessed", headers=headers).json()
     assert ranked["unit_era"] == "2025" and f.OTHER in {r["unit_code"] for r in ranked["items"]}
+
+
+def test_an_officer_acts_for_their_unit_not_its_namesake_of_the_other_era(collecting):
+    """canbo.ducxuan is the officer of 2025:01840; 2024:01840 is another ward (of the former Bắc Kạn)."""
+    token = token_for(collecting, "canbo.ducxuan", "write")
+    body = {"unit_code": f.COMMUNE, "variable": "population", "period": "2024", "value": 7, "source": "imported"}
+    api = collecting.client()
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = api.post("/api/v1/values", json={**body, "unit_era": "2024"}, headers=headers)
+    assert refused.status_code == 403 and "2024:01840" in refused.json()["detail"]
+    assert api.post("/api/v1/values", json=body, headers=headers).status_code == 201

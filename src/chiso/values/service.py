@@ -111,7 +111,7 @@ def record(*, session: Session, value_in: ValueIn, actor: Actor, expected_versio
     """Record a value from outside the declaration workflow (checks `value.record`, or `value.measure`
     for a measured one; refuses a locked period or a settled item). See `write` for versions, conflicts
     and no-ops."""
-    check(actor, _action(value_in), value_in.unit_code)
+    check(actor, _action(value_in), value_in.unit)
     locks.refuse_settled(session=session, values_in=[value_in])
     return write(session=session, value_in=value_in, actor=actor, expected_version=expected_version)
 
@@ -165,8 +165,8 @@ def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version
 def record_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) -> list[Value]:
     """Record many values at once (checks `value.record` or `value.measure` for each unit, as `record`;
     refuses the whole batch if one value falls in a locked period or on a settled item). See `write_many`."""
-    for action, unit_code in dict.fromkeys((_action(v), v.unit_code) for v in values_in):
-        check(actor, action, unit_code)
+    for action, unit in dict.fromkeys((_action(v), v.unit) for v in values_in):
+        check(actor, action, unit)
     locks.refuse_settled(session=session, values_in=values_in)
     return write_many(session=session, values_in=values_in, actor=actor)
 
