@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.conftest import BACKENDS, TEST_CLOCK, fresh_database
 
@@ -126,9 +126,10 @@ def test_appraisal_returns_lowers_and_raises(session):
 
 
 def test_every_simulated_figure_says_so(session):
-    rows = session.execute(
-        select(Value.unit_code, tuple_(Value.era, Value.period), Value.variable, Value.lineage, Value.source)
+    stored = session.execute(
+        select(Value.unit_code, Value.era, Value.period, Value.variable, Value.lineage, Value.source)
     ).all()
+    rows = [(u, (era, p), v, lineage, source) for u, era, p, v, lineage, source in stored]  # a unit is (era, code)
     assert all(lineage is not None and "simulated" in lineage for *_, lineage, _ in rows)
     published = {(u, p, v) for u, p, v, lineage, _ in rows if not lineage["simulated"] and "derived" not in lineage}
     # not simulated: published (with its source), or derived from published figures only (a province the
