@@ -8,6 +8,7 @@ from tests import factories as f
 from tests.web.conftest import token_for
 
 from chiso.collection import review
+from chiso.collection import service as collection
 
 PROBLEM = "application/problem+json"
 
@@ -28,6 +29,16 @@ def test_no_value_goes_into_a_published_period(published):
     # The same code in the other era is another unit, in no locked period.
     other_era = _post(published, "admin", {**body, "unit_era": "2024"})
     assert other_era.status_code == 201, other_era.text
+
+
+def test_no_value_goes_into_a_closed_period(collecting):
+    with collecting.session() as s:
+        collection.close_period(session=s, code=f.PERIOD, actor=collecting.people["admin"])
+        s.commit()
+    body = {"unit_code": f.OTHER, "variable": "population", "period": "2025", "value": 1, "source": "imported"}
+    refused = _post(collecting, "canbo.backan", body)
+    assert refused.status_code == 409 and refused.headers["content-type"].startswith(PROBLEM)
+    assert "đã đóng" in refused.json()["detail"] and "is closed and locked" in refused.json()["detail"]
 
 
 def test_no_value_goes_onto_an_accepted_item(collecting):
