@@ -39,6 +39,7 @@ from chiso.framework import Framework, Indicator
 from chiso.permissions import Actor, allowed, check
 from chiso.results.models import ResultRun
 from chiso.units.groups import province_groups
+from chiso.units.ref import UnitRef
 from chiso.units.schemas import Kind
 from chiso.values.models import Value
 
@@ -88,7 +89,11 @@ def _is_simulated(session: Session, run: ResultRun, period: CollectionPeriod) ->
     if key not in _SIMULATED:
         found = session.scalar(
             select(Value.id)
-            .where(Value.period == period.value_period, Value.lineage["simulated"].as_boolean().is_(True))
+            .where(
+                Value.period == period.value_period,
+                Value.era == period.era,
+                Value.lineage["simulated"].as_boolean().is_(True),
+            )
             .limit(1)
         )
         _SIMULATED[key] = found is not None
@@ -428,7 +433,7 @@ def unit_profile(*, session: Session, actor: Actor, period_code: str, unit_code:
         submission = collection.get_submission(session=session, period=period, unit_code=unit_code)
         declared = {d.indicator_code: d for d in collection.items(session=session, submission=submission)}
     measured = lineage.measured_inputs(
-        session=session, unit_code=unit_code, period=period.value_period, at=run.computed_at
+        session=session, unit=UnitRef(period.era, unit_code), period=period.value_period, at=run.computed_at
     )
     items = []
     strengths, weaknesses = [], []
