@@ -28,8 +28,19 @@ class Aggregation:
 
 
 def _weighted_sum(weights: Array, stacked: Array) -> Array:
-    """Σ_k weights[k] · stacked[k] over the children axis."""
-    return np.tensordot(weights, stacked, axes=(0, 0))
+    """Σ_k weights[k] · stacked[k] over the children axis, in an order-free way (see `ordered_sum`)."""
+    return ordered_sum(weights.reshape((-1,) + (1,) * (stacked.ndim - 1)) * stacked)
+
+
+def ordered_sum(terms: Array, axis: int = 0) -> Array:
+    """The sum of `terms` along `axis`, added smallest first.
+
+    Float addition is not associative: the same three values added in two orders can land on two
+    sides of a rounding boundary and split a tie. Sorting first makes the result a function of the
+    set of terms, not of the order the framework lists the children in.
+    """
+    summed: Array = np.sort(terms, axis=axis).sum(axis=axis)
+    return summed
 
 
 def aggregate(
@@ -145,14 +156,14 @@ def _geometric(code: str, filled: Array, w: Array, log: StepLog) -> Array:
     )
     with np.errstate(all="ignore"):
         logs = np.where(w > 0, np.log(filled), 0.0)
-        value = np.exp(np.sum(w * logs, axis=0))
+        value = np.exp(ordered_sum(w * logs))
     result: Array = np.where(negative.any(axis=0), np.nan, value)
     return result
 
 
 def _harmonic(filled: Array, w: Array) -> Array:
     with np.errstate(all="ignore"):
-        inverse = np.sum(np.where(w > 0, w / filled, 0.0), axis=0)
+        inverse = ordered_sum(np.where(w > 0, w / filled, 0.0))
         value: Array = np.where(np.isinf(inverse), 0.0, 1.0 / inverse)
     return value
 

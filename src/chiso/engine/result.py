@@ -79,7 +79,8 @@ class Result:
         out: dict[str | None, dict[str, Array]] = {}
         for name, labels in [(None, None), *self.groups.items()]:
             tiled = None if labels is None else np.tile(labels, (len(codes), 1))
-            out[name] = dict(zip(codes, np.split(competition_ranks(stacked, mask, tiled), len(codes)), strict=True))
+            ranks = competition_ranks(stacked, mask, tiled, self.framework.rank_decimals)
+            out[name] = dict(zip(codes, np.split(ranks, len(codes)), strict=True))
         return out
 
     def band(self, code: str) -> np.ndarray:
@@ -102,7 +103,7 @@ class Result:
         if "ranks" in self.__dict__:
             return self.ranks[group][code]
         labels = None if group is None else self.groups[group]
-        return competition_ranks(self.values[code], self.ranked, labels)
+        return competition_ranks(self.values[code], self.ranked, labels, self.framework.rank_decimals)
 
     @classmethod
     def build(

@@ -350,6 +350,15 @@ class Framework(Frozen):
     provenance: Provenance = Provenance()
     index: Code = Field(description="Code of the root node (the index).")
     pipeline: Pipeline = Pipeline()
+    rank_decimals: int | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description=(
+            "Rank on values rounded to this many decimals (the publisher's precision; equal figures share a"
+            " rank). Absent: rank on the values themselves, ties being values equal up to float noise."
+        ),
+    )
     nodes: tuple[Node, ...] = Field(min_length=1)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
