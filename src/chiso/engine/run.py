@@ -6,10 +6,12 @@ treated → normalised (indicator scores) → aggregated. Each stage is kept for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from graphlib import TopologicalSorter
 
 import numpy as np
+from numpy.typing import NDArray
 
 from chiso.engine.aggregate import Scale, aggregate
 from chiso.engine.impute import impute
@@ -25,6 +27,42 @@ STAGES = ("raw", "denominated", "imputed", "screened", "treated", "normalised", 
 
 def run(framework: Framework, panel: Panel) -> Result:
     log = StepLog()
+    scored = score_indicators(framework, panel, log)
+    values = dict(scored.values)
+    scales = dict(scored.scales)
+    multipliers, given_cells = aggregate_nodes(
+        framework, panel, values, scales, dict(scored.not_applicable), scored.active, log
+    )
+    stages = dict(scored.stages)
+    stages["aggregated"] = dict(values)
+    return Result.build(
+        framework=framework,
+        panel=panel,
+        values=values,
+        scales=scales,
+        active=scored.active,
+        stages=stages,
+        multipliers=multipliers,
+        given_cells=given_cells,
+        treatment=scored.treatment,
+        log=log,
+    )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Every indicator's score (and every given node's value): the run up to the normalised stage."""
+
+    values: dict[str, Array]
+    scales: dict[str, Scale]
+    active: np.ndarray
+    not_applicable: dict[str, np.ndarray]
+    stages: dict[str, dict[str, Array]]
+    treatment: list[TreatmentRow]
+
+
+def score_indicators(framework: Framework, panel: Panel, log: StepLog) -> Scored:
+    """Raw → denominated → imputed → screened → treated → normalised."""
     pipeline = framework.pipeline
     indicators = [i for i in framework.indicators if i.code not in panel.given]
     stages: dict[str, dict[str, Array]] = {}
@@ -69,7 +107,29 @@ def run(framework: Framework, panel: Panel) -> Result:
             rule = ind.scoring or pipeline.normalise
             scales[ind.code] = full_scale(rule, ind.max_points) if rule else None
     stages["normalised"] = dict(values)
+    return Scored(values, scales, active, not_applicable, stages, treatment)
 
+
+def aggregate_nodes(
+    framework: Framework,
+    panel: Panel,
+    values: dict[str, Array],
+    scales: dict[str, Scale],
+    not_applicable: dict[str, np.ndarray],
+    active: np.ndarray,
+    log: StepLog,
+    *,
+    scenarios: int | None = None,
+    weights: Mapping[str, Array] | None = None,
+    methods: Mapping[str, NDArray[np.object_]] | None = None,
+) -> tuple[dict[str, Callable[[], Array]], dict[str, np.ndarray]]:
+    """Aggregate children before parents, adding every node to `values` and `scales`.
+
+    On a scenario axis (`scenarios` = S), values are (S, periods, units) and a node may have its
+    children's weights per scenario (`weights[code]`: (children, S)) and its method per scenario
+    (`methods[code]`: (S,)); the scales stay those of the declared weights.
+    """
+    shape = panel.shape if scenarios is None else (scenarios, *panel.shape)
     multipliers: dict[str, Callable[[], Array]] = {}
     given_cells: dict[str, np.ndarray] = {}
     for node in _aggregation_order(framework):
@@ -83,15 +143,20 @@ def run(framework: Framework, panel: Panel) -> Result:
             for c, f in zip(node.children, factors, strict=True)
         ]
         scales[node.code] = _aggregate_scale(node, child_scales)
-        computed = np.full(panel.shape, np.nan)
+        computed = np.full(shape, np.nan)
         if node.children:
             inputs = [values[c.code] * f for c, f in zip(node.children, factors, strict=True)]
             child_na = [not_applicable.get(c.code) for c in node.children]
-            result = aggregate(node, inputs, child_scales, log, child_na)
+            node_weights = None if weights is None else weights.get(node.code)
+            node_methods = None if methods is None else methods.get(node.code)
+            if node_methods is None:
+                result = aggregate(node, inputs, child_scales, log, child_na, node_weights)
+                computed = result.value
+                multipliers[node.code] = _scaled(result.multipliers, np.array(factors))
+            else:
+                computed = _by_method(node, node_methods, inputs, child_scales, log, child_na, node_weights)
             if all(m is not None for m in child_na):
                 not_applicable[node.code] = np.logical_and.reduce([m for m in child_na if m is not None])
-            computed = result.value
-            multipliers[node.code] = _scaled(result.multipliers, np.array(factors))
         if node.code in panel.given:
             supplied = _given(node.code, panel, active, log)
             given_cells[node.code] = ~np.isnan(supplied)
@@ -113,20 +178,28 @@ def run(framework: Framework, panel: Panel) -> Result:
                 detail="components not published and no value given for this node",
             )
         values[node.code] = np.where(active, computed, np.nan)
-    stages["aggregated"] = dict(values)
+    return multipliers, given_cells
 
-    return Result.build(
-        framework=framework,
-        panel=panel,
-        values=values,
-        scales=scales,
-        active=active,
-        stages=stages,
-        multipliers=multipliers,
-        given_cells=given_cells,
-        treatment=treatment,
-        log=log,
-    )
+
+def _by_method(
+    node: Aggregate | View,
+    methods: NDArray[np.object_],
+    inputs: list[Array],
+    scales: list[Scale],
+    log: StepLog,
+    not_applicable: list[np.ndarray | None],
+    weights: Array | None,
+) -> Array:
+    """A node whose method differs between scenarios: each method over the scenarios that use it."""
+    stacked = np.stack(inputs, axis=0)
+    out = np.full(stacked.shape[1:], np.nan)
+    for method in dict.fromkeys(methods.tolist()):
+        chosen = methods == method
+        variant = node.model_copy(update={"method": method})
+        masks = [None if m is None else m[chosen] if m.ndim == stacked.ndim - 1 else m for m in not_applicable]
+        w = None if weights is None else weights[:, chosen] if weights.ndim == 2 else weights
+        out[chosen] = aggregate(variant, list(stacked[:, chosen]), scales, log, masks, w).value
+    return out
 
 
 def _log_gaps(code: str, x: Array, active: np.ndarray, not_applicable: np.ndarray | None, log: StepLog) -> None:
