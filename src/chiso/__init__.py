@@ -1,11 +1,13 @@
 """Chiso: run and measure a province's digital transformation programme.
 
-The public library API: `load_framework` and `score`.
+The public library API: `load_framework`, `score` and `sensitivity`.
 
     >>> import chiso
     >>> fw = chiso.load_framework("dti-province-2022")
     >>> result = chiso.score(fw, values)          # a pandas DataFrame, wide or long
     >>> result.scores, result.points_table, result.rank_table(), result.contributions_table, result.log_table
+    >>> analysis = chiso.sensitivity(fw, values, "sa.yaml")   # uncertainty / sensitivity analysis
+    >>> analysis.rank_stats, analysis.sensitivity_table
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from typing import TYPE_CHECKING
 from chiso.framework import Framework, FrameworkError, load_framework
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from chiso.engine import Result
+    from chiso.framework.sensitivity import SensitivitySpec
+    from chiso.uncertainty import Analysis
 
 __version__ = "0.1.0"
-__all__ = ["Framework", "FrameworkError", "load_framework", "score"]
+__all__ = ["Framework", "FrameworkError", "load_framework", "score", "sensitivity"]
 
 
 def score(
@@ -44,3 +50,35 @@ def score(
         period_column = "period"
     spec = FrameSpec(unit_column=unit_column, period_column=period_column, group_columns=tuple(group_columns))
     return run(fw, panel_from_frame(fw, values, spec).panel)
+
+
+def sensitivity(
+    framework: Framework | str | Path,
+    values: pd.DataFrame,
+    spec: SensitivitySpec | dict[str, object] | str | Path,
+    *,
+    unit_column: str = "unit",
+    period_column: str | None = None,
+    group_columns: tuple[str, ...] | list[str] = (),
+    scenarios: pd.DataFrame | None = None,
+    weight_sets: pd.DataFrame | None = None,
+) -> Analysis:
+    """Uncertainty (`type: UA`) or sensitivity (`type: SA`) analysis of `values` scored with `framework`.
+
+    `spec` is a `chiso/sensitivity` YAML file, its parsed form or a dict (see docs/engine.md). The
+    result holds every scenario's scores and ranks, each unit's rank statistics and, for an SA, the
+    Sobol indices. `scenarios` and `weight_sets` replay given choices (e.g. a COINr run's) instead of
+    drawing them.
+    """
+    from chiso.uncertainty import sensitivity as analyse
+
+    return analyse(
+        framework,
+        values,
+        spec,
+        unit_column=unit_column,
+        period_column=period_column,
+        group_columns=group_columns,
+        scenarios=scenarios,
+        weight_sets=weight_sets,
+    )

@@ -92,6 +92,7 @@ def _evaluate_variant(
         left_out = np.broadcast_to(out[chosen][:, None, None], (n, *panel.shape))
         before = not_applicable.get(c)
         not_applicable[c] = left_out if before is None else left_out | before
+        values[c] = np.where(left_out, np.nan, values[c])  # as a not-applicable value is: absent
     aggregate_nodes(
         framework,
         panel,

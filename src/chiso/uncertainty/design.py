@@ -52,12 +52,12 @@ def check(framework: Framework, spec: SensitivitySpec) -> list[Problem]:
     """Problems of a specification against the framework it is applied to."""
     problems: list[Problem] = []
     codes = {n.code for n in framework.nodes}
+    if spec.target and spec.target not in codes:
+        problems.append(Problem("target", f"no node {spec.target!r} in the framework"))
     node_levels = set(levels(framework).values())
     for k, item in enumerate(spec.inputs):
         path = f"inputs[{k}] {item.name!r}"
         address = item.address
-        if spec.target and spec.target not in codes:
-            problems.append(Problem("target", f"no node {spec.target!r} in the framework"))
         if address == "weights":
             problems += [
                 Problem(path, f"no nodes at level {n.level} (levels: {sorted(node_levels)})")
