@@ -36,6 +36,10 @@ app = typer.Typer(
             "score": Lazy(
                 "chiso.cli.score:score", "Chấm điểm, xếp hạng — score, rank and explain values with a framework."
             ),
+            "sensitivity": Lazy(
+                "chiso.cli.sensitivity:sensitivity",
+                "Độ bất định, độ nhạy — rank intervals and Sobol indices over variants of a framework.",
+            ),
             "serve": Lazy(
                 "chiso.cli.serve:serve",
                 "Chạy ứng dụng web — serve the web app and the API (http://127.0.0.1:8000 by default).",

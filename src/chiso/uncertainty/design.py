@@ -160,7 +160,9 @@ def replay(
         choices[item.name] = np.asarray(found.fillna(0).to_numpy(dtype=np.float64), dtype=np.float64)
     absolute: dict[str, Array] = {}
     if weight_sets is not None:
-        wide = weight_sets.pivot(index=weight_sets.columns[0], columns=weight_sets.columns[1], values="Weight")
+        scenario, node = weight_sets.columns[0], weight_sets.columns[1]
+        wide = weight_sets.pivot(index=scenario, columns=node, values="Weight")
+        wide = wide.loc[list(dict.fromkeys(weight_sets[scenario]))]  # scenarios in the order the file lists them
         absolute = {str(c): wide[c].to_numpy(dtype=np.float64) for c in wide.columns}
         if len(wide) != len(table):
             problems.append(Problem("weight sets", f"{len(wide)} sets for {len(table)} scenarios"))
