@@ -64,7 +64,8 @@ def aggregate(
     present = ~np.isnan(values)
     filled = np.where(present, values, 0.0)
     present_f = present.astype(np.float64)
-    none_present = ordered_sum(present_f) == 0
+    # Counts of 0/1 flags are exact in any order: only sums of values need `ordered_sum`.
+    none_present = present_f.sum(axis=0) == 0
     # A missing child with weight 0 changes nothing (DTI's smart city): not worth a log entry.
     positive = (w_all > 0).astype(np.float64)
     positive_total = positive.sum(axis=0)
@@ -73,9 +74,9 @@ def aggregate(
         applicable_f = np.ones_like(values)
         for k, mask in masks:
             applicable_f[k] = ~mask
-        all_left_out = ordered_sum(applicable_f) == 0
+        all_left_out = applicable_f.sum(axis=0) == 0
         missing_f = np.minimum(present_f + 1 - applicable_f, 1.0)  # present, or not applicable
-        left_out = (_weighted_sum(positive, applicable_f) < positive_total) & ~none_present
+        left_out = ((positive * applicable_f).sum(axis=0) < positive_total) & ~none_present
         log.add("aggregate", node.code, "not_applicable", all_left_out, detail="no child applies to the unit")
         log.add(
             "aggregate",
@@ -89,7 +90,7 @@ def aggregate(
         all_left_out = np.zeros(none_present.shape, dtype=bool)
         missing_f = present_f
     log.add("aggregate", node.code, "missing", none_present & ~all_left_out, detail="no child has a value")
-    relevant_gap = (_weighted_sum(positive, missing_f) < positive_total) & ~none_present  # an applicable child missing
+    relevant_gap = ((positive * missing_f).sum(axis=0) < positive_total) & ~none_present  # an applicable child missing
 
     if node.method == "sum":
         return _sum(node, w_all, filled, present_f, applicable_f, scales, none_present, relevant_gap, log)
@@ -105,7 +106,8 @@ def aggregate(
             relevant_gap,
             detail="weights re-spread over the children present",
         )
-        total = _weighted_sum(w_all, present_f)
+        # Every child present (the usual case): the total is the weights' own, a far smaller sort.
+        total = ordered_sum(w_all) if present.all() else _weighted_sum(w_all, present_f)
     usable = ~none_present & (total > 0)
     with np.errstate(all="ignore"):
         inverse_total = np.where(usable, 1.0 / total, np.nan)

@@ -61,8 +61,19 @@ class Scored:
     treatment: list[TreatmentRow]
 
 
-def score_indicators(framework: Framework, panel: Panel, log: StepLog) -> Scored:
-    """Raw → denominated → imputed → screened → treated → normalised."""
+@dataclass(frozen=True)
+class Prepared:
+    """The run up to the treated stage: what the normalisation (the indicators' rules) starts from."""
+
+    treated: dict[str, Array]
+    active: np.ndarray
+    not_applicable: dict[str, np.ndarray]
+    stages: dict[str, dict[str, Array]]
+    treatment: list[TreatmentRow]
+
+
+def prepare(framework: Framework, panel: Panel, log: StepLog) -> Prepared:
+    """Raw → denominated → imputed → screened → treated."""
     pipeline = framework.pipeline
     indicators = [i for i in framework.indicators if i.code not in panel.given]
     stages: dict[str, dict[str, Array]] = {}
@@ -90,6 +101,21 @@ def score_indicators(framework: Framework, panel: Panel, log: StepLog) -> Scored
     if pipeline.treat is not None:
         x = _treat(framework, indicators, x, panel, treatment, log)
     stages["treated"] = x
+    return Prepared(x, active, not_applicable, stages, treatment)
+
+
+def score_indicators(framework: Framework, panel: Panel, log: StepLog, prepared: Prepared | None = None) -> Scored:
+    """Every indicator's score: the prepared (treated) values through each indicator's rule.
+
+    `prepared` may come from another framework with the same nodes and pipeline but its `normalise`
+    (scenarios that differ only in the normalisation share it).
+    """
+    pipeline = framework.pipeline
+    indicators = [i for i in framework.indicators if i.code not in panel.given]
+    prepared = prepared or prepare(framework, panel, log)
+    x, active = prepared.treated, prepared.active
+    not_applicable = dict(prepared.not_applicable)
+    stages = dict(prepared.stages)
 
     values: dict[str, Array] = {}
     scales: dict[str, Scale] = {}
@@ -107,7 +133,7 @@ def score_indicators(framework: Framework, panel: Panel, log: StepLog) -> Scored
             rule = ind.scoring or pipeline.normalise
             scales[ind.code] = full_scale(rule, ind.max_points) if rule else None
     stages["normalised"] = dict(values)
-    return Scored(values, scales, active, not_applicable, stages, treatment)
+    return Scored(values, scales, active, not_applicable, stages, prepared.treatment)
 
 
 def aggregate_nodes(

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from chiso.engine.panel import Array, Panel
 from chiso.engine.ranks import competition_ranks
-from chiso.engine.run import aggregate_nodes, score_indicators
+from chiso.engine.run import Prepared, aggregate_nodes, prepare, score_indicators
 from chiso.engine.steplog import NullLog
 from chiso.framework.spec import Framework
 
@@ -55,6 +55,22 @@ class Scenarios:
                     raise ValueError(f"{name} of {code!r} must have one entry per scenario ({s}), not {a.shape}")
 
 
+def with_nominal(framework: Framework, scenarios: Scenarios) -> Scenarios:
+    """The scenarios with the framework as declared in front (scenario 0), sharing their variants' work."""
+    variants = scenarios.variants if framework in scenarios.variants else (*scenarios.variants, framework)
+    declared = {n.code: n for n in framework.aggregates}
+    return Scenarios(
+        variants,
+        np.concatenate([[variants.index(framework)], scenarios.variant]).astype(np.intp),
+        {
+            code: np.concatenate([[[c.weight] for c in declared[code].children], w], axis=1)
+            for code, w in scenarios.weights.items()
+        },
+        {code: np.concatenate([[declared[code].method], m]).astype(object) for code, m in scenarios.methods.items()},
+        {code: np.concatenate([[False], x]) for code, x in scenarios.excluded.items()},
+    )
+
+
 @dataclass(frozen=True)
 class ScenarioScores:
     """One node's value and competition rank in every scenario: arrays (scenarios, periods, units)."""
@@ -71,20 +87,31 @@ def evaluate(framework: Framework, panel: Panel, scenarios: Scenarios, node: str
     shape = (scenarios.size, *panel.shape)
     values = np.full(shape, np.nan)
     ranked = np.zeros(shape, dtype=bool)
+    prepared: dict[object, Prepared] = {}
     for v, variant in enumerate(scenarios.variants):
         chosen = np.flatnonzero(scenarios.variant == v)
-        if chosen.size:
-            values[chosen], ranked[chosen] = _evaluate_variant(variant, panel, scenarios, chosen, code)
+        if not chosen.size:
+            continue
+        # Variants that differ only in their normalisation share everything up to the treated stage.
+        key = (variant.pipeline.model_copy(update={"normalise": None}), variant.nodes)
+        if key not in prepared:
+            prepared[key] = prepare(variant, panel, NullLog())
+        values[chosen], ranked[chosen] = _evaluate_variant(variant, panel, scenarios, chosen, code, prepared[key])
     flat = (shape[0] * shape[1], shape[2])
     ranks = competition_ranks(values.reshape(flat), ranked.reshape(flat), None, framework.rank_decimals)
     return ScenarioScores(code, values, ranks.reshape(shape))
 
 
 def _evaluate_variant(
-    framework: Framework, panel: Panel, scenarios: Scenarios, chosen: NDArray[np.intp], code: str
+    framework: Framework,
+    panel: Panel,
+    scenarios: Scenarios,
+    chosen: NDArray[np.intp],
+    code: str,
+    prepared: Prepared,
 ) -> tuple[Array, NDArray[np.bool_]]:
     log = NullLog()
-    scored = score_indicators(framework, panel, log)
+    scored = score_indicators(framework, panel, log, prepared)
     n = len(chosen)
     values = {c: np.broadcast_to(x, (n, *x.shape)) for c, x in scored.values.items()}
     not_applicable = {c: np.broadcast_to(m, (n, *m.shape)) for c, m in scored.not_applicable.items()}

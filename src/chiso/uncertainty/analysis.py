@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chiso.engine import Panel, run
+from chiso.engine import Panel
 from chiso.engine.panel import Array
-from chiso.engine.scenarios import ScenarioScores, evaluate
+from chiso.engine.scenarios import ScenarioScores, evaluate, with_nominal
 from chiso.engine.sobol import Sobol, mean_rank_shift, rank_stats, sobol
 from chiso.framework.sensitivity import SensitivitySpec
 from chiso.framework.spec import Framework
@@ -89,9 +89,11 @@ class Analysis:
 
 def analyse(framework: Framework, panel: Panel, spec: SensitivitySpec, design: Design) -> Analysis:
     code = spec.target or framework.index
-    nominal = run(framework, panel)
-    nominal_ranks = nominal.rank(code)
-    scores = evaluate(framework, panel, design.scenarios, code)
+    # The nominal run rides along as scenario 0: it shares the variants' work, and the engine's
+    # order-free sums make it equal, bit for bit, to `run` (a golden test checks).
+    both = evaluate(framework, panel, with_nominal(framework, design.scenarios), code)
+    nominal, nominal_ranks = both.values[0], both.ranks[0]
+    scores = ScenarioScores(code, both.values[1:], both.ranks[1:])
     blocks = design.table["block"].to_numpy(dtype=object)
     d = len(spec.inputs)
     if spec.type == "SA":
@@ -110,7 +112,7 @@ def analyse(framework: Framework, panel: Panel, spec: SensitivitySpec, design: D
         design,
         panel.units,
         panel.periods,
-        nominal.values[code],
+        nominal,
         nominal_ranks,
         scores,
         sampled,
