@@ -5,12 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from tests.conftest import EXAMPLES
 from tests.engine.helpers import aggregate, framework, indicator
 
 from chiso.engine import Panel, run
 from chiso.engine.sobol import sobol
+from chiso.framework import load_framework
 from chiso.framework.sensitivity import SensitivityError, parse_sensitivity
 from chiso.uncertainty import analyse, draw
+from chiso.uncertainty.design import check
 
 UNITS = [f"u{i}" for i in range(9)]
 
@@ -174,3 +178,11 @@ def test_a_malformed_spec_is_refused_before_any_run():
                 "inputs": [{"name": "w", "address": "nodes.a.weight", "type": "continuous", "distribution": [2, 1]}],
             }
         )
+
+
+def test_the_documented_example_spec_is_valid_for_asem():
+    docs = (EXAMPLES.parent / "docs" / "engine.md").read_text(encoding="utf-8")
+    block = docs.split("```yaml\nschema: chiso/sensitivity", 1)[1].split("```", 1)[0]
+    parsed = parse_sensitivity(yaml.safe_load("schema: chiso/sensitivity" + block))
+    assert check(load_framework(EXAMPLES / "frameworks" / "asem.yaml"), parsed) == []
+    assert [i.address for i in parsed.inputs][-2:] == ["nodes.Physical.weight", "exclude"]
