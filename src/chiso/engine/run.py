@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from chiso.engine.aggregate import Scale, aggregate
+from chiso.engine.gates import apply_gates, leave_out, outside
 from chiso.engine.impute import impute
 from chiso.engine.panel import Array, Panel
 from chiso.engine.result import Result, TreatmentRow
@@ -80,6 +81,10 @@ def prepare(framework: Framework, panel: Panel, log: StepLog) -> Prepared:
 
     not_applicable: dict[str, np.ndarray] = {}
     x = {i.code: _raw_value(i, panel, log, not_applicable) for i in indicators}
+    for ind in indicators:
+        mask = outside(ind, panel)
+        if mask is not None and ind.applies_to is not None:
+            x[ind.code] = leave_out(ind.code, x[ind.code], mask, not_applicable, log, ind.applies_to.group)
     stages["raw"] = x
     if pipeline.denominate:
         x = {i.code: _denominate(i, x[i.code], panel, log) for i in indicators}
@@ -126,7 +131,10 @@ def score_indicators(framework: Framework, panel: Panel, log: StepLog, prepared:
             rule, x[ind.code], max_points=ind.max_points, direction=ind.direction, code=ind.code, log=log
         )
         scales[ind.code] = full_scale(rule, ind.max_points)
-        _log_gaps(ind.code, x[ind.code], active, not_applicable.get(ind.code), log)
+        # Cells outside the units the indicator applies to are logged with that reason already.
+        mask = outside(ind, panel)
+        gaps = x[ind.code] if mask is None else np.where(mask, 0.0, x[ind.code])
+        _log_gaps(ind.code, gaps, active, not_applicable.get(ind.code), log)
     for ind in framework.indicators:
         if ind.code in panel.given:
             values[ind.code] = _given(ind.code, panel, active, log)
@@ -169,6 +177,10 @@ def aggregate_nodes(
             for c, f in zip(node.children, factors, strict=True)
         ]
         scales[node.code] = _aggregate_scale(node, child_scales)
+        for child in node.children:
+            if child.provisional:
+                detail = f"the weight of {child.code} ({child.weight:g}) is provisional: results may change"
+                log.note("aggregate", node.code, "provisional_weight", detail, panel.shape)
         computed = np.full(shape, np.nan)
         if node.children:
             inputs = [values[c.code] * f for c, f in zip(node.children, factors, strict=True)]
@@ -183,9 +195,18 @@ def aggregate_nodes(
                 computed = _by_method(node, node_methods, inputs, child_scales, log, child_na, node_weights)
             if all(m is not None for m in child_na):
                 not_applicable[node.code] = np.logical_and.reduce([m for m in child_na if m is not None])
+        gated = None
+        if node.gates:
+            computed, gated = apply_gates(node, computed, values, log)
+        mask = outside(node, panel)
+        if mask is not None and node.applies_to is not None:
+            computed = leave_out(node.code, computed, mask, not_applicable, log, node.applies_to.group)
+            gated = None if gated is None else gated & ~mask
+        if gated is not None and gated.any():
+            given_cells[node.code] = gated  # a gated cell's value comes from the gate, not the children
         if node.code in panel.given:
             supplied = _given(node.code, panel, active, log)
-            given_cells[node.code] = ~np.isnan(supplied)
+            given_cells[node.code] = ~np.isnan(supplied) | given_cells.get(node.code, False)
             log.add(
                 "given",
                 node.code,
@@ -360,7 +381,10 @@ def _given(code: str, panel: Panel, active: np.ndarray, log: StepLog) -> Array:
 
 
 def _aggregation_order(framework: Framework) -> list[Aggregate | View]:
-    graph = {n.code: [c.code for c in n.children] for n in framework.aggregates}
+    # A gate reads other nodes: they come first, like children.
+    graph = {
+        n.code: [c.code for c in n.children] + [c.node for g in n.gates for c in g.when] for n in framework.aggregates
+    }
     by_code = {n.code: n for n in framework.aggregates}
     return [by_code[c] for c in TopologicalSorter(graph).static_order() if c in by_code]
 

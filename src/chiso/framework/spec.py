@@ -203,6 +203,13 @@ class Band(Frozen):
     strict: bool = Field(False, description="The band starts strictly above `min` (> rather than ≥).")
 
 
+class AppliesTo(Frozen):
+    """The units a node applies to: those whose label in a unit-group column is one of `values`."""
+
+    group: str = Field(min_length=1, description="Unit-group column of the values (e.g. `type`).")
+    values: tuple[str, ...] = Field(min_length=1, description="Labels of the units the node applies to.")
+
+
 class NodeBase(Frozen):
     code: Code
     name: str = Field(min_length=1, description="Vietnamese name, as published.")
@@ -213,6 +220,13 @@ class NodeBase(Frozen):
     source: str = Field("", description="Where the figure comes from (data source, verifying agency).")
     max_points: float | None = Field(None, ge=0, description="Maximum points (điểm tối đa), if any.")
     bands: tuple[Band, ...] = Field((), description="Classes of values, from the highest band down.")
+    applies_to: AppliesTo | None = Field(
+        None,
+        description=(
+            "Only units of these groups have the node (e.g. the smart-city pillar for cities); for the"
+            " others it is not applicable and its parents leave it out."
+        ),
+    )
 
     @model_validator(mode="after")
     def _bands_descend(self) -> NodeBase:
@@ -259,6 +273,23 @@ class Indicator(NodeBase):
 class Child(Frozen):
     code: Code
     weight: float = Field(1, ge=0)
+    provisional: bool = Field(
+        False, description="The weight is not final yet (e.g. awaiting a decision): results carry a note."
+    )
+
+
+class Condition(Frozen):
+    node: Code = Field(description="The node whose value is tested.")
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    value: float
+
+
+class Gate(Frozen):
+    """Where every condition holds, the node's value is `then` instead of what its children give."""
+
+    when: tuple[Condition, ...] = Field(min_length=1, description="Conditions on other nodes, all must hold.")
+    then: float = Field(description="The node's value in those cells.")
+    detail: str = Field("", description="Why, as the step log shows it.")
 
 
 AggregateMethod = Literal["sum", "mean", "geometric", "harmonic"]
@@ -281,6 +312,9 @@ class AggregateBase(NodeBase):
     given_only: bool = Field(
         False,
         description="Components not published: the node's value must be supplied, never computed.",
+    )
+    gates: tuple[Gate, ...] = Field(
+        (), description="Rules that set the value when conditions on other nodes hold; the first that holds wins."
     )
 
     @model_validator(mode="after")

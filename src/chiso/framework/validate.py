@@ -57,6 +57,7 @@ def check(framework: Framework) -> list[Problem]:
     problems += _totals(framework)
     problems += _rules(framework)
     problems += _reachability(framework)
+    problems += _gates(framework)
     return problems
 
 
@@ -195,3 +196,32 @@ def _reachability(fw: Framework) -> Iterator[Problem]:
                 node_path(i, node.code),
                 f"not reached from the index {fw.index!r} or any view; add it as a child or remove it",
             )
+
+
+def _gates(fw: Framework) -> Iterator[Problem]:
+    """Gates read other nodes: they must exist and not depend on the gated node (no cycle)."""
+    from graphlib import CycleError, TopologicalSorter
+
+    codes = {n.code for n in fw.nodes}
+    graph = {n.code: [c.code for c in n.children] for n in fw.aggregates}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError:
+        return  # `_cycles` reports it
+    for i, node in enumerate(fw.nodes):
+        if isinstance(node, Indicator):
+            continue
+        for j, gate in enumerate(node.gates):
+            for k, condition in enumerate(gate.when):
+                path = f"{node_path(i, node.code)} → gates[{j}].when[{k}]"
+                if condition.node not in codes:
+                    yield Problem(path, f"unknown node {condition.node!r}")
+                elif condition.node == node.code:
+                    yield Problem(path, "a gate cannot test the node it sets")
+                else:
+                    graph[node.code] = [*graph[node.code], condition.node]
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        loop = " → ".join(str(c) for c in exc.args[1])
+        yield Problem("gates", f"a gate reads a node that depends on the gated one: {loop}")
