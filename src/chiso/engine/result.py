@@ -211,6 +211,17 @@ class Result:
         return pd.DataFrame(list(self.log.records(self.units, self.periods)), columns=columns)
 
     @cached_property
+    def screened_table(self) -> pd.DataFrame:
+        """Units left out of a period by screening, with the reason: unit, period, reason."""
+        rows = [
+            {"unit": r["unit"], "period": r["period"], "reason": _screen_reason(r["detail"], r["after"])}
+            for e in self.log.events
+            if e.step == "screen" and e.action == "screened_out"
+            for r in StepLog([e]).records(self.units, self.periods)
+        ]
+        return pd.DataFrame(rows, columns=["unit", "period", "reason"])
+
+    @cached_property
     def treatment_table(self) -> pd.DataFrame:
         return pd.DataFrame([vars(r) for r in self.treatment])
 
@@ -230,6 +241,11 @@ class Result:
         out["_order"] = out["node"].map(order)
         out = out.sort_values(["period", "_order", "rank", "unit"], na_position="last", kind="stable")
         return out.drop(columns="_order").reset_index(drop=True)
+
+
+def _screen_reason(detail: object, coverage: object) -> str:
+    share = f"{coverage:.0%} of the indicators; " if isinstance(coverage, float) else ""
+    return f"screened out: {share}{detail}"
 
 
 def _points(framework: Framework, values: dict[str, Array], scales: dict[str, Scale]) -> dict[str, Array]:
