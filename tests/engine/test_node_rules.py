@@ -123,3 +123,107 @@ def test_a_provisional_weight_scores_as_declared_and_says_so():
     notes = draft.log_table[draft.log_table["action"] == "provisional_weight"]
     assert list(notes["node"]) == ["total"] and "weight of a (3) is provisional" in notes["detail"].iloc[0]
     assert (final.log_table["action"] != "provisional_weight").all()
+
+
+def contributions_add_up(result, ancestor):
+    table = result.contributions_table
+    total = table[table["ancestor"] == ancestor].groupby("unit")["contribution"].sum()
+    units = [f"u{i}" for i in range(len(values(result, ancestor)))]
+    np.testing.assert_allclose(total.loc[units], values(result, ancestor), rtol=0, atol=1e-12)
+
+
+def test_an_aggregate_normalised_across_units():
+    fw = framework(
+        [
+            aggregate("total", {"p1": 1, "c": 1}),
+            aggregate("p1", {"a": 1, "b": 3}, normalise={"rule": "minmax", "low": 0, "high": 100}),
+            *(indicator(code, {"rule": "goalposts", "min": 0, "max": 10}) for code in "abc"),
+        ]
+    )
+    data = {"a": [2.0, 6.0, 9.0, 4.0], "b": [1.0, 5.0, 3.0, 8.0], "c": [5.0, 5.0, 10.0, 0.0]}
+    result = score_one_period(fw, data)
+    raw = (10 * np.array(data["a"]) + 3 * 10 * np.array(data["b"])) / 4  # the weighted mean, 0–100
+    p1 = (raw - raw.min()) / (raw.max() - raw.min()) * 100
+    np.testing.assert_allclose(values(result, "p1"), p1, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(values(result, "total"), (p1 + 10 * np.array(data["c"])) / 2, rtol=0, atol=1e-12)
+    contributions_add_up(result, "total")  # p1 counts as one leaf of the total
+
+
+def points(code, max_points):
+    return indicator(code, POINTS, max_points=max_points)
+
+
+def test_bonus_and_penalty_outside_the_maximum_with_a_floor():
+    fw = framework(
+        [
+            {
+                "code": "total",
+                "kind": "aggregate",
+                "name": "total",
+                "method": "sum",
+                "max_points": 20,
+                "floor": 0,
+                "children": [
+                    {"code": "a"},
+                    {"code": "b"},
+                    {"code": "extra", "role": "bonus"},
+                    {"code": "late", "role": "penalty", "weight": 2},
+                ],
+            },
+            points("a", 10),
+            points("b", 10),
+            points("extra", 5),
+            points("late", 10),
+        ]
+    )
+    data = {
+        "a": [8, 2, 10, 5],
+        "b": [6, 1, 10, 5],
+        "extra": [2, 0, 5, float("nan")],
+        "late": [0, 5, 0, 1],
+    }
+    result = score_one_period(fw, data)
+    # 8 + 6 + 2 − 0; 2 + 1 + 0 − 2·5 = −7 → floor 0; 10 + 10 + 5 (bonus beyond the maximum); 5 + 5 − 2.
+    np.testing.assert_allclose(values(result, "total"), [16.0, 0.0, 25.0, 8.0])
+    log = result.log_table
+    assert list(log[log["action"] == "floored"]["unit"]) == ["u1"]
+    assert list(log[log["action"] == "floored"]["before"]) == [-7.0]
+    contributions_add_up(result, "total")
+    table = result.contributions_table
+    late = table[(table["ancestor"] == "total") & (table["indicator"] == "late")].set_index("unit")["contribution"]
+    assert late["u3"] == -2.0
+
+
+def test_a_bonus_on_a_mean_is_added_after_the_mean():
+    fw = framework(
+        [
+            {
+                "code": "total",
+                "kind": "aggregate",
+                "name": "total",
+                "children": [{"code": "a"}, {"code": "b"}, {"code": "extra", "role": "bonus", "weight": 0.5}],
+            },
+            points("a", 10),
+            points("b", 10),
+            points("extra", 4),
+        ]
+    )
+    result = score_one_period(fw, {"a": [8, 4], "b": [6, 4], "extra": [4, 0]})
+    np.testing.assert_allclose(values(result, "total"), [(8 + 6) / 2 + 0.5 * 4, 4.0])
+    contributions_add_up(result, "total")
+
+
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        (aggregate("total", {"a": 1}, normalise={"rule": "points"}), "normalised with one of"),
+        (aggregate("total", {"a": 1}, normalise={"rule": "minmax", "input": "a"}), "remove `input`"),
+        (
+            {"code": "total", "kind": "aggregate", "name": "t", "children": [{"code": "a", "role": "bonus"}]},
+            "at least one child needs `role: score`",
+        ),
+    ],
+)
+def test_adjustments_that_cannot_work_are_refused(node, message):
+    with pytest.raises(FrameworkError, match=message):
+        framework([node, points("a", 10)])

@@ -9,13 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from chiso.engine.aggregate import Scale, aggregate
-from chiso.engine.gates import apply_gates, leave_out, outside
 from chiso.engine.impute import impute
+from chiso.engine.node_rules import (
+    add_bonus_penalty,
+    apply_floor,
+    apply_gates,
+    core_of,
+    leave_out,
+    normalise_node,
+    outside,
+)
 from chiso.engine.panel import Array, Panel
 from chiso.engine.result import Result, TreatmentRow
 from chiso.engine.rules import apply_rule, full_scale
@@ -23,6 +32,7 @@ from chiso.engine.steplog import StepLog
 from chiso.engine.treat import Treatment, checks, treat
 from chiso.framework.spec import Aggregate, Framework, Indicator, RatioRule, View
 
+T = TypeVar("T")
 STAGES = ("raw", "denominated", "imputed", "screened", "treated", "normalised", "aggregated")
 
 
@@ -176,34 +186,53 @@ def aggregate_nodes(
             (0.0, s[1] * f) if (s := scales.get(c.code)) is not None else None
             for c, f in zip(node.children, factors, strict=True)
         ]
-        scales[node.code] = _aggregate_scale(node, child_scales)
+        core, keep = core_of(node)  # bonus and penalty children are added after the method
+        scales[node.code] = _aggregate_scale(core, _pick(child_scales, keep))
         for child in node.children:
             if child.provisional:
                 detail = f"the weight of {child.code} ({child.weight:g}) is provisional: results may change"
                 log.note("aggregate", node.code, "provisional_weight", detail, panel.shape)
         computed = np.full(shape, np.nan)
+        # Cells whose value is not made of the children's (floored, normalised, gated): for contributions
+        # the node is its own leaf there.
+        leaf = np.zeros(shape, dtype=bool)
         if node.children:
             inputs = [values[c.code] * f for c, f in zip(node.children, factors, strict=True)]
             child_na = [not_applicable.get(c.code) for c in node.children]
             node_weights = None if weights is None else weights.get(node.code)
+            core_weights = None if node_weights is None else node_weights[keep]
             node_methods = None if methods is None else methods.get(node.code)
+            core_multipliers = None
+            args = (_pick(inputs, keep), _pick(child_scales, keep), log, _pick(child_na, keep), core_weights)
             if node_methods is None:
-                result = aggregate(node, inputs, child_scales, log, child_na, node_weights)
-                computed = result.value
-                multipliers[node.code] = _scaled(result.multipliers, np.array(factors))
+                result = aggregate(core, *args)
+                computed, core_multipliers = result.value, result.multipliers
             else:
-                computed = _by_method(node, node_methods, inputs, child_scales, log, child_na, node_weights)
-            if all(m is not None for m in child_na):
-                not_applicable[node.code] = np.logical_and.reduce([m for m in child_na if m is not None])
-        gated = None
+                computed = _by_method(core, node_methods, *args)
+            computed, node_multipliers = add_bonus_penalty(
+                node, keep, computed, core_multipliers, inputs, node_weights, log
+            )
+            if node_multipliers is not None:
+                multipliers[node.code] = _scaled(node_multipliers, np.array(factors))
+            core_na = _pick(child_na, keep)
+            if all(m is not None for m in core_na):
+                not_applicable[node.code] = np.logical_and.reduce([m for m in core_na if m is not None])
+        if node.floor is not None:
+            computed, floored = apply_floor(node, computed, log)
+            leaf |= floored
+        if node.normalise is not None:
+            computed = normalise_node(node, computed, log)
+            scales[node.code] = full_scale(node.normalise, node.max_points)
+            leaf |= ~np.isnan(computed)
         if node.gates:
             computed, gated = apply_gates(node, computed, values, log)
+            leaf |= gated
         mask = outside(node, panel)
         if mask is not None and node.applies_to is not None:
             computed = leave_out(node.code, computed, mask, not_applicable, log, node.applies_to.group)
-            gated = None if gated is None else gated & ~mask
-        if gated is not None and gated.any():
-            given_cells[node.code] = gated  # a gated cell's value comes from the gate, not the children
+            leaf &= ~mask
+        if leaf.any():
+            given_cells[node.code] = leaf
         if node.code in panel.given:
             supplied = _given(node.code, panel, active, log)
             given_cells[node.code] = ~np.isnan(supplied) | given_cells.get(node.code, False)
@@ -378,6 +407,10 @@ def _given(code: str, panel: Panel, active: np.ndarray, log: StepLog) -> Array:
         detail="value supplied for the node; not computed from its children",
     )
     return supplied
+
+
+def _pick(items: list[T], positions: list[int]) -> list[T]:
+    return [items[i] for i in positions]
 
 
 def _aggregation_order(framework: Framework) -> list[Aggregate | View]:

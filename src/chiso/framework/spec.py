@@ -273,6 +273,13 @@ class Indicator(NodeBase):
 class Child(Frozen):
     code: Code
     weight: float = Field(1, ge=0)
+    role: Literal["score", "bonus", "penalty"] = Field(
+        "score",
+        description=(
+            "score: aggregated by the node's method; bonus / penalty: weight × value added to / subtracted"
+            " from the result afterwards (missing counts as 0), outside the node's maximum."
+        ),
+    )
     provisional: bool = Field(
         False, description="The weight is not final yet (e.g. awaiting a decision): results carry a note."
     )
@@ -316,6 +323,14 @@ class AggregateBase(NodeBase):
     gates: tuple[Gate, ...] = Field(
         (), description="Rules that set the value when conditions on other nodes hold; the first that holds wins."
     )
+    normalise: ScoringRule | None = Field(
+        None,
+        description=(
+            "Normalise the aggregated value across the units of the run (minmax, zscore, rank, percentile,"
+            " distance_to_target) or with fixed goalposts, e.g. a pillar rescaled to 0–100."
+        ),
+    )
+    floor: float | None = Field(None, description="Lowest value the node can take (after penalties), e.g. 0.")
 
     @model_validator(mode="after")
     def _children_or_given(self) -> AggregateBase:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chiso.framework.spec import (
+    CROSS_SECTION_RULES,
     POINTS_RULES,
     Aggregate,
     Framework,
@@ -58,6 +59,7 @@ def check(framework: Framework) -> list[Problem]:
     problems += _rules(framework)
     problems += _reachability(framework)
     problems += _gates(framework)
+    problems += _adjustments(framework)
     return problems
 
 
@@ -131,14 +133,15 @@ def _totals(fw: Framework) -> Iterator[Problem]:
         if isinstance(node, Indicator):
             continue
         path = node_path(i, node.code)
-        weights = sum(c.weight for c in node.children)
+        scored = [c for c in node.children if c.role == "score"]  # bonus and penalty sit outside the totals
+        weights = sum(c.weight for c in scored)
         if node.total_weight is not None and not math.isclose(
             weights, node.total_weight, rel_tol=0, abs_tol=WEIGHT_TOLERANCE * max(1.0, node.total_weight)
         ):
             yield Problem(path, f"weights add up to {weights:g}, not the declared total {node.total_weight:g}")
         if node.children and node.method != "sum" and weights <= 0:
             yield Problem(path, "all weights are zero; at least one child needs a positive weight")
-        known = [c for c in node.children if c.code in max_points]  # unknown ones are reported already
+        known = [c for c in scored if c.code in max_points]  # unknown ones are reported already
         if node.method == "sum" and node.max_points is not None and known:
             child_max = [max_points.get(c.code) for c in known]
             if all(m is not None for m in child_max):
@@ -225,3 +228,20 @@ def _gates(fw: Framework) -> Iterator[Problem]:
     except CycleError as exc:
         loop = " → ".join(str(c) for c in exc.args[1])
         yield Problem("gates", f"a gate reads a node that depends on the gated one: {loop}")
+
+
+def _adjustments(fw: Framework) -> Iterator[Problem]:
+    """An aggregate's `normalise` rule compares units (or uses goalposts); bonus needs a score to add to."""
+    for i, node in enumerate(fw.nodes):
+        if isinstance(node, Indicator):
+            continue
+        path = node_path(i, node.code)
+        rule = node.normalise
+        if rule is not None:
+            if rule.rule not in CROSS_SECTION_RULES | {"goalposts"}:
+                allowed = ", ".join(sorted(CROSS_SECTION_RULES | {"goalposts"}))
+                yield Problem(f"{path} → normalise", f"an aggregate is normalised with one of {allowed}")
+            elif getattr(rule, "input", None) is not None:
+                yield Problem(f"{path} → normalise", "reads the node's own value: remove `input`")
+        if node.children and all(c.role != "score" for c in node.children):
+            yield Problem(path, "only bonus and penalty children: at least one child needs `role: score`")

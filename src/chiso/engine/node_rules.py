@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from chiso.engine.aggregate import ordered_sum
 from chiso.engine.panel import Array, Panel
+from chiso.engine.rules import apply_rule
 from chiso.engine.steplog import StepLog
 from chiso.framework.spec import Aggregate, Condition, Indicator, View
 
@@ -83,3 +85,65 @@ def _holds(condition: Condition, value: Array) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         result: np.ndarray = OPERATORS[condition.op](value, condition.value) & ~np.isnan(value)
     return result
+
+
+def core_of(node: Aggregate | View) -> tuple[Aggregate | View, list[int]]:
+    """The node with its `score` children only, and their positions; bonus and penalty come after."""
+    keep = [i for i, c in enumerate(node.children) if c.role == "score"]
+    if len(keep) == len(node.children):
+        return node, keep
+    return node.model_copy(update={"children": tuple(node.children[i] for i in keep)}), keep
+
+
+def add_bonus_penalty(
+    node: Aggregate | View,
+    keep: list[int],
+    value: Array,
+    core_multipliers: Callable[[], Array] | None,
+    inputs: list[Array],
+    weights: Array | None,
+    log: StepLog,
+) -> tuple[Array, Callable[[], Array] | None]:
+    """value + Σ w·bonus − Σ w·penalty (a missing bonus or penalty counts 0), with the multipliers of
+    every child in the node's order (± the weight for bonus and penalty children)."""
+    extra = [i for i in range(len(node.children)) if i not in keep]
+    if not extra:
+        return value, core_multipliers
+    declared = np.array([c.weight for c in node.children], dtype=np.float64)
+    given = declared if weights is None else np.asarray(weights, dtype=np.float64)
+    lead = value.ndim - 2  # the scenario axis, if any
+    signs = np.array([1.0 if node.children[i].role == "bonus" else -1.0 for i in extra])
+    signed = given[extra] * signs.reshape((-1,) + (1,) * (given.ndim - 1))
+    signed = signed.reshape(signed.shape + (1,) * (value.ndim - lead))
+    added = ordered_sum(signed * np.nan_to_num(np.stack([inputs[i] for i in extra])))
+    log.add("aggregate", node.code, "bonus_penalty", (added != 0) & ~np.isnan(value), before=value, after=value + added)
+    total: Array = value + added
+    if core_multipliers is None:
+        return total, None
+    core = core_multipliers
+
+    def multipliers() -> Array:
+        rows = np.broadcast_arrays(*core(), *signed)
+        ordered = [np.zeros_like(rows[0])] * len(node.children)
+        for position, row in zip([*keep, *extra], rows, strict=True):
+            ordered[position] = row
+        return np.stack(ordered)
+
+    return total, multipliers
+
+
+def apply_floor(node: Aggregate | View, value: Array, log: StepLog) -> tuple[Array, np.ndarray]:
+    """The value raised to the node's `floor` where below it (after penalties), logged."""
+    assert node.floor is not None
+    with np.errstate(invalid="ignore"):
+        below: np.ndarray = value < node.floor
+    log.add("aggregate", node.code, "floored", below, before=value, detail=f"raised to the floor {node.floor:g}")
+    return np.where(below, node.floor, value), below
+
+
+def normalise_node(node: Aggregate | View, value: Array, log: StepLog) -> Array:
+    """The aggregated value through the node's `normalise` rule, across the units of each period."""
+    assert node.normalise is not None
+    rows = value.reshape(-1, value.shape[-1])  # (scenarios ×) periods, units: rules compare along units
+    scored = apply_rule(node.normalise, rows, max_points=node.max_points, direction=1, code=node.code, log=log)
+    return scored.reshape(value.shape)
