@@ -12,9 +12,7 @@ The public library API: `load_framework`, `score` and `sensitivity`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from chiso.framework import Framework, FrameworkError, load_framework
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,11 +20,22 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from chiso.engine import Result
+    from chiso.framework import Framework, FrameworkError, load_framework
     from chiso.framework.sensitivity import SensitivitySpec
     from chiso.uncertainty import Analysis
 
 __version__ = "0.1.0"
 __all__ = ["Framework", "FrameworkError", "load_framework", "score", "sensitivity"]
+
+
+def __getattr__(name: str) -> Any:
+    # The framework models are read when first used: `chiso --help` and `import chiso.cli.main` skip
+    # building them (PEP 562; `from chiso import load_framework` works as before).
+    if name in {"Framework", "FrameworkError", "load_framework"}:
+        from chiso import framework
+
+        return getattr(framework, name)
+    raise AttributeError(f"module 'chiso' has no attribute {name!r}")
 
 
 def score(
@@ -44,6 +53,7 @@ def score(
     """
     from chiso.engine import run
     from chiso.engine.frames import FrameSpec, panel_from_frame
+    from chiso.framework import load_framework
 
     fw = load_framework(framework) if isinstance(framework, str) else framework
     if period_column is None and "period" in values.columns:
