@@ -10,6 +10,7 @@ from tests.conftest import EXAMPLES
 from tests.engine.helpers import aggregate, framework, indicator
 
 from chiso.engine import Panel, run
+from chiso.engine.scenarios import Scenarios, evaluate
 from chiso.engine.sobol import sobol
 from chiso.framework import load_framework
 from chiso.framework.sensitivity import SensitivityError, parse_sensitivity
@@ -186,3 +187,40 @@ def test_the_documented_example_spec_is_valid_for_asem():
     parsed = parse_sensitivity(yaml.safe_load("schema: chiso/sensitivity" + block))
     assert check(load_framework(EXAMPLES / "frameworks" / "asem.yaml"), parsed) == []
     assert [i.address for i in parsed.inputs][-2:] == ["nodes.Physical.weight", "exclude"]
+
+
+def test_scenarios_run_every_node_rule_as_the_plain_engine_does():
+    """Gates, bonus and penalty, floors, normalised aggregates and applies_to on the scenario axis."""
+    gate = {"when": [{"node": "c", "op": "<", "value": 30}], "then": 5, "detail": "c too low"}
+    fw = framework(
+        [
+            aggregate("total", {"p1": 1, "p2": 2}, floor=20, gates=[gate]),
+            aggregate("p1", {"a": 1, "b": 1}, normalise={"rule": "zscore", "mean": 50, "sd": 10}),
+            {
+                "code": "p2",
+                "kind": "aggregate",
+                "name": "p2",
+                "children": [{"code": "c"}, {"code": "d", "role": "penalty", "weight": 0.2}],
+                "applies_to": {"group": "kind", "values": ["x"]},
+            },
+            *(indicator(code) for code in "abcd"),
+        ],
+        pipeline={"normalise": {"rule": "minmax", "low": 1, "high": 100}},
+    )
+    rng = np.random.default_rng(3)
+    panel = Panel.from_arrays(
+        UNITS,
+        ["2025"],
+        {k: rng.random((1, len(UNITS))) * 50 for k in "abcd"},
+        groups={"kind": [["x", "y", "x", "x", "y", "x", "x", "y", "x"]]},
+    )
+    scenarios = Scenarios((fw,), np.zeros(3, dtype=np.intp), {"total": np.array([[1.0, 2.0, 0.5], [2.0, 1.0, 1.0]])})
+    got = evaluate(fw, panel, scenarios)
+    for s, w in enumerate([(1.0, 2.0), (2.0, 1.0), (0.5, 1.0)]):
+        nodes = [n for n in fw.nodes if n.code != "total"]
+        declared = fw.node("total")
+        children = tuple(c.model_copy(update={"weight": x}) for c, x in zip(declared.children, w, strict=True))
+        total = declared.model_copy(update={"children": children})
+        alone = run(fw.model_copy(update={"nodes": (total, *nodes)}), panel)
+        np.testing.assert_allclose(got.values[s], alone.values["total"], rtol=0, atol=1e-12)
+    assert (run(fw, panel).log_table["action"] == "gated").any()
