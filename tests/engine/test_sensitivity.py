@@ -224,3 +224,50 @@ def test_scenarios_run_every_node_rule_as_the_plain_engine_does():
         alone = run(fw.model_copy(update={"nodes": (total, *nodes)}), panel)
         np.testing.assert_allclose(got.values[s], alone.values["total"], rtol=0, atol=1e-12)
     assert (run(fw, panel).log_table["action"] == "gated").any()
+
+
+def test_pipeline_alternatives_imputation_and_no_treatment_equal_their_plain_runs():
+    fw = framework(
+        [aggregate("total", {"a": 1, "b": 1, "c": 1}), *(indicator(code) for code in "abc")],
+        pipeline={
+            "impute": {"method": "mean", "group": "g"},
+            "treat": {"skew": 0.5, "kurtosis": 1, "winsorise_max": 2},
+            "normalise": {"rule": "minmax"},
+        },
+    )
+    rng = np.random.default_rng(9)
+    data = rng.lognormal(size=(3, 1, len(UNITS)))
+    data[0, 0, [1, 4]] = np.nan
+    data[2, 0, 7] = np.nan
+    panel = Panel.from_arrays(
+        UNITS, ["2025"], {k: data[i] for i, k in enumerate("abc")}, groups={"g": [list("xxxyyyzzz")]}
+    )
+    parsed = parse_sensitivity(
+        {
+            "schema": "chiso/sensitivity",
+            "type": "UA",
+            "n": 8,
+            "seed": 2,
+            "inputs": [
+                {"name": "Imputation", "address": "pipeline.impute.method", "distribution": ["mean", "median"]},
+                {"name": "Treatment", "address": "pipeline.treat", "distribution": [None, {"winsorise_max": 1}]},
+            ],
+        }
+    )
+    design = draw(fw, parsed)
+    analysis = analyse(fw, panel, parsed, design)
+    assert len(design.scenarios.variants) == len(design.table.drop_duplicates(["Imputation", "Treatment"])) == 4
+    for s, row in design.table.iterrows():
+        treat = None if row["Treatment"] == "none" else {"winsorise_max": 1}
+        pipeline = {
+            "impute": {"method": row["Imputation"], "group": "g"},
+            "treat": treat,
+            "normalise": {"rule": "minmax"},
+        }
+        alone = run(
+            framework(
+                [aggregate("total", {"a": 1, "b": 1, "c": 1}), *(indicator(c) for c in "abc")], pipeline=pipeline
+            ),
+            panel,
+        )
+        np.testing.assert_allclose(analysis.scenarios.values[s], alone.values["total"], rtol=0, atol=1e-12)

@@ -192,7 +192,9 @@ def _design(
     excluded: dict[str, NDArray[np.bool_]] = {}
     for item in spec.inputs:
         chosen = choices[item.name]
-        if item.address.endswith(".method") or item.address == "aggregates.method":
+        if item.address == "aggregates.method" or (
+            item.address.startswith("nodes.") and item.address.endswith(".method")
+        ):
             targets = (
                 [n.code for n in framework.aggregates if n.children]
                 if item.address == "aggregates.method"
