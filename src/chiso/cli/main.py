@@ -11,6 +11,7 @@ from chiso.cli import (
     framework,
     period,
     programme,
+    report,
     results,
     review,
     rollup,
@@ -43,6 +44,7 @@ app.add_typer(collect.app, name="collect")
 app.add_typer(review.app, name="review")
 app.add_typer(results.app, name="results")
 app.add_typer(users.app, name="users")
+app.add_typer(report.app, name="report")
 app.command(name="serve")(serve.serve)
 
 
