@@ -180,7 +180,7 @@ def test_the_cli_writes_a_report_of_an_empty_database(cli, cli_env, tmp_path):
     assert result.exit_code == 0, result.output + result.stderr
     flat = _flat(_text(out.read_bytes()))
     assert "Chưa có số liệu DTI quốc gia cho tỉnh." in flat
-    assert "Chưa có kết quả xếp hạng năm 2025 được công bố." in flat
+    assert "Chưa có kết quả xếp hạng nào đến năm 2025 được công bố." in flat
     assert "Chưa có dữ liệu" in flat  # every target's status without figures
     book = tmp_path / "r.xlsx"
     assert cli("report", "annual", "--province", "19", "--year", "2025", "--out", book, "--as", "admin").exit_code == 0

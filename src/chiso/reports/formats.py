@@ -39,6 +39,8 @@ def cell(column: Column, value: Any) -> str:
         return "–" if column.kind != "text" else ""
     if column.kind in ("int", "rank"):
         return num(float(value), 0)
+    if column.kind == "signed":
+        return ("+" if value > 0 else "") + num(float(value), 0)
     if column.kind == "num":
         return num(float(value), column.digits)
     if column.kind == "pct":

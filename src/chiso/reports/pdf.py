@@ -28,7 +28,14 @@ def _table(table: Table) -> dict[str, Any]:
         for i, c in enumerate(table.columns)
     ]
     heading = -1 if table.heading is None else table.heading
-    return {"title": table.title, "note": table.note, "columns": columns, "cells": cells, "heading": heading}
+    return {
+        "key": table.key,
+        "title": table.title,
+        "note": table.note,
+        "columns": columns,
+        "cells": cells,
+        "heading": heading,
+    }
 
 
 def document(report: AnnualReport, folder: Path) -> Path:
@@ -48,6 +55,7 @@ def document(report: AnnualReport, folder: Path) -> Path:
                     "legend": legend,
                     "map": is_map,
                     "simulated": figure.simulated,
+                    "after": figure.after,
                 }
             )
         sections.append(

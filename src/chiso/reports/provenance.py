@@ -6,9 +6,7 @@ in its lineage), and over the declarations of each published period (appraised: 
 
 from __future__ import annotations
 
-from collections import Counter
-
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from chiso.collection import service as collection
@@ -17,7 +15,7 @@ from chiso.dashboard.schemas import Ranking
 from chiso.national import service as national
 from chiso.reports.formats import num
 from chiso.reports.schemas import SIMULATED, Column, Section, Table
-from chiso.values import service as values
+from chiso.values.models import Value
 
 SOURCES = {
     "declared": "Đơn vị kê khai",
@@ -33,13 +31,27 @@ COLUMNS = (
 
 
 def _counted(session: Session, scope: str, period: str) -> list[tuple[object, ...]]:
-    found: Counter[tuple[str, bool]] = Counter()
-    for value in values.current(session=session, period=period).values():
-        found[(value.source, bool((value.lineage or {}).get("simulated")))] += 1
-    return [
-        (scope, SOURCES.get(source, source), found[(source, False)] + found[(source, True)], found[(source, True)])
-        for source in sorted({s for s, _ in found})
-    ]
+    """(scope, source, values, of which simulated) over the current version of each value of `period`."""
+    latest = (
+        select(Value.unit_code, Value.variable, func.max(Value.version).label("version"))
+        .where(Value.period == period)
+        .group_by(Value.unit_code, Value.variable)
+        .subquery()
+    )
+    simulated = case((Value.lineage["simulated"].as_boolean().is_(True), 1), else_=0)
+    found = session.execute(
+        select(Value.source, func.count(), func.sum(simulated))
+        .join(
+            latest,
+            (Value.unit_code == latest.c.unit_code)
+            & (Value.variable == latest.c.variable)
+            & (Value.version == latest.c.version),
+        )
+        .where(Value.period == period)
+        .group_by(Value.source)
+        .order_by(Value.source)
+    ).all()
+    return [(scope, SOURCES.get(source, source), int(n), int(sims or 0)) for source, n, sims in found]
 
 
 def section(*, session: Session, rankings: list[Ranking]) -> Section:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from chiso.dashboard import service as dashboard
-from chiso.dashboard.schemas import Ranking, RankingRow
+from chiso.dashboard.schemas import PeriodInfo, Ranking, RankingRow
 from chiso.permissions import PUBLIC
 from chiso.reports.charts import choropleth
 from chiso.reports.formats import num
@@ -26,15 +26,19 @@ def _columns(ranking: Ranking) -> tuple[Column, ...]:
         Column("Đơn vị", "text"),
         Column(ranking.node.name[:60] or "Chỉ số", "num", digits),
         Column("Hạng năm trước", "rank"),
-        Column("Thay đổi (bậc)", "int"),
+        Column("Thay đổi (bậc)", "signed"),
     )
 
 
 def published_rankings(*, session: Session, province: str, year: int) -> list[Ranking]:
+    """Per framework (communes, departments), the published ranking of `year` — or, while that year's
+    collection is still open (as it is on 31/12), the latest published before it, which the report names."""
+    latest: dict[str, PeriodInfo] = {}
+    for period in dashboard.list_periods(session=session, actor=PUBLIC):  # newest first
+        if period.published and period.year <= year and period.framework not in latest:
+            latest[period.framework] = period
     found = []
-    for period in dashboard.list_periods(session=session, actor=PUBLIC):
-        if period.year != year or not period.published:
-            continue
+    for period in latest.values():
         ranking = dashboard.ranking(session=session, actor=PUBLIC, period_code=period.code)
         if ranking.province in (province, None):
             found.append(ranking)
@@ -46,9 +50,15 @@ def _kind(ranking: Ranking) -> str:
 
 
 def section(*, rankings: list[Ranking], year: int) -> Section:
-    out = Section("rankings", f"Xếp hạng xã, phường và sở, ngành năm {year}")
+    out = Section("rankings", "Xếp hạng xã, phường và sở, ngành")
     if not rankings:
-        out.paragraphs.append(f"Chưa có kết quả xếp hạng năm {year} được công bố.")
+        out.paragraphs.append(f"Chưa có kết quả xếp hạng nào đến năm {year} được công bố.")
+    for ranking in rankings:
+        if ranking.period.year < year:
+            out.paragraphs.append(
+                f"{ranking.period.framework_name}: kết quả năm {year} chưa công bố (kỳ thu thập còn mở); "
+                f"báo cáo dùng kết quả đã công bố gần nhất, năm {ranking.period.year}."
+            )
     for ranking in rankings:
         label = f"{ranking.period.framework_name} ({ranking.period.code})"
         simulated = ranking.run.simulated
@@ -57,7 +67,7 @@ def section(*, rankings: list[Ranking], year: int) -> Section:
         key = f"Xếp hạng {ranking.period.code}".replace("/", " ")[:31]
         out.tables.append(Table(key, f"Xếp hạng {_kind(ranking)}: {label}", _columns(ranking), rows, note))
         out.tables.extend(_movers(ranking, key))
-        figure = _map(ranking, simulated)
+        figure = _map(ranking, simulated, key)
         if figure is not None:
             out.figures.append(figure)
     return out
@@ -89,7 +99,7 @@ def _movers(ranking: Ranking, key: str) -> list[Table]:
     ]
 
 
-def _map(ranking: Ranking, simulated: bool) -> Figure | None:
+def _map(ranking: Ranking, simulated: bool, after: str) -> Figure | None:
     if ranking.map_kind is None:
         return None
     drawn = choropleth(
@@ -101,4 +111,4 @@ def _map(ranking: Ranking, simulated: bool) -> Figure | None:
     caption = f"Bản đồ chỉ số {_kind(ranking)} năm {ranking.period.year}" + (f" ({SIMULATED})" if simulated else "")
     digits = 2 if ranking.node.max_points else 4
     words = tuple((colour, f"{num(low, digits)} – {num(high, digits)}") for colour, low, high in legend)
-    return Figure(f"map-{ranking.period.code}".replace("/", "-"), caption, svg, words, simulated)
+    return Figure(f"map-{ranking.period.code}".replace("/", "-"), caption, svg, words, simulated, after)

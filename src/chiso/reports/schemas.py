@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["text", "int", "num", "pct", "rank", "date"]
+Kind = Literal["text", "int", "signed", "num", "pct", "rank", "date"]
 SIMULATED = "số liệu mô phỏng"  # the words every simulated figure carries, in the PDF and the workbook
 
 
@@ -34,6 +34,7 @@ class Figure:
     svg: str
     legend: tuple[tuple[str, str], ...] = ()  # (colour, what it stands for), for maps
     simulated: bool = False
+    after: str = ""  # the key of the table it illustrates (drawn right after it); else with the section's charts
 
 
 @dataclass(frozen=True)

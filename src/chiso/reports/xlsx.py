@@ -18,6 +18,8 @@ _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # characters a sheet name may not hold
 def number_format(column: Column) -> str:
     if column.kind in ("int", "rank"):
         return "#,##0"
+    if column.kind == "signed":
+        return "+#,##0;-#,##0;0"
     if column.kind == "num":
         return "#,##0." + "0" * column.digits if column.digits else "#,##0"
     if column.kind == "pct":
