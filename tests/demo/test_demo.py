@@ -242,3 +242,20 @@ def test_the_demo_from_the_cli_and_its_determinism(cli, cli_env, tmp_path):
     finally:
         engine.dispose()
         cli_engine.dispose()
+
+
+def test_the_2024_open_data_release_is_a_valid_data_package(session, tmp_path):
+    """Issue 13: `frictionless validate` passes on the demo's 2024 release; simulated figures say so."""
+    from frictionless import validate
+
+    from chiso.reports import opendata
+
+    release = opendata.build(session=session, year=2024)
+    path = release.write(tmp_path)
+    report = validate(str(path))
+    assert report.valid, report.flatten(["type", "note"])[:10]
+    assert {p["framework"] for p in release.tables["periods"]} == {"commune-2025", "department-2025"}
+    values = release.tables["values"]
+    assert values and all(v["simulated"] for v in values)  # every demo figure is simulated, and says so
+    assert {v["source"] for v in values} >= {"declared", "measured"}
+    assert release.descriptor["chiso"]["simulated_values"] == len(values)

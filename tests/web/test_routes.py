@@ -42,6 +42,8 @@ READ = [
     ("GET", "/api/v1/tasks", "token:lanhdao", "/api/v1/tasks?overdue=true", None, 200),
     ("GET", "/", None, "/", None, 200),
     ("GET", "/programmes", None, "/programmes", None, 200),
+    ("GET", "/opendata", None, "/opendata", None, 200),
+    ("GET", "/opendata/{year}.zip", None, "/opendata/2025.zip", None, 200),
     ("GET", "/programmes/{code}", None, "/programmes/thai-nguyen-01-nq-tu", None, 200),
     ("GET", "/tasks", "canbo.ducxuan", "/tasks", None, 200),
     ("GET", "/tasks/{code}", "canbo.ducxuan", "/tasks/1", None, 200),

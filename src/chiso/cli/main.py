@@ -9,6 +9,7 @@ from chiso.cli import (
     db,
     demo,
     framework,
+    opendata,
     period,
     programme,
     report,
@@ -44,6 +45,7 @@ app.add_typer(collect.app, name="collect")
 app.add_typer(review.app, name="review")
 app.add_typer(results.app, name="results")
 app.add_typer(users.app, name="users")
+app.add_typer(opendata.app, name="opendata")
 app.add_typer(report.app, name="report")
 app.command(name="serve")(serve.serve)
 

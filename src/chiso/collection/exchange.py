@@ -26,6 +26,7 @@ from chiso.collection.workbook import Record
 from chiso.collection.workflow import next_state
 from chiso.errors import ChisoError, TransitionRefused
 from chiso.framework import Framework, Indicator
+from chiso.numbers import Notation
 from chiso.permissions import Actor, check
 from chiso.values import service as values
 from chiso.workbooks import csv_reader, utf8_text
@@ -45,6 +46,7 @@ class ImportReport:
     unchanged: int = 0
     warnings: list[Problem] = field(default_factory=list)
     submitted: bool = False
+    numbers: str = ""  # how numbers written as text were read (cells.Reading.describe)
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -112,9 +114,13 @@ def _read_json(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]
     return meta, records, []
 
 
-def parse(records: list[Record], framework: Framework, folder: Path, files: FileStore | None) -> tuple[
-    list[DeclarationIn], dict[tuple[str, str], tuple[str, int | None, str]], list[Problem]
-]:  # fmt: skip
+def parse(
+    records: list[Record],
+    framework: Framework,
+    folder: Path,
+    files: FileStore | None,
+    reading: cells.Reading | None = None,
+) -> tuple[list[DeclarationIn], dict[tuple[str, str], tuple[str, int | None, str]], list[Problem]]:
     """Typed items, where each (indicator, field) came from, and every problem in the cells."""
     items, where, problems = [], {}, []
     seen: dict[str, tuple[float | None, str]] = {}
@@ -139,7 +145,7 @@ def parse(records: list[Record], framework: Framework, folder: Path, files: File
                     if var not in indicator.variables:
                         problem(f"{record.indicator} không đọc biến {var!r} / does not read this variable", label)
                         continue
-                    figures[var] = cells.number(raw)
+                    figures[var] = cells.number(raw, reading)
                     earlier = seen.setdefault(var, (figures[var], f"{record.sheet} row {record.row}"))
                     if earlier[0] != figures[var]:
                         problem(
@@ -147,7 +153,7 @@ def parse(records: list[Record], framework: Framework, folder: Path, files: File
                             label,
                         )
                 elif key == "self_score":
-                    fields["self_score"] = cells.number(raw)
+                    fields["self_score"] = cells.number(raw, reading)
                 elif key == "explanation":
                     fields["explanation"] = "" if raw is None else str(raw).strip()
                 elif key == "evidence":
@@ -182,13 +188,16 @@ def import_file(
     actor: Actor,
     files: FileStore,
     submit: bool = False,
+    notation: Notation | None = None,
 ) -> ImportReport:
+    """Check every cell first, then apply all of it or nothing. `notation` settles numbers that read two ways."""
     check(actor, "declaration.edit", unit_code)
     period = collection.get_period(session=session, code=period_code)
     framework = collection.framework_of(period)
     meta, records, problems = read_file(path, framework)
     problems.extend(_check_meta(meta, period, unit_code, path))
-    items, where, cell_problems = parse(records, framework, path.parent, files)
+    reading = cells.Reading(notation)
+    items, where, cell_problems = parse(records, framework, path.parent, files, reading)
     problems.extend(cell_problems)
     for item_in in items:
         item = collection.get_item(session=session, period=period, unit_code=unit_code, indicator=item_in.indicator)
@@ -210,7 +219,7 @@ def import_file(
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ImportRefused(problems, f"{path.name}: ")
-    report = ImportReport(warnings=[p for p in problems if p.severity == "warning"])
+    report = ImportReport(warnings=[p for p in problems if p.severity == "warning"], numbers=reading.describe())
     for item_in in items:
         changed = collection.declare(
             session=session, period_code=period_code, unit_code=unit_code, item_in=item_in, actor=actor, files=files

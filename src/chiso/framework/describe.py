@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from chiso import numbers
 from chiso.framework.spec import (
     Aggregate,
     BooleanRule,
@@ -28,9 +29,8 @@ Language = Literal["vi", "en"]
 
 
 def number(value: float) -> str:
-    """Vietnamese number format: decimal comma, no trailing zeros (10,5 · 20)."""
-    text = f"{value:,.4f}".rstrip("0").rstrip(".")
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    """Vietnamese number format to four decimals, no trailing zeros (10,5 · 20 · 1.234,5)."""
+    return numbers.format(round(value, 4))
 
 
 def rule_in_words(
