@@ -171,6 +171,7 @@ def test_the_download_needs_a_login_and_the_permission(reported):
     book = reported.client("chuongtrinh").get(url.replace("pdf", "xlsx"))
     assert book.status_code == 200 and book.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert "Chỉ tiêu" in load_workbook(io.BytesIO(book.content)).sheetnames
+    assert reported.client("lanhdao").get(url.replace("province=19", "province=99")).status_code == 404
 
 
 def test_the_cli_writes_a_report_of_an_empty_database(cli, cli_env, tmp_path):

@@ -37,6 +37,8 @@ def cell(column: Column, value: Any) -> str:
     """A table cell as printed."""
     if value is None or (isinstance(value, float) and value != value):
         return "–" if column.kind != "text" else ""
+    if column.kind == "year":
+        return str(int(value))  # 2025, never 2.025
     if column.kind in ("int", "rank"):
         return num(float(value), 0)
     if column.kind == "signed":

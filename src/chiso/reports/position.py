@@ -42,7 +42,7 @@ def section(*, session: Session, province: str) -> Section:
                     {"year": str(year), "series": "Trung bình cả nước", "value": float(means[year])},
                 ]
     columns = (
-        Column("Năm", "text"),
+        Column("Năm", "year"),
         Column("Phạm vi xếp hạng", "text"),
         Column("Chỉ số DTI", "num", 4),
         Column("Hạng", "rank"),
@@ -54,7 +54,7 @@ def section(*, session: Session, province: str) -> Section:
         "Vị thế quốc gia",
         "Chỉ số DTI và thứ hạng của tỉnh qua các năm",
         columns,
-        [(str(r[0]), *r[1:]) for r in rows],
+        rows,
         note="“tính lại”: Bộ chưa công bố hạng này; hạng được tính lại từ các chỉ số thành phần đã công bố.",
     )
     method = (

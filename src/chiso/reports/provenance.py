@@ -30,11 +30,17 @@ COLUMNS = (
 )
 
 
-def _counted(session: Session, scope: str, period: str) -> list[tuple[object, ...]]:
-    """(scope, source, values, of which simulated) over the current version of each value of `period`."""
+def _counted(
+    session: Session, scope: str, period: str, unit_codes: list[str] | None = None
+) -> list[tuple[object, ...]]:
+    """(scope, source, values, of which simulated) over the current version of each value of `period` (of
+    `unit_codes` only: the communes' and the departments' periods of a year share the year's values)."""
+    wanted = Value.period == period
+    if unit_codes is not None:
+        wanted = wanted & Value.unit_code.in_(unit_codes)
     latest = (
         select(Value.unit_code, Value.variable, func.max(Value.version).label("version"))
-        .where(Value.period == period)
+        .where(wanted)
         .group_by(Value.unit_code, Value.variable)
         .subquery()
     )
@@ -47,7 +53,7 @@ def _counted(session: Session, scope: str, period: str) -> list[tuple[object, ..
             & (Value.variable == latest.c.variable)
             & (Value.version == latest.c.version),
         )
-        .where(Value.period == period)
+        .where(wanted)
         .group_by(Value.source)
         .order_by(Value.source)
     ).all()
@@ -62,7 +68,8 @@ def section(*, session: Session, rankings: list[Ranking]) -> Section:
             rows += _counted(session, scope, national.period_key(year, era))
     for ranking in rankings:
         period = collection.get_period(session=session, code=ranking.period.code)
-        rows += _counted(session, f"Kỳ {period.code}", period.value_period)
+        members = [r.unit_code for r in ranking.rows]
+        rows += _counted(session, f"Kỳ {period.code}", period.value_period, members)
         appraised = session.scalar(
             select(func.count())
             .select_from(Declaration)

@@ -64,7 +64,8 @@ def section(*, rankings: list[Ranking], year: int) -> Section:
         simulated = ranking.run.simulated
         note = f"Kết quả tính từ {SIMULATED}." if simulated else ""
         rows = [_row(r) for r in ranking.rows]
-        key = f"Xếp hạng {ranking.period.code}".replace("/", " ")[:31]
+        short = "xã, phường" if ranking.map_kind == "commune" else "sở, ngành"  # a sheet name: 31 characters
+        key = f"Xếp hạng {short} {ranking.period.year}"
         out.tables.append(Table(key, f"Xếp hạng {_kind(ranking)}: {label}", _columns(ranking), rows, note))
         out.tables.extend(_movers(ranking, key))
         figure = _map(ranking, simulated, key)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["text", "int", "signed", "num", "pct", "rank", "date"]
+Kind = Literal["text", "year", "int", "signed", "num", "pct", "rank", "date"]
 SIMULATED = "số liệu mô phỏng"  # the words every simulated figure carries, in the PDF and the workbook
 
 

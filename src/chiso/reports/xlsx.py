@@ -16,6 +16,8 @@ _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # characters a sheet name may not hold
 
 
 def number_format(column: Column) -> str:
+    if column.kind == "year":
+        return "0"
     if column.kind in ("int", "rank"):
         return "#,##0"
     if column.kind == "signed":
