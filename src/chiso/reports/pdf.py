@@ -17,15 +17,19 @@ from chiso.reports.formats import cell
 from chiso.reports.schemas import AnnualReport, Table
 
 TEMPLATES = Path(__file__).parent / "templates"
-WIDE = 24  # characters: a text column whose cells run longer takes the line's remaining width
+WIDE = 16  # characters: a text column whose cells run longer takes the line's remaining width
+
+
+def _share(kind: str, width: int) -> float:
+    """How much of the line's remaining width a long text column takes (0: as wide as its cells)."""
+    return round(min(width, 4 * WIDE) / WIDE, 2) if kind == "text" and width > WIDE else 0.0
 
 
 def _table(table: Table) -> dict[str, Any]:
     cells = [[cell(c, v) for c, v in zip(table.columns, row, strict=True)] for row in table.rows]
     widths = [max((len(r[i]) for r in cells), default=0) for i in range(len(table.columns))]
     columns = [
-        {"header": c.header, "kind": c.kind, "wide": c.kind == "text" and widths[i] > WIDE}
-        for i, c in enumerate(table.columns)
+        {"header": c.header, "kind": c.kind, "wide": _share(c.kind, widths[i])} for i, c in enumerate(table.columns)
     ]
     heading = -1 if table.heading is None else table.heading
     return {
