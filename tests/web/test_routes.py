@@ -106,7 +106,7 @@ WORK = [
     (
         "POST",
         "/api/v1/values",
-        "token:admin:write",
+        "token:measure:write",  # measured values: the measuring service (issue 11, item 5)
         "/api/v1/values",
         {"json": {"unit_code": f.COMMUNE, "variable": "population", "period": "2025", "value": 12000}},
         201,

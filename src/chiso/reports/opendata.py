@@ -34,6 +34,7 @@ from chiso.framework.describe import display_code, label_of, rule_in_words
 from chiso.framework.spec import Framework, Indicator
 from chiso.permissions import PUBLIC, check
 from chiso.results.models import ResultRun
+from chiso.units.ref import UnitRef
 from chiso.values import service as values_service
 
 LICENCES = {
@@ -243,7 +244,9 @@ def _values_read(
     wanted = set(framework.variables)
     rows = []
     for unit in units:
-        read = values_service.as_of(session=session, unit_code=unit, period=period.value_period, at=run.computed_at)
+        read = values_service.as_of(
+            session=session, unit=UnitRef(period.era, unit), period=period.value_period, at=run.computed_at
+        )
         for variable in sorted(set(read) & wanted):
             v = read[variable]
             rows.append(
