@@ -57,6 +57,7 @@ def reported(published):
             national.record(session=s, year=year, era="2025", entries=entries, actor=admin)
         for variable, period, value, simulated in OBSERVED:
             value_in = ValueIn(
+                era="2025",
                 unit_code="19",
                 variable=variable,
                 period=period,

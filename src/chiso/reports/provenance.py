@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from chiso import units
 from chiso.collection import service as collection
 from chiso.collection.models import Declaration, Submission
 from chiso.dashboard.schemas import Ranking
@@ -31,13 +32,19 @@ COLUMNS = (
 
 
 def _counted(
-    session: Session, scope: str, period: str, unit_codes: list[str] | None = None
+    session: Session,
+    scope: str,
+    period: str,
+    era: str,
+    unit_codes: list[str],
+    variables: list[str] | None = None,
 ) -> list[tuple[object, ...]]:
-    """(scope, source, values, of which simulated) over the current version of each value of `period` (of
-    `unit_codes` only: the communes' and the departments' periods of a year share the year's values)."""
-    wanted = Value.period == period
-    if unit_codes is not None:
-        wanted = wanted & Value.unit_code.in_(unit_codes)
+    """(scope, source, values, of which simulated) over the current version of each value of `period` for
+    these units (of `era`): the communes' and the departments' periods of a year share the year's values,
+    and the national figures share the year with the province's own."""
+    wanted = (Value.period == period) & (Value.era == era) & Value.unit_code.in_(unit_codes)
+    if variables is not None:
+        wanted = wanted & Value.variable.in_(variables)
     latest = (
         select(Value.unit_code, Value.variable, func.max(Value.version).label("version"))
         .where(wanted)
@@ -65,11 +72,12 @@ def section(*, session: Session, rankings: list[Ranking]) -> Section:
     for era in ("2024", "2025"):
         for year in national.years(session=session, era=era):
             scope = f"DTI {year} ({'63' if era == '2024' else '34'} tỉnh)"
-            rows += _counted(session, scope, national.period_key(year, era))
+            provinces = [u.code for u in units.list_units(era=era, kind="province")]
+            rows += _counted(session, scope, str(year), era, provinces, sorted(national.variables()))
     for ranking in rankings:
         period = collection.get_period(session=session, code=ranking.period.code)
         members = [r.unit_code for r in ranking.rows]
-        rows += _counted(session, f"Kỳ {period.code}", period.value_period, members)
+        rows += _counted(session, f"Kỳ {period.code}", period.value_period, period.era, members)
         appraised = session.scalar(
             select(func.count())
             .select_from(Declaration)
