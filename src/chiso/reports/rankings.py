@@ -67,7 +67,7 @@ def section(*, rankings: list[Ranking], year: int) -> Section:
         short = "xã, phường" if ranking.map_kind == "commune" else "sở, ngành"  # a sheet name: 31 characters
         key = f"Xếp hạng {short} {ranking.period.year}"
         out.tables.append(Table(key, f"Xếp hạng {_kind(ranking)}: {label}", _columns(ranking), rows, note))
-        out.tables.extend(_movers(ranking, key))
+        out.tables.extend(_movers(ranking, key, note))
         figure = _map(ranking, simulated, key)
         if figure is not None:
             out.figures.append(figure)
@@ -78,7 +78,7 @@ def _row(r: RankingRow) -> tuple[object, ...]:
     return (r.rank, r.unit_code, r.unit_name, r.value, r.previous_rank, r.change)
 
 
-def _movers(ranking: Ranking, key: str) -> list[Table]:
+def _movers(ranking: Ranking, key: str, simulated_note: str) -> list[Table]:
     if ranking.previous_period is None:
         return []
     moved = [r for r in ranking.rows if r.change is not None]
@@ -86,6 +86,7 @@ def _movers(ranking: Ranking, key: str) -> list[Table]:
     down = sorted((r for r in moved if r.change and r.change < 0), key=lambda r: (r.change or 0, r.rank or 0))
     columns = _columns(ranking)
     note = f"So với kết quả đã công bố của kỳ {ranking.previous_period}, với các đơn vị có mặt ở cả hai kỳ."
+    note = f"{note} {simulated_note}".strip()
     return [
         Table(
             f"{key[:24]} tăng", f"Tiến bộ nhiều nhất ({_kind(ranking)})", columns, [_row(r) for r in up[:MOVERS]], note
