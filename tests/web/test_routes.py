@@ -48,6 +48,7 @@ READ = [
     ("GET", "/tasks", "canbo.ducxuan", "/tasks", None, 200),
     ("GET", "/tasks/{code}", "canbo.ducxuan", "/tasks/1", None, 200),
     ("GET", "/tasks/evidence/{evidence_id}", "lanhdao", "/tasks/evidence/999999", None, 404),
+    ("GET", "/reports/annual", "lanhdao", "/reports/annual?province=19&year=2025&format=xlsx", None, 200),
     ("POST", "/tasks/{code}/report", "canbo.ducxuan", "/tasks/1/report", {"plan": f.PLAN, "note": "Đã làm"}, 303),
     ("GET", "/units/{code}", None, f"/units/{f.COMMUNE}?period={P}", None, 200),
     ("GET", "/frameworks", None, "/frameworks", None, 200),

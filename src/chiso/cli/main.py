@@ -60,6 +60,7 @@ app = typer.Typer(
             "review": Lazy("chiso.cli.review:app", "Thẩm định — appraisal of declarations."),
             "results": Lazy("chiso.cli.results:app", "Kết quả — result runs: compute, publish, show."),
             "users": Lazy("chiso.cli.users:app", "Tài khoản — accounts, roles and API tokens."),
+            "report": Lazy("chiso.cli.report:app", "Báo cáo — reports (PDF, XLSX)."),
             "opendata": Lazy(
                 "chiso.cli.opendata:app",
                 "Dữ liệu mở — open data: the published results of a year as a data package.",

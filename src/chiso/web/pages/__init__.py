@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chiso.web.pages import admin, appraise, auth, declare, framework, opendata, overview, programme, tasks, unit
+from chiso.web.pages import (
+    admin,
+    appraise,
+    auth,
+    declare,
+    framework,
+    opendata,
+    overview,
+    programme,
+    reports,
+    tasks,
+    unit,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, opendata):
+for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, opendata, reports):
     router.include_router(module.router)
