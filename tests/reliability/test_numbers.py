@@ -298,7 +298,9 @@ def _current(s) -> dict[str, float | None]:
     period = collection.get_period(session=s, code=PERIOD)
     return {
         var: v.value
-        for (_, var), v in values.current(session=s, period=period.value_period, era=period.era, unit_codes=[COMMUNE]).items()
+        for (_, var), v in values.current(
+            session=s, period=period.value_period, era=period.era, unit_codes=[COMMUNE]
+        ).items()
     }
 
 
