@@ -1,6 +1,13 @@
 """Indicator frameworks as data: YAML ⇄ frozen models, validation, the shipped frameworks."""
 
-from chiso.framework.io import dump_framework, json_schema, load_framework, parse_framework, shipped_codes
+from chiso.framework.io import (
+    dump_framework,
+    json_schema,
+    load_framework,
+    load_shipped,
+    parse_framework,
+    shipped_codes,
+)
 from chiso.framework.spec import Aggregate, Framework, Indicator, View
 from chiso.framework.validate import FrameworkError, Problem
 
@@ -14,6 +21,7 @@ __all__ = [
     "dump_framework",
     "json_schema",
     "load_framework",
+    "load_shipped",
     "parse_framework",
     "shipped_codes",
 ]

@@ -17,7 +17,6 @@ from chiso.collection.schemas import PeriodOpen
 from chiso.dashboard import service as dashboard
 from chiso.dashboard.schemas import PeriodInfo
 from chiso.errors import ChisoError
-from chiso.framework import shipped_codes
 from chiso.permissions import ROLES, allowed
 from chiso.results import service as results
 from chiso.results.models import ResultRun
@@ -70,7 +69,7 @@ def build(session: DB, who: Who, message: str = "", error: str = "", secret: str
         rows,
         users,
         tokens,
-        shipped_codes(),
+        collection.framework_codes(session=session),
         ROLES,
         can_accounts,
         allowed(actor, "period.open"),
