@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         20 * 1024 * 1024, gt=0, description="Largest evidence file accepted, in bytes (default 20 MB)."
     )
+    body_max_bytes: int | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Largest web request body, in bytes; a larger one gets HTTP 413 before it is read. "
+            "Default: upload_max_bytes + 1 MB (one evidence file and the rest of its form)."
+        ),
+    )
 
     secret_key: str | None = Field(
         None,
@@ -91,6 +99,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'chiso.sqlite3').resolve()}"
+
+    @property
+    def body_limit(self) -> int:
+        """The largest request body the web app reads (the setting, else one evidence file and its form)."""
+        return self.body_max_bytes or self.upload_max_bytes + 1024 * 1024
 
     @property
     def evidence_dir(self) -> Path:

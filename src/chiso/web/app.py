@@ -22,6 +22,7 @@ from chiso.db import make_engine, session_factory
 from chiso.errors import ChisoError
 from chiso.settings import Settings
 from chiso.web import problems
+from chiso.web.limits import BodyLimit
 from chiso.web.security import CookieMiddleware, LoginLimiter, Sessions
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -139,9 +140,10 @@ def create_app(
     app.add_exception_handler(RequestValidationError, problems.validation_error)
     app.add_middleware(ServerTiming)  # innermost: the time to render, without compression
     app.add_middleware(GZipMiddleware, minimum_size=800)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(CookieMiddleware)
+    app.add_middleware(BodyLimit, max_bytes=settings.body_limit)
     app.add_middleware(RefuseNul)
+    app.add_middleware(SecurityHeaders)  # on every answer, the refusals above included
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from chiso.web.api import router as api_router
