@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         300, gt=0, description="Window of the login rate limit, in seconds; further attempts get HTTP 429."
     )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description=(
+            "Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed: the client's address (for the login limit) and HTTPS (for "
+            "Secure cookies and HSTS). From any other client these headers are ignored. Empty: none; *: any."
+        ),
+    )
     web_workers: int = Field(
         1,
         gt=0,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from chiso.clock import Clock
 from chiso.collection.evidence import FileStore
@@ -80,6 +81,11 @@ class ServerTiming:
         await self.app(scope, receive, with_timing)
 
 
+# Over HTTPS, browsers are told to come back over HTTPS only (a year); not over plain HTTP, where the
+# header means nothing and a test or intranet server must stay reachable.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -89,12 +95,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        extra = [*SECURITY_HEADERS, HSTS] if scope.get("scheme") == "https" else SECURITY_HEADERS
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in SECURITY_HEADERS if k not in names
-                ]
+                message["headers"] = list(message.get("headers", [])) + [(k, v) for k, v in extra if k not in names]
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -144,6 +150,8 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.body_limit)
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders)  # on every answer, the refusals above included
+    if settings.forwarded_allow_ips.strip():  # outermost: everything inside sees the client the proxy names
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from chiso.web.api import router as api_router

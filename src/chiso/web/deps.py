@@ -69,8 +69,10 @@ def who(request: Request, session: DB) -> Who:
     data = sessions.read(request)
     actor = None
     if data is not None and data.account_id is not None:
-        actor = accounts.actor_for_session(session=session, account_id=data.account_id, session_version=data.version)
-        if actor is None:  # disabled, or its sessions ended: back to a public session
+        actor = accounts.actor_for_session(
+            session=session, account_id=data.account_id, session_version=data.version, secret=data.session
+        )
+        if actor is None:  # logged out, expired, disabled, or its sessions ended: back to a public session
             data = CookieData(data.csrf)
             sessions.queue(request, data)
     if data is None:

@@ -1,8 +1,10 @@
 """Login sessions in a signed cookie, CSRF tokens, and the login rate limit.
 
-The cookie holds the account id, its session version (bumped when the account is disabled or its
-password changes, which ends every session at once) and the CSRF token of the session; it is signed
-and time-limited (itsdangerous), HttpOnly, SameSite=Lax, and Secure when the request came over HTTPS.
+The cookie holds the account id, the secret of its server-side session (`web_session`: logging out
+deletes it, so a copied cookie stops working), the account's session version (bumped when the account
+is disabled or its password changes, which ends every session at once) and the CSRF token of the
+session; it is signed and time-limited (itsdangerous), HttpOnly, SameSite=Lax, and Secure when the
+request came over HTTPS (directly, or through a trusted proxy that says so).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class CookieData:
     csrf: str
     account_id: int | None = None
     version: int = 0
+    session: str = ""  # the secret of the server-side session (accounts.start_session)
 
 
 class Sessions:
@@ -46,11 +49,16 @@ class Sessions:
         csrf = data.get("c")
         if not isinstance(csrf, str):
             return None
-        account = data.get("a")
-        return CookieData(csrf, account if isinstance(account, int) else None, int(data.get("v", 0)))
+        account, secret = data.get("a"), data.get("s")
+        return CookieData(
+            csrf,
+            account if isinstance(account, int) else None,
+            int(data.get("v", 0)),
+            secret if isinstance(secret, str) else "",
+        )
 
     def write(self, request: Request, response: Response, data: CookieData) -> None:
-        value = self.serializer.dumps({"c": data.csrf, "a": data.account_id, "v": data.version})
+        value = self.serializer.dumps({"c": data.csrf, "a": data.account_id, "v": data.version, "s": data.session})
         response.set_cookie(
             COOKIE,
             value,
@@ -72,8 +80,15 @@ class Sessions:
         return secrets.token_urlsafe(24)
 
 
+# Offices behind one NAT share an address: their colleagues' typos must not lock an account out, so the
+# ceiling per address (which still stops one address trying a password on many accounts) is far higher.
+ADDRESS_CEILING = 20
+
+
 class LoginLimiter:
-    """At most `max_failures` failed logins per (address, account) and 4× that per address, per window."""
+    """At most `max_failures` failed logins per (address, account), and ADDRESS_CEILING times that per
+    address, per window. A correct password for an account not over its own limit gets in below the
+    ceiling, whatever other accounts did from the same address."""
 
     def __init__(self, max_failures: int, window_seconds: int) -> None:
         self.max_failures, self.window = max_failures, window_seconds
@@ -90,7 +105,8 @@ class LoginLimiter:
         """Seconds to wait before another attempt (0: go ahead)."""
         now = time.monotonic()
         with self._lock:
-            for key, limit in (((address, user.lower()), self.max_failures), ((address, "*"), 4 * self.max_failures)):
+            ceiling = ADDRESS_CEILING * self.max_failures
+            for key, limit in (((address, user.lower()), self.max_failures), ((address, "*"), ceiling)):
                 recent = self._recent(key, now)
                 if len(recent) >= limit:
                     return max(1, int(self.window - (now - recent[0])) + 1)
