@@ -81,6 +81,20 @@ def test_the_address_ceiling_still_stops_a_spray(site, tmp_path, monkeypatch):
     assert refused[0] == 401 and refused[-1] == 429
 
 
+def test_a_browser_that_logged_in_before_passes_the_address_ceiling(site, tmp_path, monkeypatch):
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", CHEAP.hash("x"))
+    small = with_settings(site, tmp_path, login_max_failures=1)  # a ceiling of 20 per address
+    regular = small.client()
+    assert attempt(regular, "admin", PASSWORD).status_code == 303
+    sprayer = small.client()
+    assert [attempt(sprayer, f"user{n}", "123456789").status_code for n in range(21)][-1] == 429
+    assert attempt(small.client(), "lanhdao", PASSWORD).status_code == 429  # a new browser waits
+    assert attempt(regular, "admin", PASSWORD).status_code == 303  # the admin's own browser does not
+    forged = small.client()
+    forged.cookies.set("chiso_known", "admin", path="/login")
+    assert attempt(forged, "admin", PASSWORD).status_code == 429
+
+
 # --- trusted proxies --------------------------------------------------------------------------------------
 
 

@@ -187,13 +187,15 @@ def end_session(*, session: Session, secret: str) -> int | None:
 
 
 def actor_for_session(*, session: Session, account_id: int, session_version: int, secret: str) -> Actor | None:
-    """The actor of a logged-in session, or None when it was logged out or expired, the account was
-    disabled, or all its sessions were ended (a new password: the session version moved on)."""
+    """The actor of a logged-in session, or None when it was logged out, the account was disabled, or
+    all its sessions were ended (a new password: the session version moved on)."""
     account = session.get(Account, account_id)
     if account is None or account.disabled or account.session_version != session_version:
         return None
+    # How long a login lasts is the signed cookie's age (checked before this); the row is what logging
+    # out removes. Its expires_at only lets rows of long-gone sessions be dropped.
     found = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _digest(secret)))
-    if found is None or found.account_id != account_id or found.expires_at <= clock.of(session).now():
+    if found is None or found.account_id != account_id:
         return None
     return actors.to_actor(account.actor)
 

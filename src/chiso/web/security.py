@@ -23,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "chiso_session"
 LANG_COOKIE = "chiso_lang"
+KNOWN_COOKIE = "chiso_known"  # who logged in on this browser before (sent to /login only)
+KNOWN_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class CookieData:
 class Sessions:
     def __init__(self, key: str, max_age_seconds: int) -> None:
         self.serializer = URLSafeTimedSerializer(key, salt="chiso.session")
+        self.known = URLSafeTimedSerializer(key, salt="chiso.known")
         self.max_age = max_age_seconds
 
     def read(self, request: Request) -> CookieData | None:
@@ -75,6 +78,30 @@ class Sessions:
         self.write(request, carrier, data)
         request.state.chiso_cookie = carrier.headers["set-cookie"].encode("latin-1")
 
+    def known_users(self, request: Request) -> list[str]:
+        """The accounts that logged in on this browser before (a signed cookie; none when it was forged)."""
+        raw = request.cookies.get(KNOWN_COOKIE)
+        if not raw:
+            return []
+        try:
+            users = self.known.loads(raw, max_age=KNOWN_DAYS * 86400)
+        except BadSignature:
+            return []
+        return [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
+
+    def remember(self, request: Request, response: Response, user: str) -> None:
+        """Note on the browser that `user` logged in here (the five latest), for the login limit."""
+        users = [user.lower(), *(u for u in self.known_users(request) if u != user.lower())][:5]
+        response.set_cookie(
+            KNOWN_COOKIE,
+            self.known.dumps(users),
+            max_age=KNOWN_DAYS * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/login",
+        )
+
     @staticmethod
     def new_csrf() -> str:
         return secrets.token_urlsafe(24)
@@ -88,7 +115,9 @@ ADDRESS_CEILING = 20
 class LoginLimiter:
     """At most `max_failures` failed logins per (address, account), and ADDRESS_CEILING times that per
     address, per window. A correct password for an account not over its own limit gets in below the
-    ceiling, whatever other accounts did from the same address."""
+    ceiling, whatever other accounts did from the same address; past it too, from a browser where the
+    account logged in before (`known`), so that someone spraying passwords from the office's shared
+    address does not lock its staff out."""
 
     def __init__(self, max_failures: int, window_seconds: int) -> None:
         self.max_failures, self.window = max_failures, window_seconds
@@ -101,12 +130,14 @@ class LoginLimiter:
             found.popleft()
         return found
 
-    def retry_after(self, address: str, user: str) -> int:
+    def retry_after(self, address: str, user: str, known: bool = False) -> int:
         """Seconds to wait before another attempt (0: go ahead)."""
         now = time.monotonic()
+        limits = [((address, user.lower()), self.max_failures)]
+        if not known:
+            limits.append(((address, "*"), ADDRESS_CEILING * self.max_failures))
         with self._lock:
-            ceiling = ADDRESS_CEILING * self.max_failures
-            for key, limit in (((address, user.lower()), self.max_failures), ((address, "*"), ceiling)):
+            for key, limit in limits:
                 recent = self._recent(key, now)
                 if len(recent) >= limit:
                     return max(1, int(self.window - (now - recent[0])) + 1)

@@ -41,7 +41,8 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
     target = _safe_next(str(form.get("next", "/")))
     address = request.client.host if request.client else "?"
     limiter = request.app.state.limiter
-    wait = limiter.retry_after(address, user)
+    cookies: Sessions = request.app.state.cookies
+    wait = limiter.retry_after(address, user, known=user.lower() in cookies.known_users(request))
     if wait:
         page = LoginPage(target, user, f"too-many:{wait}")
         response = render(request, who, page, 429)
@@ -58,7 +59,8 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
     redirect = RedirectResponse(target, status_code=303)
     # A new CSRF token with the new session: a token seen before login is not reused after it.
     cookie = CookieData(Sessions.new_csrf(), account_id, version, secret)
-    request.app.state.cookies.write(request, redirect, cookie)
+    cookies.write(request, redirect, cookie)
+    cookies.remember(request, redirect, user)
     return redirect
 
 
