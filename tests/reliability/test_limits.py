@@ -99,7 +99,10 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(small, path)
 )
 def test_a_streamed_body_is_counted_and_cut_at_the_limit(small, path, kind):
     body = Sent(2_000)  # 32 MB if it were read; chunked, so no length is declared
-    status, _, text = call(small.app, "POST", path, {"content-type": kind, "transfer-encoding": "chunked"}, body)
+    headers = {"content-type": kind, "transfer-encoding": "chunked"}
+    if path.startswith("/api/"):  # past the check that a token is there at all
+        headers["authorization"] = "Bearer chiso_anything"
+    status, _, text = call(small.app, "POST", path, headers, body)
     assert status == 413, (status, text[:300])
     assert body.read * CHUNK <= LIMIT + CHUNK
 
@@ -124,6 +127,19 @@ def test_an_anonymous_multipart_post_is_not_parsed(small):
     status, _, _ = call(small.app, "POST", "/logout", headers, body)
     assert status == 403 and body.read == 0
     assert token  # the form is refused although a token was at hand: the body was never looked at
+
+
+def test_an_anonymous_api_write_is_not_read(small):
+    body = Sent(4)  # under the limit
+    status, headers, text = call(
+        small.app,
+        "POST",
+        "/api/v1/values",
+        {"content-type": "application/json", "content-length": str(4 * CHUNK)},
+        body,
+    )
+    assert status == 401 and body.read == 0, text[:300]
+    assert headers["content-type"] == "application/problem+json"
 
 
 def test_uploads_within_the_limit_still_work(collecting, tmp_path):

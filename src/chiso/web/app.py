@@ -23,7 +23,7 @@ from chiso.db import make_engine, session_factory
 from chiso.errors import ChisoError
 from chiso.settings import Settings
 from chiso.web import problems
-from chiso.web.limits import BodyLimit
+from chiso.web.limits import BodyLimit, TokenBeforeBody
 from chiso.web.security import CookieMiddleware, LoginLimiter, Sessions
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -147,6 +147,7 @@ def create_app(
     app.add_middleware(ServerTiming)  # innermost: the time to render, without compression
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(CookieMiddleware)
+    app.add_middleware(TokenBeforeBody)
     app.add_middleware(BodyLimit, max_bytes=settings.body_limit)
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders)  # on every answer, the refusals above included

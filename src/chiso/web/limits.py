@@ -70,6 +70,38 @@ class BodyLimit:
             await _refuse(scope, receive, send, self.max_bytes)
 
 
+class TokenBeforeBody:
+    """Writing through the API needs a bearer token: a body sent without any is refused unread.
+
+    FastAPI reads and parses a JSON body before the dependencies that check the token run; whether the
+    token is good still needs the database, but an anonymous body is not worth reading at all.
+    """
+
+    WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in self.WRITES and scope["path"].startswith(self.prefix):
+            headers = dict(scope.get("headers", []))
+            has_body = (
+                headers.get(b"content-length", b"0").strip() not in (b"", b"0") or b"transfer-encoding" in headers
+            )
+            if has_body and b"authorization" not in headers:
+                from chiso.web.problems import http_error
+
+                refused = StarletteHTTPException(
+                    401,
+                    "writing through the API needs a bearer token with the write scope",
+                    {"WWW-Authenticate": "Bearer"},
+                )
+                response = await http_error(Request(scope), refused)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     from chiso.web.problems import http_error
 
