@@ -51,6 +51,15 @@ def test_logout_ends_only_that_session(site):
     assert not is_logged_in_as_admin(first) and is_logged_in_as_admin(second)
 
 
+def test_a_new_login_in_the_same_browser_ends_the_one_before(site):
+    client = site.client("admin")
+    copied = client.cookies[COOKIE]
+    login(client, "admin")
+    again = site.client()
+    again.cookies.set(COOKIE, copied)
+    assert not is_logged_in_as_admin(again) and is_logged_in_as_admin(client)
+
+
 def test_a_password_change_still_ends_every_session(site):
     client = site.client("admin")
     with site.session() as s:

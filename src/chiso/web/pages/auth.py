@@ -54,6 +54,9 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
         return render(request, who, LoginPage(target, user, "wrong"), 401)
     limiter.succeeded(address, user)
     _actor, account_id, version = found
+    earlier = cookies.read(request)
+    if earlier is not None and earlier.session:  # a login on top of another: the other one ends
+        accounts.end_session(session=session, secret=earlier.session)
     hours = request.app.state.settings.session_hours
     secret = accounts.start_session(session=session, account_id=account_id, hours=hours)
     redirect = RedirectResponse(target, status_code=303)
