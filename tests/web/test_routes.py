@@ -59,7 +59,7 @@ READ = [
     ("GET", "/admin", "admin", "/admin", None, 200),
     ("POST", "/admin/compute", "admin", "/admin/compute", {"period": f.PERIOD}, 303),
     ("POST", "/admin/period", "admin", "/admin/period", {"period": f.PERIOD, "action": "reopen", "reason": "x"}, 303),
-    ("POST", "/admin/users", "admin", "/admin/users", {"user": "moi", "roles": "viewer", "password": "12345678"}, 303),
+    ("POST", "/admin/users", "admin", "/admin/users", {"user": "moi", "roles": "viewer", "password": "kin-dao-x"}, 303),
     ("POST", "/admin/users/disable", "admin", "/admin/users/disable", {"user": "lanhdao"}, 303),
     ("POST", "/admin/tokens", "admin", "/admin/tokens", {"user": "lanhdao", "scope": "read", "days": "5"}, 200),
     ("POST", "/admin/tokens/revoke", "admin", "/admin/tokens/revoke", {"token": "{token_id}"}, 303),
