@@ -118,8 +118,8 @@ def versions(name: str, source: Source) -> exp.Select:
     """Every version of the source's records with its validity: [__valid_from, __valid_to), NULL = open."""
     table = exp.to_table(name)
     spec = f"PARTITION BY {exp.column(source.id, quoted=True).sql()} ORDER BY _valid_from, _ingested_at, _ingest, _row"
-    later = exp.maybe_parse(f"LEAD(_valid_from) OVER ({spec})", dialect="duckdb")
-    first = exp.maybe_parse(f"ROW_NUMBER() OVER ({spec}) = 1", dialect="duckdb")
+    later: exp.Expression = exp.maybe_parse(f"LEAD(_valid_from) OVER ({spec})", dialect="duckdb")
+    first: exp.Expression = exp.maybe_parse(f"ROW_NUMBER() OVER ({spec}) = 1", dialect="duckdb")
     start = exp.Case().when(first, exp.cast(exp.Null(), "TIMESTAMP")).else_(exp.column("_valid_from"))
     return exp.select(exp.Star(), exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO)).from_(table)
 
@@ -131,6 +131,8 @@ def as_of_condition(as_of: str | None, grain: Grain, time: exp.Expression) -> ex
     if as_of == LATEST:
         return is_open
     begun = exp.Is(this=start.copy(), expression=exp.Null())
+    started: exp.Expression
+    running: exp.Expression
     if as_of is None:
         key = period_key(grain, time)
         started = exp.LTE(this=period_key(grain, start), expression=key.copy())
