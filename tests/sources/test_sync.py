@@ -23,12 +23,12 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import duckdb
 import pytest
 import yaml
+from tests.conftest import TEST_CLOCK
 
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, load_measures
 from chiso.sources.service import measure
 from chiso.sources.sync import SyncError, load_mapping, read_state, sync, sync_folder
-from tests.conftest import TEST_CLOCK
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret"
@@ -96,7 +96,7 @@ def portal() -> Iterator[Portal]:
     state = Portal(records={f"HS{n:04d}": _dossier(n, f"2025-03-10T08:00:{n:02d}") for n in range(25)})
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 self._send(401, {"error": "no token"})
                 return
