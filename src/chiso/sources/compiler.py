@@ -114,14 +114,42 @@ def _aggregate(variable: Variable, population: exp.Expression | None) -> exp.Exp
     return exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
 
 
-def versions(name: str, source: Source) -> exp.Select:
-    """Every version of the source's records with its validity: [__valid_from, __valid_to), NULL = open."""
+def changed_table(name: str) -> str:
+    """The table of a source's parts that hold new versions of known records (see `versions`)."""
+    return f"{name}__changed"
+
+
+def versions(name: str, source: Source) -> exp.Query:
+    """Every version of the source's records with its validity: [__valid_from, __valid_to), NULL = open.
+
+    Only records whose id is in a part with new versions (table `<source>__changed`) can have more than
+    one: the window runs over theirs alone, every other record is one version valid throughout.
+    """
     table = exp.to_table(name)
-    spec = f"PARTITION BY {exp.column(source.id, quoted=True).sql()} ORDER BY _valid_from, _ingested_at, _ingest, _row"
+    key = exp.column(source.id, quoted=True)
+    changed = exp.select(key.copy()).from_(exp.to_table(changed_table(name)))
+    spec = f"PARTITION BY {key.sql()} ORDER BY _valid_from, _ingested_at, _ingest, _row"
     later: exp.Expression = exp.maybe_parse(f"LEAD(_valid_from) OVER ({spec})", dialect="duckdb")
     first: exp.Expression = exp.maybe_parse(f"ROW_NUMBER() OVER ({spec}) = 1", dialect="duckdb")
     start = exp.Case().when(first, exp.cast(exp.Null(), "TIMESTAMP")).else_(exp.column("_valid_from"))
-    return exp.select(exp.Star(), exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO)).from_(table)
+    never = exp.cast(exp.Null(), "TIMESTAMP")
+    single = (
+        exp.select(exp.Star(), exp.alias_(never.copy(), VALID_FROM), exp.alias_(never.copy(), VALID_TO))
+        .from_(table.copy())
+        .where(exp.Not(this=key.copy().isin(query=changed.copy())))
+    )
+    several = (
+        exp.select(exp.Star(), exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO))
+        .from_(table.copy())
+        .where(key.copy().isin(query=changed))
+    )
+    return exp.union(single, several, distinct=False)
+
+
+def single_versions(name: str) -> exp.Select:
+    """A source none of whose parts holds a new version: every record is one version, valid throughout."""
+    never = exp.cast(exp.Null(), "TIMESTAMP")
+    return exp.select(exp.Star(), exp.alias_(never.copy(), VALID_FROM), exp.alias_(never, VALID_TO)).from_(name)
 
 
 def as_of_condition(as_of: str | None, grain: Grain, time: exp.Expression) -> exp.Expression:
@@ -179,8 +207,9 @@ def compile_measure(
     since: str | None = None,
     until: str | None = None,
     as_of: str | None = None,
+    history: bool = True,
 ) -> Query:
-    return compile_measures([measure], grain, era=era, since=since, until=until, as_of=as_of)
+    return compile_measures([measure], grain, era=era, since=since, until=until, as_of=as_of, history=history)
 
 
 def compile_measures(
@@ -191,6 +220,7 @@ def compile_measures(
     since: str | None = None,
     until: str | None = None,
     as_of: str | None = None,
+    history: bool = True,
 ) -> Query:
     """One query for measures that read the same source and place records by the same unit and time.
 
@@ -198,6 +228,7 @@ def compile_measures(
     each value on the unit its records carry; `era="2025"`: on 2025 units throughout. `since` / `until`
     (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from 1/7/2025. `as_of`:
     None (the state at the end of each period), LATEST, or an exclusive cut-off timestamp (ISO).
+    `history=False`: no part holds a new version of a record (no window, every record counts).
     """
     first = measures[0]
     if any((m.source, m.unit, m.time) != (first.source, first.unit, first.time) for m in measures):
@@ -231,10 +262,9 @@ def compile_measures(
         if simulated:
             projections.append(exp.alias_(_count(_both(population, flag)), column_name(m, SIMULATED), quoted=True))
         projections += [exp.alias_(_aggregate(v, population), column_name(m, v.name), quoted=True) for v in m.variables]
-    conditions: list[exp.Expression] = [
-        exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null())),
-        as_of_condition(as_of, grain, time),
-    ]
+    conditions: list[exp.Expression] = [exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null()))]
+    if history:
+        conditions.append(as_of_condition(as_of, grain, time))
     if since is not None:
         conditions.append(exp.GTE(this=time.copy(), expression=exp.cast(exp.Literal.string(since), "TIMESTAMP")))
     if until is not None:
@@ -242,7 +272,8 @@ def compile_measures(
     if all(m.where is not None for m in measures):
         wheres = [exp.paren(compile_condition(m.where, _col)) for m in measures if m.where is not None]
         conditions.append(exp.paren(exp.or_(*wheres)) if len(wheres) > 1 else wheres[0])
-    tree = exp.select(*projections).from_(versions(first.source, source).subquery("s"))
+    records = versions(first.source, source) if history else single_versions(first.source)
+    tree = exp.select(*projections).from_(records.subquery("s"))
     if era == NEW_ERA:
         on = exp.and_(
             exp.EQ(this=_col("era", "m"), expression=_col("unit_era")),

@@ -39,6 +39,7 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 MEMORY_LIMIT = "3GB"
+VERSIONS_KEY = "chiso_versions"  # Parquet metadata of a part that holds new versions of known records
 
 
 @dataclass
@@ -289,6 +290,15 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
         known = f" WHERE NOT EXISTS (SELECT 1 FROM {lake_rows} l WHERE l.{key} = r.{key})" if others else ""
         found = con.execute(f"SELECT count(DISTINCT r.{key}) FROM read_parquet('{result}') r{known}").fetchone()
         report.updated = report.added - int(found[0] if found else 0)
+    if report.updated:
+        # Marked in the part itself: readers compute validity (a window over the id) only for the ids of
+        # such parts; every other record has one version, valid throughout.
+        marked = staging / "marked.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{result}')) TO '{marked}' "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, KV_METADATA {{{VERSIONS_KEY}: 'updates'}})"
+        )
+        marked.replace(result)
     if report.added:
         report.simulated = int(
             con.execute(f"SELECT count(*) FROM read_parquet('{result}') WHERE simulated").fetchone()[0]  # type: ignore[index]

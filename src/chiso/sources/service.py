@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 import pandas as pd
@@ -39,6 +39,7 @@ from chiso.sources.compiler import (
     UNIT_ERA,
     EngineError,
     Query,
+    changed_table,
     column_name,
     compile_measure,
     compile_measures,
@@ -48,6 +49,7 @@ from chiso.sources.compiler import (
 )
 from chiso.sources.conditions import compile_condition
 from chiso.sources.engines import DuckDBEngine, Engine, make_engine
+from chiso.sources.ingest import VERSIONS_KEY
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio, Variable
 from chiso.sources.schemas import SourceError, catalog
@@ -124,18 +126,21 @@ def measure(
     files = _ingested_files(lake)
     definition_sha = _definition_hash(measures)
     frames = []
+    changed = {source: _changed_parts(lake, source) for source in measures.sources}
     try:
         groups: dict[tuple[str, str, str], list[Measure]] = {}
         for m in measures.measures:  # measures sharing source, unit and time are computed in one scan
             groups.setdefault((m.source, m.unit, m.time), []).append(m)
         queries = [
-            compile_measures(group, grain, era=era, since=since, until=until, as_of=cut_off)
+            compile_measures(
+                group, grain, era=era, since=since, until=until, as_of=cut_off, history=bool(changed[group[0].source])
+            )
             for group in groups.values()
             for grain in grains
         ]
         for query in queries:  # every definition must compile for this engine before anything runs
             runner.prepare(query)
-        available = _bind(runner, lake, measures, era, notes)
+        available = _bind(runner, lake, measures, era, notes, changed)
         for query in queries:
             if query.measure.source not in available:
                 continue
@@ -248,18 +253,36 @@ def values_in(values: pd.DataFrame) -> list[ValueIn]:
     ]
 
 
-def _bind(runner: Engine, lake: Lake, measures: MeasureSet, era: str | None, notes: list[str]) -> set[str]:
+def _changed_parts(lake: Lake, source: str) -> list[Path]:
+    """The parts of a source that hold new versions of known records (marked at ingestion)."""
+    changed = []
+    for part in lake.parts(source):
+        meta = pq.read_metadata(part)
+        if not set(HISTORY_COLUMNS) <= set(meta.schema.names):
+            raise SourceError(
+                f"Kho dữ liệu cũ, cần nạp lại — the {source} part {part.name} was written before records had "
+                f"history (no {', '.join(HISTORY_COLUMNS)}); ingest its files again into a new data directory"
+            )
+        if (meta.metadata or {}).get(VERSIONS_KEY.encode()) is not None:
+            changed.append(part)
+    return changed
+
+
+def _bind(
+    runner: Engine,
+    lake: Lake,
+    measures: MeasureSet,
+    era: str | None,
+    notes: list[str],
+    changed: Mapping[str, list[Path]],
+) -> set[str]:
     available = set()
     for source in measures.sources:
         parts = lake.parts(source)
-        old = [p.name for p in parts if not set(HISTORY_COLUMNS) <= set(pq.read_schema(p).names)]
-        if old:
-            raise SourceError(
-                f"Kho dữ liệu cũ, cần nạp lại — the {source} parts {', '.join(old[:3])} were written before records "
-                f"had history (no {', '.join(HISTORY_COLUMNS)}); ingest their files again into a new data directory"
-            )
         if parts:
             runner.bind(source, [str(p) for p in parts])
+            if changed.get(source):
+                runner.bind(changed_table(source), [str(p) for p in changed[source]])
             available.add(source)
         else:
             notes.append(f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped")
@@ -368,13 +391,16 @@ def explain(
     """
     m = measures.measure_of(variable)
     grain, key = grain_of(period)
-    query = compile_measure(m, grain, era=era, since=since, until=until, as_of=_cut_off(as_of))
+    changed = {source: _changed_parts(lake, source) for source in measures.sources}
+    query = compile_measure(
+        m, grain, era=era, since=since, until=until, as_of=_cut_off(as_of), history=bool(changed[m.source])
+    )
     item = m.variable(variable)
     engine = DuckDBEngine()
     try:
         if not lake.parts(m.source):
             raise SourceError(f"no {m.source} records in {lake.root}; run `chiso sources ingest` first")
-        _bind(engine, lake, measures, era, [])
+        _bind(engine, lake, measures, era, [], changed)
         tree = _records_tree(query, item.name if not isinstance(item, Ratio) else item.numerator)
         sql = tree.sql(dialect="duckdb")
         rows = engine.con.execute(
