@@ -118,3 +118,17 @@ def test_the_late_correction_shows_in_lineage(history: Lake):
     lineage = json.loads(values["lineage"].iloc[0])
     assert lineage["as_of"] == "latest"
     assert [f["file"] for f in lineage["files"]] == ["dossiers-2025-03.jsonl", "dossiers-2025-04.jsonl"]
+
+
+def test_the_command_measures_as_of(cli, history: Lake, tmp_path: Path):
+    def march(*extra: str) -> dict[str, float]:
+        out = tmp_path / f"m{len(extra)}.csv"
+        args = ["sources", "measure", "-m", "service-2025", "--period", "month", "--era", "recorded", *extra]
+        result = cli(*args, "--out", out, "--data-dir", history.root)
+        assert result.exit_code == 0, result.output
+        return _march(pd.read_csv(out, dtype={"unit": str}))
+
+    assert march("--as-of", "latest")["on_time_rate"] == 0.5
+    assert march()["on_time_rate"] == 1.0
+    bad = cli("sources", "measure", "--as-of", "March", "--data-dir", history.root)
+    assert bad.exit_code != 0 and "as of 'March'" in bad.output
