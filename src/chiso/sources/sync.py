@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -203,8 +204,6 @@ def _fetch(
 ) -> Any:
     headers = {}
     if mapping.auth is not None:
-        import os
-
         secret = os.environ.get(mapping.auth.env)
         if not secret:
             raise SyncError(f"Thiếu khóa truy cập — the environment variable {mapping.auth.env} is not set")
