@@ -345,3 +345,18 @@ def test_a_watched_folder_is_ingested_once_and_the_loop_stops_on_sigterm(tmp_pat
     assert child.returncode == 0, out
     assert "stopped" in out
     assert _lake_rows(Lake(data)) == (1, 1)
+
+
+def test_the_schedule():
+    from chiso.clock import VIETNAM
+    from chiso.sources.sync import next_run, parse_at, parse_every
+
+    day = parse_every("24h")
+    now = TEST_CLOCK.now().astimezone(VIETNAM).replace(hour=3, minute=0, second=0, microsecond=0)
+    following = next_run(now, day, parse_at("02:00"))
+    assert following.astimezone(VIETNAM).hour == 2 and following - now == parse_every("23h")
+    assert next_run(now, parse_every("30m"), None) - now == parse_every("1800s")
+    with pytest.raises(SyncError, match="--every '24x'"):
+        parse_every("24x")
+    with pytest.raises(SyncError, match="--at '2am'"):
+        parse_at("2am")
