@@ -77,7 +77,7 @@ ACTIONS: dict[str, Rule] = {
     "value.record": _rule("record a value (measured, imported)", "system", "admin", own_unit=("officer",)),
     "value.view": _rule("read stored values", "system", "appraiser", "viewer", *OFFICE, own_unit=("officer",)),
     "framework.view": _rule("read the indicator frameworks", public=True),
-    "results.compute": _rule("compute result runs", "appraiser", *OFFICE),
+    "results.compute": _rule("compute result runs (also the events worker)", "appraiser", "system", *OFFICE),
     "results.publish": _rule("publish a result run (and lock the period)", *OFFICE),
     "results.view": _rule("read result runs, published or not", "officer", "appraiser", "viewer", *OFFICE),
     "results.view_published": _rule("read published results", public=True),
@@ -86,6 +86,7 @@ ACTIONS: dict[str, Rule] = {
     "task.view": _rule("read plans, tasks and progress reports", "officer", "appraiser", "viewer", "system", *OFFICE),
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),
     "task.manage": _rule("create, edit and import plans and their tasks", *OFFICE),
+    "hooks.manage": _rule("manage webhook subscriptions and read their delivery log", "admin"),
 }
 
 

@@ -9,6 +9,7 @@ from chiso.cli import (
     db,
     demo,
     framework,
+    hooks,
     period,
     programme,
     results,
@@ -44,6 +45,8 @@ app.add_typer(review.app, name="review")
 app.add_typer(results.app, name="results")
 app.add_typer(users.app, name="users")
 app.command(name="serve")(serve.serve)
+app.add_typer(hooks.app, name="hooks")
+app.command(name="worker")(hooks.worker)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`chiso serve`: the web app (pages and JSON API) on the database of the settings."""
+"""`chiso serve`: the web app (pages and JSON API) on the database of the settings, and the events worker."""
 
 from __future__ import annotations
 
@@ -13,8 +13,22 @@ def serve(
     workers: int | None = typer.Option(
         None, "--workers", min=1, max=64, help="Processes (default: CHISO_WEB_WORKERS, 1); about one per core."
     ),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Do not start the events worker (run `chiso worker` apart instead)."
+    ),
 ) -> None:
     """Chạy ứng dụng web — serve the web app and the API (http://127.0.0.1:8000 by default)."""
     from chiso.web import serve as run
 
-    run(load_settings(), host=host, port=port, workers=workers)
+    settings = load_settings()
+    # One worker thread in this process, whatever the number of web processes: live results and webhooks.
+    stop = None
+    if not no_worker:
+        from chiso.events.runner import start
+
+        stop = start(settings)
+    try:
+        run(settings, host=host, port=port, workers=workers)
+    finally:
+        if stop is not None:
+            stop()

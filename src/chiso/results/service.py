@@ -26,6 +26,7 @@ from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod, Declaration, Submission
 from chiso.engine import Panel, Result, run
 from chiso.errors import ChisoError, ImmutableError, NotFound
+from chiso.events import service as events
 from chiso.permissions import Actor, check
 from chiso.results.models import VARIANTS, ResultRow, ResultRun
 from chiso.values import service as values
@@ -189,4 +190,5 @@ def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
         after={"period": period.code, "variant": run_row.variant},
     )
     session.flush()
+    events.result_changed(session=session, run=run_row, period=period, type="vn.chiso.result.published")
     return run_row

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from chiso.audit import service as audit
 from chiso.errors import ConflictError
+from chiso.events import service as events
 from chiso.permissions import Actor, check
 from chiso.values.models import Value
 from chiso.values.schemas import ValueIn
@@ -91,7 +92,9 @@ def history(*, session: Session, unit_code: str, variable: str, period: str) -> 
 def record(*, session: Session, value_in: ValueIn, actor: Actor, expected_version: int | None = None) -> Value | None:
     """Record a value (checks `value.record`). See `write` for versions, conflicts and no-ops."""
     check(actor, "value.record", value_in.unit_code)
-    return write(session=session, value_in=value_in, actor=actor, expected_version=expected_version)
+    row = write(session=session, value_in=value_in, actor=actor, expected_version=expected_version)
+    events.values_recorded(session=session, rows=[row])
+    return row
 
 
 def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version: int | None = None) -> Value | None:
@@ -147,7 +150,9 @@ def record_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor)
     """Record many values at once (checks `value.record` for each unit). See `write_many`."""
     for unit_code in dict.fromkeys(v.unit_code for v in values_in):
         check(actor, "value.record", unit_code)
-    return write_many(session=session, values_in=values_in, actor=actor)
+    rows = write_many(session=session, values_in=values_in, actor=actor)
+    events.values_recorded(session=session, rows=rows)
+    return rows
 
 
 def write_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) -> list[Value]:
