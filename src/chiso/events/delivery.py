@@ -62,14 +62,21 @@ def source_of(province: str | None) -> str:
 
 
 # --- live results -----------------------------------------------------------------------------------
-def _periods(session: Session, pending: Sequence[OutboxEvent]) -> list[CollectionPeriod]:
-    codes = {e.data["period"] for e in pending if e.type == "vn.chiso.unit.approved"}
+def _periods(session: Session, pending: Sequence[OutboxEvent]) -> dict[CollectionPeriod, tuple[str, ...]]:
+    """The periods to compute again, with their variants: an approval changes only the final run (it
+    counts approved items); measured values change every variant."""
+    from chiso.results.models import VARIANTS
+
+    approved = {e.data["period"] for e in pending if e.type == "vn.chiso.unit.approved"}
     value_periods = {p for e in pending if e.type == "vn.chiso.values.measured" for p in e.data["periods"]}
     query = select(CollectionPeriod).where(
-        or_(CollectionPeriod.code.in_(codes), CollectionPeriod.value_period.in_(value_periods)),
+        or_(CollectionPeriod.code.in_(approved), CollectionPeriod.value_period.in_(value_periods)),
         CollectionPeriod.state != "published",  # a published period's runs never change
     )
-    return list(session.scalars(query.order_by(CollectionPeriod.id)).all())
+    return {
+        period: VARIANTS if period.value_period in value_periods else ("final",)
+        for period in session.scalars(query.order_by(CollectionPeriod.id)).all()
+    }
 
 
 def refresh_results(*, sessions: Sessions, actor: Actor = WORKER) -> int:
@@ -77,6 +84,9 @@ def refresh_results(*, sessions: Sessions, actor: Actor = WORKER) -> int:
     pass; each new final run is announced (`vn.chiso.result.updated`). Returns the events handled."""
     from chiso.results import service as results  # results emits events itself
 
+    with sessions() as session:  # read only: an idle worker takes no write lock
+        if session.scalar(select(OutboxEvent.id).where(OutboxEvent.handled_at.is_(None)).limit(1)) is None:
+            return 0
     with sessions() as session:
         now = clock.of(session).now()
         waiting = (
@@ -97,9 +107,9 @@ def refresh_results(*, sessions: Sessions, actor: Actor = WORKER) -> int:
         if not ids:
             return 0
         pending = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids))).all()
-        for period in _periods(session, pending):
+        for period, variants in _periods(session, pending).items():
             try:
-                runs = results.compute(session=session, period_code=period.code, actor=actor)
+                runs = results.compute(session=session, period_code=period.code, actor=actor, variants=variants)
             except ChisoError as exc:  # a period that cannot be computed is reported, not retried forever
                 log.warning("live results of %s: %s", period.code, exc)
                 continue
@@ -167,7 +177,7 @@ def _attempt(sessions: Sessions, delivery_id: int, token: str, source: str, poli
         subscription = session.get(WebhookSubscription, delivery.subscription_id)
         assert event is not None and subscription is not None
         body, headers = request_of(event, subscription, source, clock.of(session).now())
-        url, active = subscription.url, subscription.active
+        url, active, attempts = subscription.url, subscription.active, delivery.attempts + 1
     status: int | None = None
     error = ""
     if not active:
@@ -181,20 +191,22 @@ def _attempt(sessions: Sessions, delivery_id: int, token: str, source: str, poli
     if status is not None and not ok:
         error = f"HTTP {status}"
     with sessions() as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        assert delivery is not None
-        if delivery.claimed_by != token:  # the claim expired and another worker took it
-            return False
         now = clock.of(session).now()
-        delivery.attempts += 1
-        delivery.last_status, delivery.last_error = status, error
-        delivery.claimed_by, delivery.claimed_at = None, None
+        outcome: dict[str, object] = {"attempts": attempts, "last_status": status, "last_error": error}
         if ok:
-            delivery.state, delivery.delivered_at = "delivered", now
-        elif not active or delivery.attempts >= policy.attempts:
-            delivery.state = "dead"
+            outcome.update(state="delivered", delivered_at=now)
+        elif not active or attempts >= policy.attempts:
+            outcome.update(state="dead")
         else:
-            delivery.next_attempt_at = now + policy.delay(delivery.attempts)
+            outcome.update(next_attempt_at=now + policy.delay(attempts))
+        # One UPDATE, writing first (on SQLite a read before a write can deadlock with another writer);
+        # nothing changes when the claim expired and another worker took the delivery over.
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claimed_by == token)
+            .values(claimed_by=None, claimed_at=None, **outcome)
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
     return ok
 
@@ -205,9 +217,14 @@ def deliver(
     """Post every due delivery once (claimed in batches); returns how many were attempted."""
     worker = worker or worker_name()
     attempted = 0
-    with sessions() as session:
+    with sessions() as session:  # read only: an idle worker takes no write lock
         # Only what was due when the pass began: a failure is retried in a later pass, not in a loop here.
         began = clock.of(session).now()
+        due = select(WebhookDelivery.id).where(
+            WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= began
+        )
+        if session.scalar(due.limit(1)) is None:
+            return 0
     with httpx.Client(follow_redirects=False) as client:
         send = send or _post(client)
         while True:
