@@ -62,3 +62,20 @@ def test_an_approval_brings_the_provisional_rank_and_the_event(collecting, recei
     }
     # Nothing new: a second pass computes nothing and sends nothing.
     assert delivery.run_once(sessions=collecting.session, source="/chiso/19") == 0
+
+
+def test_measured_values_recompute_every_variant(collecting, receiver):
+    with collecting.session() as s:
+        hooks.add(session=s, url=receiver.url, event_types=["vn.chiso.values.*"], actor=collecting.people["admin"])
+        s.commit()
+    token = token_for(collecting, "admin", "write")
+    value = {"unit_code": f.COMMUNE, "variable": "population", "period": "2025", "value": 12000}
+    posted = collecting.client().post("/api/v1/values", json=value, headers={"Authorization": f"Bearer {token}"})
+    assert posted.status_code == 201, posted.text[:500]
+    delivery.run_once(sessions=collecting.session, source="/chiso/19")
+    with collecting.session() as s:
+        assert sorted(r.variant for r in s.scalars(select(ResultRun)).all()) == ["appraised", "final", "self_assessed"]
+    (event,) = receiver.events()
+    assert event["type"] == "vn.chiso.values.measured" and event["subject"] == "values/2025"
+    assert event["data"]["units"] == [{"code": f.COMMUNE, "name": "Phường Đức Xuân"}]
+    assert event["data"]["variables"] == ["population"]

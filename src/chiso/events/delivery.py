@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from chiso import clock
@@ -89,24 +90,19 @@ def refresh_results(*, sessions: Sessions, actor: Actor = WORKER) -> int:
             return 0
     with sessions() as session:
         now = clock.of(session).now()
-        waiting = (
-            select(OutboxEvent.id)
+        # Rows locked for this worker on PostgreSQL (others skip them). Reads come first and the writes
+        # last, so that on SQLite the worker holds the write lock only while it stores the runs: a web
+        # request that writes meanwhile would be refused ("database is locked").
+        pending = session.scalars(
+            select(OutboxEvent)
             .where(OutboxEvent.handled_at.is_(None))
             .order_by(OutboxEvent.id)
             .limit(500)
             .with_for_update(skip_locked=True)
-        )
-        # Marking first takes SQLite's write lock at once; the commit at the end keeps both or neither.
-        ids = session.scalars(
-            update(OutboxEvent)
-            .where(OutboxEvent.id.in_(waiting.scalar_subquery()), OutboxEvent.handled_at.is_(None))
-            .values(handled_at=now)
-            .returning(OutboxEvent.id)
-            .execution_options(synchronize_session=False)
         ).all()
+        ids = [e.id for e in pending]
         if not ids:
             return 0
-        pending = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids))).all()
         for period, variants in _periods(session, pending).items():
             try:
                 runs = results.compute(session=session, period_code=period.code, actor=actor, variants=variants)
@@ -116,6 +112,12 @@ def refresh_results(*, sessions: Sessions, actor: Actor = WORKER) -> int:
             for run, created in runs:
                 if created and run.variant == "final":
                     events.result_changed(session=session, run=run, period=period, type="vn.chiso.result.updated")
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(ids), OutboxEvent.handled_at.is_(None))
+            .values(handled_at=now)
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
         return len(ids)
 
@@ -127,7 +129,9 @@ def claim(*, session: Session, worker: str, policy: Policy, due_by: dt.datetime 
     token = f"{worker}:{uuid.uuid4().hex[:12]}"
     due = (
         WebhookDelivery.state == "pending",
-        WebhookDelivery.next_attempt_at <= (due_by or now),
+        # A first attempt is due at once: another process's clock (CHISO_CLOCK restarts it in each) may
+        # have stamped it a little ahead of ours.
+        or_(WebhookDelivery.attempts == 0, WebhookDelivery.next_attempt_at <= (due_by or now)),
         or_(
             WebhookDelivery.claimed_by.is_(None),
             WebhookDelivery.claimed_at < now - dt.timedelta(seconds=policy.lease_seconds),
@@ -221,7 +225,8 @@ def deliver(
         # Only what was due when the pass began: a failure is retried in a later pass, not in a loop here.
         began = clock.of(session).now()
         due = select(WebhookDelivery.id).where(
-            WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= began
+            WebhookDelivery.state == "pending",
+            or_(WebhookDelivery.attempts == 0, WebhookDelivery.next_attempt_at <= began),
         )
         if session.scalar(due.limit(1)) is None:
             return 0
@@ -257,6 +262,10 @@ def run(
     while not stop.is_set():
         try:
             busy = run_once(sessions=sessions, source=source, policy=policy, worker=worker)
+        except OperationalError as exc:  # SQLite busy with another writer: the pass is rolled back, try again
+            log.info("events worker: %s; trying again", exc.orig)
+            stop.wait(idle_seconds)
+            continue
         except Exception:  # a worker that dies silently stops every push; log, wait, go on
             log.exception("events worker: pass failed; retrying in 5 s")
             stop.wait(5)
