@@ -189,7 +189,7 @@ def _attempt(sessions: Sessions, delivery_id: int, token: str, source: str, poli
     else:
         try:  # no transaction is open while the receiver answers
             status = send(url, body, headers, policy.timeout_seconds)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:  # nothing answered: try again later
             error = f"{type(exc).__name__}: {exc}"[:500]
     ok = status is not None and 200 <= status < 300
     if status is not None and not ok:
