@@ -1,13 +1,15 @@
 """What a receiver runs on each push: check the signature and refuse a stale timestamp (a replay).
 
-This file needs nothing but the standard library: docs/integration.md shows it, to copy into a receiver.
+docs/integration.md shows the same function with the standard library only, to copy into a receiver
+(there "now" is `time.time()`; here it is Chiso's clock).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import time
+
+from chiso.clock import SYSTEM
 
 TOLERANCE_SECONDS = 300  # a push signed more than 5 minutes ago (or ahead) is refused as a replay
 
@@ -24,7 +26,7 @@ def verify(secret: str, body: bytes, header: str, now: float | None = None) -> b
     if not parts.get("t", "").isdigit() or "v1" not in parts:
         return False
     timestamp = int(parts["t"])
-    if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
+    if abs((SYSTEM.now().timestamp() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
         return False
     expected = signature(secret, body, timestamp).split("v1=", 1)[1]
     return hmac.compare_digest(expected, parts["v1"])
