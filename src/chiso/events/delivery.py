@@ -3,10 +3,11 @@
 A small queue in the database's own tables, no broker: the events are written in the transaction of
 their change, and a province's installation is one server with one database (see docs/integration.md).
 Every state is in the database, so a worker that stops resumes where it was. Two workers never send
-the same delivery at once: a batch is claimed by one UPDATE whose subquery skips rows another worker
-has locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has a single writer, so the UPDATE is
-atomic); a claim left by a worker that died expires after `lease_seconds`. Delivery is at least once:
-a worker that dies after posting and before recording posts again; receivers de-duplicate on `ce-id`.
+the same delivery at once: on PostgreSQL a batch is locked with `SELECT … FOR UPDATE SKIP LOCKED` (rows
+another worker holds are skipped) and marked claimed; on SQLite, which has a single writer, one
+`UPDATE … WHERE id IN (SELECT …)` claims it atomically. A claim left by a worker that died expires
+after `lease_seconds`. Delivery is at least once: a worker that dies after posting and before recording
+posts again; receivers de-duplicate on `ce-id`.
 """
 
 from __future__ import annotations
@@ -138,9 +139,15 @@ def claim(*, session: Session, worker: str, policy: Policy, due_by: dt.datetime 
         ),
     )
     chosen = select(WebhookDelivery.id).where(*due).order_by(WebhookDelivery.id).limit(policy.batch)
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the batch first: inside `IN (…)` PostgreSQL may run a LIMIT … SKIP LOCKED subquery more
+        # than once and claim more rows than the batch.
+        target = WebhookDelivery.id.in_(session.scalars(chosen.with_for_update(skip_locked=True)).all())
+    else:  # SQLite: one statement, atomic under its single writer, that takes the write lock at once
+        target = WebhookDelivery.id.in_(chosen.scalar_subquery())
     ids = session.scalars(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(chosen.with_for_update(skip_locked=True).scalar_subquery()), *due)
+        .where(target, *due)
         .values(claimed_by=token, claimed_at=now)
         .returning(WebhookDelivery.id)
         .execution_options(synchronize_session=False)
