@@ -106,6 +106,7 @@ def import_models() -> None:
     import chiso.actors.models
     import chiso.audit.models
     import chiso.collection.models
+    import chiso.events.models
     import chiso.programme.models
     import chiso.results.models
     import chiso.values.models  # noqa: F401

@@ -81,7 +81,7 @@ ACTIONS: dict[str, Rule] = {
     "value.measure": _rule("record a measured value (the measuring service only)", "system"),
     "value.view": _rule("read stored values", "system", "appraiser", "viewer", *OFFICE, own_unit=("officer",)),
     "framework.view": _rule("read the indicator frameworks", public=True),
-    "results.compute": _rule("compute result runs", "appraiser", *OFFICE),
+    "results.compute": _rule("compute result runs (also the events worker)", "appraiser", "system", *OFFICE),
     "results.publish": _rule("publish a result run (and lock the period)", *OFFICE),
     "results.view": _rule("read result runs, published or not", "officer", "appraiser", "viewer", *OFFICE),
     "results.view_published": _rule("read published results", public=True),
@@ -91,6 +91,7 @@ ACTIONS: dict[str, Rule] = {
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),
     "task.manage": _rule("create, edit and import plans and their tasks", *OFFICE),
     "report.view": _rule("read a province's annual report (PDF, XLSX)", "viewer", *OFFICE),
+    "hooks.manage": _rule("manage webhook subscriptions and read their delivery log", "admin"),
 }
 
 

@@ -88,6 +88,17 @@ class Settings(BaseSettings):
             "rehearse a deadline. Default: the system clock. Dates are Vietnam's (UTC+7)."
         ),
     )
+    webhook_attempts: int = Field(
+        10, gt=0, le=50, description="Attempts to push an event to a webhook before its delivery is dead."
+    )
+    webhook_backoff_seconds: float = Field(
+        120.0,
+        ge=0,
+        description=(
+            "Wait after a webhook's first failed push, in seconds; doubled after each further failure "
+            "(10 attempts from 120 s span about 17 hours)."
+        ),
+    )
 
     @field_validator("clock")
     @classmethod

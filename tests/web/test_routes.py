@@ -63,6 +63,10 @@ READ = [
     ("POST", "/admin/users/disable", "admin", "/admin/users/disable", {"user": "lanhdao"}, 303),
     ("POST", "/admin/tokens", "admin", "/admin/tokens", {"user": "lanhdao", "scope": "read", "days": "5"}, 200),
     ("POST", "/admin/tokens/revoke", "admin", "/admin/tokens/revoke", {"token": "{token_id}"}, 303),
+    ("GET", "/admin/hooks", "admin", "/admin/hooks?state=dead", None, 200),
+    ("POST", "/admin/hooks", "admin", "/admin/hooks", {"url": "https://ioc.example.vn/chiso", "events": "*"}, 200),
+    ("POST", "/admin/hooks/test", "admin", "/admin/hooks/test", {"hook": "999999"}, 404),
+    ("POST", "/admin/hooks/remove", "thamdinh", "/admin/hooks/remove", {"hook": "1"}, 403),
     ("POST", "/logout", "admin", "/logout", {}, 303),
 ]
 # … and on an open period where the officer of COMMUNE has submitted.

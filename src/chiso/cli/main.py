@@ -60,6 +60,10 @@ app = typer.Typer(
             "review": Lazy("chiso.cli.review:app", "Thẩm định — appraisal of declarations."),
             "results": Lazy("chiso.cli.results:app", "Kết quả — result runs: compute, publish, show."),
             "users": Lazy("chiso.cli.users:app", "Tài khoản — accounts, roles and API tokens."),
+            "hooks": Lazy("chiso.cli.hooks:app", "Webhook — subscriptions of the IOC and others, deliveries, tests."),
+            "worker": Lazy(
+                "chiso.cli.hooks:worker", "Tiến trình nền — deliver events and keep provisional results live."
+            ),
             "report": Lazy("chiso.cli.report:app", "Báo cáo — reports (PDF, XLSX)."),
             "opendata": Lazy(
                 "chiso.cli.opendata:app",

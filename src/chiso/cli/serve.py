@@ -1,4 +1,4 @@
-"""`chiso serve`: the web app (pages and JSON API) on the database of the settings."""
+"""`chiso serve`: the web app (pages and JSON API) on the database of the settings, and the events worker."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ def serve(
             "('' none, '*' any; default: CHISO_FORWARDED_ALLOW_IPS, 127.0.0.1)."
         ),
     ),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Do not start the events worker (run `chiso worker` apart instead)."
+    ),
 ) -> None:
     """Chạy ứng dụng web — serve the web app and the API (http://127.0.0.1:8000 by default)."""
     from chiso.web import serve as run
@@ -28,4 +31,14 @@ def serve(
     settings = load_settings()
     if forwarded_allow_ips is not None:
         settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
-    run(settings, host=host, port=port, workers=workers)
+    # One worker thread in this process, whatever the number of web processes: live results and webhooks.
+    stop = None
+    if not no_worker:
+        from chiso.events.runner import start
+
+        stop = start(settings)
+    try:
+        run(settings, host=host, port=port, workers=workers)
+    finally:
+        if stop is not None:
+            stop()

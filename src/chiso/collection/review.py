@@ -21,6 +21,7 @@ from chiso.collection.service import (
     submissions,
 )
 from chiso.errors import ChisoError, TransitionRefused
+from chiso.events import service as events
 from chiso.framework.describe import number
 from chiso.permissions import Actor, check
 from chiso.values import service as values
@@ -177,6 +178,7 @@ def approve(*, session: Session, period_code: str, unit_code: str, actor: Actor)
         _decide(session, period, item, "approve", actor, "", None)
     refresh(session, submission, unit_items)
     session.flush()
+    events.unit_approved(session=session, period=period, unit_code=unit_code, by=actor.user)
     return list(unit_items)
 
 

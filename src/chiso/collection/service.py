@@ -26,6 +26,7 @@ from chiso.collection.schemas import DeclarationIn, PeriodOpen, PeriodStatus, Pr
 from chiso.collection.validation import ItemState, UnitState, load_rules, validate
 from chiso.collection.workflow import PERIOD_TRANSITIONS, allowed, next_state, unit_state
 from chiso.errors import ChisoError, ConflictError, NotFound, TransitionRefused
+from chiso.events import service as events
 from chiso.framework import (
     Framework,
     FrameworkError,
@@ -169,6 +170,7 @@ def open_period(*, session: Session, period_in: PeriodOpen, actor: Actor, paths:
         },
     )
     session.flush()
+    events.period_changed(session=session, period=period, type="vn.chiso.period.opened")
     return period
 
 
@@ -199,6 +201,7 @@ def close_period(*, session: Session, code: str, actor: Actor) -> CollectionPeri
     check(actor, "period.close")
     period = get_period(session=session, code=code)
     move_period(session=session, period=period, action="close", actor=actor)
+    events.period_changed(session=session, period=period, type="vn.chiso.period.closed")
     return period
 
 

@@ -26,6 +26,7 @@ from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod, Declaration, Submission
 from chiso.engine import Panel, Result, run
 from chiso.errors import ChisoError, ImmutableError, NotFound
+from chiso.events import service as events
 from chiso.permissions import Actor, check
 from chiso.results.models import VARIANTS, ResultRow, ResultRun
 from chiso.values import service as values
@@ -44,12 +45,21 @@ def _panel_inputs(session: Session, period: CollectionPeriod, variant: str) -> t
     for ind in framework.indicators:
         given[ind.code] = base.values[ind.code].copy()
     position = {u: i for i, u in enumerate(units)}
+    # Columns, not Declaration objects (with their eager-loaded evidence): the worker recomputes after
+    # every approval, and loading thousands of objects was most of a run's time.
     declared = session.execute(
-        select(Submission.unit_code, Declaration)
+        select(
+            Submission.unit_code,
+            Declaration.indicator_code,
+            Declaration.self_score,
+            Declaration.appraised_score,
+            Declaration.state,
+        )
         .join(Declaration, Declaration.submission_id == Submission.id)
         .where(Submission.period_id == period.id)
     )
-    for unit_code, item in declared:
+    for item in declared:
+        unit_code = item.unit_code
         cell = given[item.indicator_code]
         column = position[unit_code]
         if variant == "self_assessed" and item.self_score is not None:
@@ -190,4 +200,5 @@ def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
         after={"period": period.code, "variant": run_row.variant},
     )
     session.flush()
+    events.result_changed(session=session, run=run_row, period=period, type="vn.chiso.result.published")
     return run_row

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from chiso.audit import service as audit
 from chiso.collection import locks
 from chiso.errors import ConflictError
+from chiso.events import service as events
 from chiso.permissions import Actor, check
 from chiso.units.ref import UnitRef
 from chiso.values.models import Value
@@ -113,7 +114,9 @@ def record(*, session: Session, value_in: ValueIn, actor: Actor, expected_versio
     and no-ops."""
     check(actor, _action(value_in), value_in.unit)
     locks.refuse_settled(session=session, values_in=[value_in])
-    return write(session=session, value_in=value_in, actor=actor, expected_version=expected_version)
+    row = write(session=session, value_in=value_in, actor=actor, expected_version=expected_version)
+    events.values_recorded(session=session, rows=[row])
+    return row
 
 
 def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version: int | None = None) -> Value | None:
@@ -168,7 +171,9 @@ def record_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor)
     for action, unit in dict.fromkeys((_action(v), v.unit) for v in values_in):
         check(actor, action, unit)
     locks.refuse_settled(session=session, values_in=values_in)
-    return write_many(session=session, values_in=values_in, actor=actor)
+    rows = write_many(session=session, values_in=values_in, actor=actor)
+    events.values_recorded(session=session, rows=rows)
+    return rows
 
 
 def write_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) -> list[Value]:

@@ -10,6 +10,7 @@ from chiso.web.pages import (
     auth,
     declare,
     framework,
+    hooks,
     opendata,
     overview,
     programme,
@@ -19,5 +20,5 @@ from chiso.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, opendata, reports):
+for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, opendata, reports, hooks):
     router.include_router(module.router)
