@@ -12,15 +12,33 @@ from sqlalchemy.orm import Session
 
 from chiso.accounts import service as accounts
 from chiso.clock import bind
+from chiso.db import begin_write
 from chiso.permissions import PUBLIC, Actor
 from chiso.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from chiso.web.security import LANG_COOKIE, CookieData, Sessions
 
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
-def db(request: Request) -> Iterator[Session]:
-    """The request's session: committed when the route returns, rolled back when it raises."""
+
+async def body_first(request: Request) -> None:
+    """A write request's form is read before its transaction begins: an upload arrives at the client's
+    pace, and the write lock must not be held while it does (an API's JSON body is read before any
+    dependency already)."""
+    if request.method in WRITES and request.headers.get("content-type", "").startswith(FORMS):
+        await request.form()
+
+
+def db(request: Request, _body: Annotated[None, Depends(body_first)]) -> Iterator[Session]:
+    """The request's session: committed when the route returns, rolled back when it raises.
+
+    A request that writes (POST, PUT, PATCH, DELETE) begins its transaction as a writer (db.begin_write):
+    concurrent saves queue for the write lock instead of failing; reads stay concurrent.
+    """
     session: Session = bind(request.app.state.sessions(), request.app.state.clock)
     try:
+        if request.method in WRITES:
+            begin_write(session)
         yield session
         session.commit()
     except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,14 +16,46 @@ from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.models import Evidence
 from chiso.collection.schemas import DeclarationIn, EvidenceIn, ItemView
 from chiso.collection.service import ValidationFailed
-from chiso.errors import ChisoError
+from chiso.errors import ChisoError, ConflictError
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import rule_in_words
 from chiso.web.deps import DB, FormWho, Who, WhoDep
+from chiso.web.i18n import Formats
 from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
 from chiso.web.render import Page, render
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the officer typed in an item's form, shown again as typed when the save is refused."""
+
+    figures: dict[str, str]
+    self_score: str
+    explanation: str
+    kept: frozenset[int]  # evidence rows ticked to keep
+    doc_number: str
+    doc_date: str
+    summary: str
+    file_name: str  # a browser cannot be handed a file back: the page asks for it again by its name
+
+    @classmethod
+    def of(cls, form: FormData, variables: list[str]) -> Posted:
+        def text(name: str) -> str:
+            return str(form.get(name) or "")
+
+        upload = form.get("file")
+        return cls(
+            {v: text(f"v:{v}") for v in variables},
+            text("self_score"),
+            text("explanation"),
+            frozenset(int(k[5:]) for k in form if k.startswith("keep:") and k[5:].isdigit()),
+            text("doc_number"),
+            text("doc_date"),
+            text("summary"),
+            upload.filename or "" if isinstance(upload, UploadFile) else "",
+        )
 
 
 @dataclass(frozen=True)
@@ -34,6 +67,7 @@ class Item:
     evidence: list[Evidence]
     pillar: str
     errors: list[str] = field(default_factory=list)
+    posted: Posted | None = None  # the refused input, shown instead of the stored item
 
     @property
     def editable(self) -> bool:
@@ -206,12 +240,63 @@ async def _save(
             files=request.app.state.files,
             expected_version=version,
         )
+    except ConflictError:
+        session.rollback()
+        return _refused(request, session, who, form, period, unit, indicator, 409, conflict=True)
     except (FieldError, EvidenceRefused, ChisoError, ValueError) as exc:
         session.rollback()
-        text = str(exc)
-        page = build(session, who, period, unit, errors={indicator: [text]})
-        return render(request, who, page, 422)
+        return _refused(request, session, who, form, period, unit, indicator, 422, problem=str(exc))
     return None
+
+
+def _refused(
+    request: Request,
+    session: DB,
+    who: Who,
+    form: FormData,
+    period: str,
+    unit: str,
+    indicator: str,
+    status: int,
+    problem: str = "",
+    conflict: bool = False,
+) -> Response:
+    """The page again, the item's form holding what was typed, and why it was not saved. On a conflict
+    the form carries the item's current version, so that saving again is a deliberate overwrite."""
+    page = build(session, who, period, unit)
+    items = []
+    for it in page.items:
+        if it.view.indicator == indicator:
+            posted = Posted.of(form, list(it.indicator.variables))
+            notes = [_conflict(session, who, period, unit, it)] if conflict else [problem]
+            if posted.file_name:
+                notes.append(
+                    f"Tệp «{posted.file_name}» chưa được lưu — hãy đính kèm lại rồi lưu / "
+                    f"the file «{posted.file_name}» was not saved: attach it again and save"
+                )
+            it = dataclasses.replace(it, errors=notes, posted=posted)
+        items.append(it)
+    return render(request, who, dataclasses.replace(page, items=items), status)
+
+
+def _conflict(session: DB, who: Who, period: str, unit: str, item: Item) -> str:
+    stored = collection.get_item(
+        session=session,
+        period=collection.get_period(session=session, code=period),
+        unit_code=unit,
+        indicator=item.view.indicator,
+    )
+    fmt = Formats(who.lang)
+    shown = "; ".join(
+        f"{var} = {'–' if value is None else fmt.num(value, 4).rstrip('0').rstrip(',.')}"
+        for var, value in item.view.values.items()
+    )
+    by = stored.updated_by
+    return (
+        f"Người khác vừa lưu giá trị {shown} ({by}); biểu mẫu dưới đây vẫn giữ những gì bạn nhập, "
+        f"kiểm tra rồi lưu lại nếu vẫn đúng — someone else saved {shown} ({by}) meanwhile; "
+        "your input is kept below: check it and save again to keep it"
+    )
 
 
 @router.post("/declare/submit")
