@@ -372,6 +372,7 @@ def report(
         note=report_in.note.strip(),
         evidence=documents,
     )
+    session.add(update)
     before = current()
     with versioned.write(
         session=session,
@@ -389,7 +390,6 @@ def report(
             "evidence": [e.doc_number for e in update.evidence],
         },
     ):
-        session.add(update)
         if status == "done" and task.status != "done":
             task.completed_on = reported_on
         elif status != "done":
