@@ -19,6 +19,7 @@ from chiso.collection.service import ValidationFailed
 from chiso.errors import ChisoError, ConflictError
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import rule_in_words
+from chiso.permissions import check
 from chiso.web.deps import DB, FormWho, Who, WhoDep
 from chiso.web.i18n import Formats
 from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
@@ -175,14 +176,30 @@ async def save(request: Request, session: DB, who: FormWho) -> Response:
     period, unit, indicator = (str(form.get(k, "")) for k in ("period", "unit", "indicator"))
     if not (period and unit and indicator):
         raise HTTPException(400, "period, unit and indicator are required")
-    current = {i.view.indicator: i for i in build(session, who, period, unit).items}
-    if indicator not in current:
-        raise HTTPException(404, f"no indicator {indicator!r} in this period")
-    item = current[indicator]
+    item = _target(session, who, period, unit, indicator)
     with temporary_folder() as tmp:
         response = await _save(request, session, who, form, item, period, unit, indicator, Path(tmp))
     await form.close()
     return response or _redirect(period, unit, "saved", indicator)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The item a save writes: its indicator, and the evidence stored for it that the form may keep."""
+
+    indicator: Indicator
+    evidence: list[Evidence]
+
+
+def _target(session: DB, who: Who, period_code: str, unit: str, indicator: str) -> Target:
+    # Only what the save needs, not the whole page: a save holds the write lock from its start
+    # (deps.db), and every millisecond it holds it is one that other officers' saves wait.
+    check(who.actor, "declaration.edit", unit)
+    period = collection.get_period(session=session, code=period_code)
+    row = collection.get_item(session=session, period=period, unit_code=unit, indicator=indicator)
+    node = collection.framework_of(period).node(indicator)
+    assert isinstance(node, Indicator)
+    return Target(node, list(row.evidence))
 
 
 async def _save(
@@ -190,7 +207,7 @@ async def _save(
     session: DB,
     who: Who,
     form: FormData,
-    item: Item,
+    item: Target,
     period: str,
     unit: str,
     indicator: str,
