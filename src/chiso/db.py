@@ -75,19 +75,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+BUSY_TIMEOUT_MS = 5000  # how long SQLite waits for a lock before answering "database is locked"
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, begin transactions, so that SAVEPOINT works (the recipe
     # of SQLAlchemy's SQLite dialect documentation).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA temp_store=MEMORY")  # savepoint journals in memory: every write uses one
+    # Write-ahead log: readers neither wait for a writer nor hold up its commit, so that a save holds the
+    # write lock only for its own work (the setting stays with the file; ":memory:" keeps its own).
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 WRITE = "chiso_write"  # execution option of a transaction that will write (see `begin_write`)
-BEGIN_ATTEMPTS = 4  # each waits up to the busy timeout (5 s) for the write lock, with a pause between
+BEGIN_ATTEMPTS = 4  # each waits up to BUSY_TIMEOUT_MS for the write lock, with a short pause between
 
 
 def _sqlite_begin(connection: Any) -> None:

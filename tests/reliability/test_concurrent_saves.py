@@ -9,6 +9,7 @@ contention.
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -19,11 +20,12 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from tests import factories as f
 from tests.conftest import BACKENDS, TEST_CLOCK, fresh_database
-from tests.web.conftest import PASSWORD, csrf_of, login, token_for
+from tests.web.conftest import ASGI, PASSWORD, csrf_of, login, token_for
 
-from chiso import migrations
+from chiso import db, migrations
 from chiso.accounts import service as accounts
 from chiso.accounts.schemas import UserCreate
 from chiso.audit.models import AuditEntry
@@ -44,23 +46,27 @@ class Server:
     engine: Engine
 
 
+def seeded_engine(url: str) -> Engine:
+    """A migrated database with one officer account per unit of UNITS and an open period."""
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    with transaction(engine, TEST_CLOCK) as s:
+        admin = f.people(s)["admin"]
+        first = UserCreate(user="admin", roles=frozenset({"admin"}), password=PASSWORD)
+        accounts.create_user(session=s, user_in=first, actor=None)
+        for unit in UNITS:
+            user_in = UserCreate(user=f"canbo.{unit}", roles=frozenset({"officer"}), unit_code=unit, password=PASSWORD)
+            accounts.create_user(session=s, user_in=user_in, actor=admin)
+        f.open_period(s, admin, units=UNITS)
+    return engine
+
+
 @pytest.fixture(params=BACKENDS)
 def server(request, tmp_path: Path) -> Iterator[Server]:
-    """A migrated database with one officer account per unit of UNITS and an open period, served by uvicorn."""
+    """`seeded_engine` served by uvicorn in a thread."""
     with fresh_database(request.param, tmp_path) as url:
-        engine = make_engine(url)
+        engine = seeded_engine(url)
         try:
-            migrations.upgrade(engine)
-            with transaction(engine, TEST_CLOCK) as s:
-                admin = f.people(s)["admin"]
-                first = UserCreate(user="admin", roles=frozenset({"admin"}), password=PASSWORD)
-                accounts.create_user(session=s, user_in=first, actor=None)
-                for unit in UNITS:
-                    user_in = UserCreate(
-                        user=f"canbo.{unit}", roles=frozenset({"officer"}), unit_code=unit, password=PASSWORD
-                    )
-                    accounts.create_user(session=s, user_in=user_in, actor=admin)
-                f.open_period(s, admin, units=UNITS)
             settings = Settings(_env_file=None, data_dir=tmp_path, secret_key="test-key")
             app = create_app(settings, engine=engine, clock=TEST_CLOCK)
             config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
@@ -210,3 +216,43 @@ def test_api_conflict_is_a_409_problem(collecting):
     assert stale.status_code == 409
     assert stale.headers["content-type"].startswith("application/problem+json")
     assert stale.json()["current"] == 3
+
+
+def test_a_write_lock_held_past_the_bound_is_a_503_not_a_500(tmp_path: Path, monkeypatch):
+    """SQLite: when another process holds the write lock longer than the bounded waits, the save is
+    refused as busy (503, Retry-After), nothing saved, never a 500."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(db, "BEGIN_ATTEMPTS", 2)
+    with fresh_database("sqlite", tmp_path) as url:
+        engine = seeded_engine(url)
+        try:
+            settings = Settings(_env_file=None, data_dir=tmp_path, secret_key="test-key")
+            client = httpx.Client(
+                transport=ASGI(create_app(settings, engine=engine, clock=TEST_CLOCK)), base_url="http://testserver"
+            )
+            unit = UNITS[0]
+            login(client, f"canbo.{unit}")
+            page = client.get(declare_url(unit)).text
+            data = {
+                "csrf_token": csrf_of(client, declare_url(unit)),
+                "period": f.PERIOD,
+                "unit": unit,
+                "indicator": INDICATOR,
+                "version": form_version(page),
+                f"v:{VARIABLE}": "12",
+            }
+            other = sqlite3.connect(str(make_url(url).database))  # another process's writer
+            other.isolation_level = None
+            other.execute("BEGIN IMMEDIATE")
+            try:
+                response = client.post("/declare/save", data=data)
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            assert response.status_code == 503, response.text[:1000]
+            assert response.headers["retry-after"] and "đang bận" in response.text
+            with transaction(engine, TEST_CLOCK) as s:
+                assert values.get_current(session=s, unit_code=unit, variable=VARIABLE, period="2025") is None
+            assert client.post("/declare/save", data=data).status_code == 303  # once the lock is free
+        finally:
+            engine.dispose()
