@@ -8,6 +8,7 @@ contention.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import threading
@@ -29,6 +30,7 @@ from chiso import db, migrations
 from chiso.accounts import service as accounts
 from chiso.accounts.schemas import UserCreate
 from chiso.audit.models import AuditEntry
+from chiso.collection import service as collection
 from chiso.db import make_engine, transaction
 from chiso.settings import Settings
 from chiso.values import service as values
@@ -171,7 +173,8 @@ def test_same_item_saved_by_two_people_gives_409_with_the_form_kept(collecting):
     before = first.get(url).text
     assert form_version(seen) == form_version(before)
 
-    def save(client, page: str, figure: str, **extra):
+    def save(client, page: str, figure: str, upload: bool = False, **extra):
+        kept = re.search(r'name="pending_file" value="([^"]+)"', page)
         data = {
             "csrf_token": csrf_of(client, url),
             "period": f.PERIOD,
@@ -180,13 +183,14 @@ def test_same_item_saved_by_two_people_gives_409_with_the_form_kept(collecting):
             "version": form_version(page),
             f"v:{VARIABLE}": figure,
             "explanation": f"{figure} điểm WiFi",
+            **({"pending_file": kept.group(1)} if kept else {}),
             **extra,
         }
-        files = {"file": ("bien-ban-wifi.pdf", PDF, "application/pdf")} if "doc_number" in extra else None
+        files = {"file": ("bien-ban-wifi.pdf", PDF, "application/pdf")} if upload else None
         return client.post("/declare/save", data=data, files=files)
 
     assert save(first, before, "5").status_code == 303
-    conflict = save(second, seen, "7", doc_number="9/BC-UBND", summary="Biên bản kiểm tra WiFi")
+    conflict = save(second, seen, "7", upload=True, doc_number="9/BC-UBND", summary="Biên bản kiểm tra WiFi")
     assert conflict.status_code == 409, conflict.text[:2000]
     page = conflict.text
     assert "Người khác vừa lưu" in page and "someone else saved" in page
@@ -196,14 +200,39 @@ def test_same_item_saved_by_two_people_gives_409_with_the_form_kept(collecting):
     assert f'name="v:{VARIABLE}" inputmode="decimal" value="7"' in page
     assert "7 điểm WiFi</textarea>" in page
     assert 'name="doc_number" placeholder="15/BC-UBND" value="9/BC-UBND"' in page
-    # the upload is not dropped silently: the page says so by its name
-    assert "bien-ban-wifi.pdf" in page and "đính kèm lại" in page
-    # the form now carries the current version: saving again is deliberate and goes through
+    # the upload is kept for the form, and the page says so by its name
+    assert "bien-ban-wifi.pdf" in page and "đã được giữ lại" in page and 'name="pending_file"' in page
+    # the form now carries the current version: saving again is deliberate and goes through, with the
+    # kept file and without uploading it again
     again = save(second, page, "7", doc_number="9/BC-UBND", summary="Biên bản kiểm tra WiFi")
     assert again.status_code == 303, again.text[:2000]
     with collecting.session() as s:
         stored = values.get_current(session=s, unit_code=f.OTHER, variable=VARIABLE, period="2025")
         assert stored is not None and stored.value == 7
+        period = collection.get_period(session=s, code=f.PERIOD)
+        item = collection.get_item(session=s, period=period, unit_code=f.OTHER, indicator=INDICATOR)
+        assert [(e.doc_number, e.file_name) for e in item.evidence] == [("9/BC-UBND", "bien-ban-wifi.pdf")]
+        assert item.evidence[0].file_sha256 == hashlib.sha256(PDF).hexdigest()
+
+
+def test_a_kept_file_is_only_its_users(collecting):
+    """The reference to a kept file is signed (for its user, for a day): a forged one is refused."""
+    officer = collecting.client("canbo.backan")
+    url = declare_url(f.OTHER)
+    page = officer.get(url).text
+    data = {
+        "csrf_token": csrf_of(officer, url),
+        "period": f.PERIOD,
+        "unit": f.OTHER,
+        "indicator": INDICATOR,
+        "version": form_version(page),
+        f"v:{VARIABLE}": "2",
+        "doc_number": "1/BC",
+        "pending_file": "eyJzaGEyNTYiOiJhYmMifQ.forged.signature",
+    }
+    refused = officer.post("/declare/save", data=data)
+    assert refused.status_code == 422 and "đính kèm lại" in refused.text
+    assert 'name="pending_file"' not in refused.text
 
 
 def test_api_conflict_is_a_409_problem(collecting):

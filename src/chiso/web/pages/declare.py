@@ -22,6 +22,7 @@ from chiso.framework.describe import rule_in_words
 from chiso.permissions import check
 from chiso.web.deps import DB, FormWho, Who, WhoDep
 from chiso.web.i18n import Formats
+from chiso.web.pages import pending
 from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
 from chiso.web.render import Page, render
 
@@ -39,7 +40,8 @@ class Posted:
     doc_number: str
     doc_date: str
     summary: str
-    file_name: str  # a browser cannot be handed a file back: the page asks for it again by its name
+    file_name: str  # the file sent with the refused save (a browser cannot be handed it back)
+    pending: str = ""  # a signed reference to that file, kept in the evidence store (web.pages.pending)
 
     @classmethod
     def of(cls, form: FormData, variables: list[str]) -> Posted:
@@ -230,6 +232,8 @@ async def _save(
             path: Path | None = None
             if isinstance(upload, UploadFile) and upload.filename:
                 path = await saved_upload(upload, tmp, settings.upload_max_bytes)
+            elif form.get(pending.FIELD):  # the file kept from a refused save
+                path = pending.restore(request, who.actor.user, str(form.get(pending.FIELD)), tmp)
             new.append(
                 EvidenceIn(
                     doc_number=doc_number,
@@ -259,14 +263,14 @@ async def _save(
         )
     except ConflictError:
         session.rollback()
-        return _refused(request, session, who, form, period, unit, indicator, 409, conflict=True)
+        return await _refused(request, session, who, form, period, unit, indicator, tmp, 409, conflict=True)
     except (FieldError, EvidenceRefused, ChisoError, ValueError) as exc:
         session.rollback()
-        return _refused(request, session, who, form, period, unit, indicator, 422, problem=str(exc))
+        return await _refused(request, session, who, form, period, unit, indicator, tmp, 422, problem=str(exc))
     return None
 
 
-def _refused(
+async def _refused(
     request: Request,
     session: DB,
     who: Who,
@@ -274,22 +278,40 @@ def _refused(
     period: str,
     unit: str,
     indicator: str,
+    tmp: Path,
     status: int,
     problem: str = "",
     conflict: bool = False,
 ) -> Response:
-    """The page again, the item's form holding what was typed, and why it was not saved. On a conflict
-    the form carries the item's current version, so that saving again is a deliberate overwrite."""
+    """The page again, the item's form holding what was typed (its file kept: web.pages.pending), and
+    why it was not saved. On a conflict the form carries the item's current version, so that saving
+    again is a deliberate overwrite."""
+    user = who.actor.user
+    upload, reference = form.get("file"), str(form.get(pending.FIELD) or "")
+    file_name = kept = ""
+    if isinstance(upload, UploadFile) and upload.filename:
+        file_name = Path(upload.filename).name
+        kept_name, kept = await pending.keep(request, user, upload, tmp)
+        file_name = kept_name or file_name
+    elif reference and (data := pending.read(request, user, reference)) is not None:
+        file_name, kept = str(data["name"]), reference
     page = build(session, who, period, unit)
     items = []
     for it in page.items:
         if it.view.indicator == indicator:
-            posted = Posted.of(form, list(it.indicator.variables))
+            posted = dataclasses.replace(
+                Posted.of(form, list(it.indicator.variables)), file_name=file_name, pending=kept
+            )
             notes = [_conflict(session, who, period, unit, it)] if conflict else [problem]
-            if posted.file_name:
+            if file_name and kept:
                 notes.append(
-                    f"Tệp «{posted.file_name}» chưa được lưu — hãy đính kèm lại rồi lưu / "
-                    f"the file «{posted.file_name}» was not saved: attach it again and save"
+                    f"Tệp «{file_name}» đã được giữ lại: lưu lại là đủ, không cần đính kèm lại — "
+                    f"the file «{file_name}» is kept: saving again attaches it"
+                )
+            elif file_name:
+                notes.append(
+                    f"Tệp «{file_name}» chưa được lưu — hãy đính kèm lại rồi lưu / "
+                    f"the file «{file_name}» was not saved: attach it again and save"
                 )
             it = dataclasses.replace(it, errors=notes, posted=posted)
         items.append(it)
