@@ -166,6 +166,47 @@ def test_officers_saving_at_once_get_no_5xx_and_lose_nothing(server: Server):
             assert audited == outcome.accepted, f"{unit}: audited {audited}, accepted {outcome.accepted}"
 
 
+def test_the_same_item_saved_at_once_one_wins_the_others_get_409(server: Server):
+    """Four people read the item at the same version and save it at the same moment: one save is
+    accepted, the others are conflicts (409, the page with their input), none a 5xx; one value kept."""
+    unit, people = UNITS[0], 4
+    ready = threading.Barrier(people, timeout=120)
+    results: list[tuple[int, str, str]] = []
+
+    def person(n: int) -> None:
+        with httpx.Client(base_url=server.base, timeout=120) as client:
+            login(client, f"canbo.{unit}")
+            page = client.get(declare_url(unit)).text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token
+            data = {
+                "csrf_token": token.group(1),
+                "period": f.PERIOD,
+                "unit": unit,
+                "indicator": INDICATOR,
+                "version": form_version(page),
+                f"v:{VARIABLE}": str(40 + n),
+            }
+            ready.wait()
+            response = client.post("/declare/save", data=data)
+            results.append((response.status_code, str(40 + n), response.text))
+
+    threads = [threading.Thread(target=person, args=(n,)) for n in range(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    statuses = sorted(status for status, _, _ in results)
+    assert statuses == [303] + [409] * (people - 1), statuses
+    for status, figure, page in results:
+        if status == 409:
+            assert "Người khác vừa lưu" in page and f'inputmode="decimal" value="{figure}"' in page
+    winner = next(figure for status, figure, _ in results if status == 303)
+    with transaction(server.engine, TEST_CLOCK) as s:
+        kept = [v.value for v in values.history(session=s, unit_code=unit, variable=VARIABLE, period="2025")]
+        assert kept == [float(winner)]
+
+
 def test_same_item_saved_by_two_people_gives_409_with_the_form_kept(collecting):
     first, second = collecting.client("canbo.backan"), collecting.client("canbo.backan")
     url = declare_url(f.OTHER)
