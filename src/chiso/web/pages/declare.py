@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from chiso.collection import review
@@ -252,14 +254,19 @@ async def _save(
             explanation=str(form.get("explanation") or ""),
             evidence=(*kept, *new),
         )
-        collection.declare(
-            session=session,
-            period_code=period,
-            unit_code=unit,
-            item_in=item_in,
-            actor=who.actor,
-            files=request.app.state.files,
-            expected_version=version,
+        # In a worker thread: on PostgreSQL a save waits for the row locks of a concurrent save of the same
+        # item, whose commit needs this event loop; waiting here instead would stop every request.
+        await run_in_threadpool(
+            functools.partial(
+                collection.declare,
+                session=session,
+                period_code=period,
+                unit_code=unit,
+                item_in=item_in,
+                actor=who.actor,
+                files=request.app.state.files,
+                expected_version=version,
+            )
         )
     except ConflictError:
         session.rollback()
