@@ -23,6 +23,7 @@ from chiso.db import make_engine, session_factory
 from chiso.errors import ChisoError
 from chiso.settings import Settings
 from chiso.web import problems
+from chiso.web.deps import WriteTurns
 from chiso.web.security import CookieMiddleware, LoginLimiter, Sessions
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -128,6 +129,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    sqlite = engine is not None and engine.dialect.name == "sqlite"
+    app.state.write_turns = WriteTurns(1 if sqlite else None)  # SQLite has one writer at a time anyway
     app.state.clock = clock or settings.make_clock()
     app.state.files = FileStore(settings.evidence_dir, settings.upload_max_bytes)
     app.state.cookies = Sessions(settings.signing_key(), settings.session_hours * 3600)
