@@ -25,6 +25,7 @@ import asyncio
 import datetime as dt
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,8 +40,6 @@ import httpx
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_api import free_port, percentile
 from chiso import migrations, units
 from chiso.accounts import service as accounts
 from chiso.accounts.schemas import UserCreate
@@ -57,6 +56,17 @@ PERIOD = f"{SYSTEM.today().year}/commune-2025"
 ITEMS = {"c4_13": ("public_wifi_points",), "c1_4": ("ai_applications",), "c1_1": ("fixed_broadband_users_gigabit",)}
 PASSWORD = "bench-mat-khau"
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def build(url: str, officers: int) -> list[str]:
