@@ -7,6 +7,9 @@ settings and owns the transaction; services receive a session and never commit.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +17,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.types import TypeDecorator
@@ -71,19 +75,62 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+BUSY_TIMEOUT_MS = 5000  # how long SQLite waits for a lock before answering "database is locked"
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, begin transactions, so that SAVEPOINT works (the recipe
     # of SQLAlchemy's SQLite dialect documentation).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA temp_store=MEMORY")  # savepoint journals in memory: every write uses one
+    # Write-ahead log: readers neither wait for a writer nor hold up its commit, so that a save holds the
+    # write lock only for its own work (the setting stays with the file; ":memory:" keeps its own).
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
+WRITE = "chiso_write"  # execution option of a transaction that will write (see `begin_write`)
+BEGIN_ATTEMPTS = 4  # each waits up to BUSY_TIMEOUT_MS for the write lock, with a short pause between
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    if not connection.get_execution_options().get(WRITE):
+        connection.exec_driver_sql("BEGIN")
+        return
+    # BEGIN IMMEDIATE takes the write lock now. A plain BEGIN would take it at the first write, after the
+    # request has read under a shared lock, and SQLite refuses that upgrade at once ("database is locked",
+    # without waiting) when another writer is committing: the save failed with a 500.
+    for attempt in range(BEGIN_ATTEMPTS):
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except DBAPIError as exc:
+            if attempt == BEGIN_ATTEMPTS - 1 or not transient(exc):
+                raise
+        time.sleep(0.05 * 2**attempt * (1 + random.random()))
+
+
+def begin_write(session: Session) -> None:
+    """Begin the session's transaction as one that writes: on SQLite it waits for the write lock at once
+    (BEGIN IMMEDIATE), so that concurrent writers queue instead of failing; reads keep a plain BEGIN and
+    stay concurrent. On PostgreSQL nothing changes: writers wait on the rows they change."""
+    session.connection(execution_options={WRITE: True})
+
+
+# PostgreSQL: serialization failure, deadlock detected, lock not available.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def transient(exc: BaseException) -> bool:
+    """A lock or serialization error that a later attempt may not meet (SQLite busy or locked; PostgreSQL
+    serialization failure or deadlock), as opposed to a bug or bad data."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and ("locked" in str(orig) or "busy" in str(orig))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -16,16 +16,15 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
-from sqlalchemy.orm.exc import StaleDataError
 
-from chiso import clock, units
+from chiso import clock, units, versioned
 from chiso.audit import service as audit
 from chiso.collection.evidence import FileStore
 from chiso.collection.models import CollectionPeriod, Declaration, Evidence, FrameworkVersion, Submission
 from chiso.collection.schemas import DeclarationIn, PeriodOpen, PeriodStatus, Problem, UnitStatus
 from chiso.collection.validation import ItemState, UnitState, load_rules, validate
 from chiso.collection.workflow import PERIOD_TRANSITIONS, allowed, next_state, unit_state
-from chiso.errors import ChisoError, ConflictError, NotFound, TransitionRefused
+from chiso.errors import ChisoError, NotFound, TransitionRefused
 from chiso.events import service as events
 from chiso.framework import (
     Framework,
@@ -448,8 +447,8 @@ def declare(
     check(actor, "declaration.edit", unit_code)
     period = get_period(session=session, code=period_code)
     item = get_item(session=session, period=period, unit_code=unit_code, indicator=item_in.indicator)
-    if expected_version is not None and expected_version != item.version:
-        raise ConflictError(f"item {unit_code}/{item.indicator_code}", snapshot(item))
+    subject = f"item {unit_code}/{item.indicator_code}"
+    versioned.expect(subject, version=item.version, expected=expected_version, current=lambda: snapshot(item))
     framework = framework_of(period)
     indicator = framework.node(item.indicator_code)
     wrong = sorted(set(item_in.values) - set(indicator.variables))  # type: ignore[union-attr]
@@ -463,42 +462,38 @@ def declare(
     editable(period, item)
     next_state(f"item {unit_code}/{item.indicator_code}", item.state, "edit")
     before = snapshot(item, {v: stored_figures.get(v) for v in changed_values})
-    try:
-        with session.begin_nested():
-            for var, value in changed_values.items():
-                values.write(
-                    session=session,
-                    value_in=ValueIn(
-                        era=period.era,
-                        unit_code=unit_code,
-                        variable=var,
-                        period=period.value_period,
-                        value=value,
-                        source="declared",
-                        lineage={"period": period.code, "indicator": item.indicator_code},
-                    ),
-                    actor=actor,
-                )
-            for field_name, new in changed_fields.items():
-                setattr(item, field_name, new)
-            if evidence_changed and item_in.evidence is not None:
-                rows = evidence_rows(item, item_in, files, actor)
-                item.evidence.clear()
-                item.evidence.extend(rows)
-            item.updated_at, item.updated_by = clock.of(session).now(), actor.user
-            session.flush()
-    except StaleDataError:
-        session.expire(item)
-        raise ConflictError(f"item {unit_code}/{item.indicator_code}", snapshot(item)) from None
-    audit.record(
+    with versioned.write(
         session=session,
+        subject=subject,
+        current=lambda: snapshot(item),
         actor=actor.user,
         action="declaration.edit",
         entity="declaration",
         entity_key=f"{period.code}/{unit_code}/{item.indicator_code}",
         before=before,
-        after=snapshot(item, changed_values),
-    )
+        after=lambda: snapshot(item, changed_values),
+    ):
+        for var, value in changed_values.items():
+            values.write(
+                session=session,
+                value_in=ValueIn(
+                    era=period.era,
+                    unit_code=unit_code,
+                    variable=var,
+                    period=period.value_period,
+                    value=value,
+                    source="declared",
+                    lineage={"period": period.code, "indicator": item.indicator_code},
+                ),
+                actor=actor,
+            )
+        for field_name, new in changed_fields.items():
+            setattr(item, field_name, new)
+        if evidence_changed and item_in.evidence is not None:
+            rows = evidence_rows(item, item_in, files, actor)
+            item.evidence.clear()
+            item.evidence.extend(rows)
+        item.updated_at, item.updated_by = clock.of(session).now(), actor.user
     return True
 
 

@@ -16,12 +16,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from chiso import clock
+from chiso import clock, versioned
 from chiso.audit import service as audit
 from chiso.collection.evidence import FileStore
-from chiso.errors import ChisoError, ConflictError, NotFound
+from chiso.errors import ChisoError, NotFound
 from chiso.framework import FrameworkError, load_framework
 from chiso.permissions import Actor, check
 from chiso.programme.directory import directory
@@ -334,8 +333,12 @@ def report(
     plan = get_plan(session=session, code=plan_code)
     task = get_task(session=session, plan=plan, code=task_code)
     check(actor, "task.update", task.lead_unit)
-    if expected_version is not None and expected_version != task.version:
-        raise ConflictError(f"task {plan.code}/{task.code}", {"status": task.status, "progress": task.progress})
+    subject = f"task {plan.code}/{task.code}"
+
+    def current() -> dict[str, Any]:
+        return {"status": task.status, "progress": task.progress}
+
+    versioned.expect(subject, version=task.version, expected=expected_version, current=current)
     status, progress = resolve_report(task, report_in)
     evidence = [(e.doc_number, e.doc_date, e.summary) for e in report_in.evidence]
     unchanged = (status, progress, report_in.note.strip()) == (task.status, task.progress, task.result)
@@ -370,34 +373,29 @@ def report(
         evidence=documents,
     )
     session.add(update)
-    before = {"status": task.status, "progress": task.progress}
-    if status == "done" and task.status != "done":
-        task.completed_on = reported_on
-    elif status != "done":
-        task.completed_on = None
-    task.status, task.progress, task.result = status, progress, update.note
-    task.updated_at, task.updated_by = clock.of(session).now(), actor.user
-    try:
-        with session.begin_nested():
-            session.flush()
-    except StaleDataError:
-        session.expire(task)
-        current = {"status": task.status, "progress": task.progress}
-        raise ConflictError(f"task {plan.code}/{task.code}", current) from None
-    audit.record(
+    before = current()
+    with versioned.write(
         session=session,
+        subject=subject,
+        current=current,
         actor=actor.user,
         action="task.report",
         entity="task",
         entity_key=f"{plan.code}/{task.code}",
         before=before,
-        after={
+        after=lambda: {
             "status": status,
             "progress": progress,
             "note": update.note,
             "evidence": [e.doc_number for e in update.evidence],
         },
-    )
+    ):
+        if status == "done" and task.status != "done":
+            task.completed_on = reported_on
+        elif status != "done":
+            task.completed_on = None
+        task.status, task.progress, task.result = status, progress, update.note
+        task.updated_at, task.updated_by = clock.of(session).now(), actor.user
     return update
 
 

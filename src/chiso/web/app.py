@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -23,6 +24,7 @@ from chiso.db import make_engine, session_factory
 from chiso.errors import ChisoError
 from chiso.settings import Settings
 from chiso.web import apidocs, problems
+from chiso.web.deps import WriteTurns
 from chiso.web.limits import BodyLimit, TokenBeforeBody
 from chiso.web.security import CookieMiddleware, LoginLimiter, Sessions
 
@@ -134,6 +136,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    sqlite = engine is not None and engine.dialect.name == "sqlite"
+    app.state.write_turns = WriteTurns(1 if sqlite else None)  # SQLite has one writer at a time anyway
     app.state.clock = clock or settings.make_clock()
     app.state.opendata = {}  # the open-data zips of the published runs, built once (web/pages/opendata.py)
     app.state.files = FileStore(settings.evidence_dir, settings.upload_max_bytes)
@@ -145,6 +149,7 @@ def create_app(
     app.add_exception_handler(ChisoError, problems.chiso_error)
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(RequestValidationError, problems.validation_error)
+    app.add_exception_handler(OperationalError, problems.database_busy)
     app.add_middleware(ServerTiming)  # innermost: the time to render, without compression
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(CookieMiddleware)

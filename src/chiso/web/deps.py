@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,16 +15,67 @@ from sqlalchemy.orm import Session
 
 from chiso.accounts import service as accounts
 from chiso.clock import bind
+from chiso.db import begin_write
 from chiso.permissions import PUBLIC, Actor
 from chiso.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from chiso.web.limits import refuse_nul
 from chiso.web.security import LANG_COOKIE, CookieData, Sessions
 
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
-def db(request: Request) -> Iterator[Session]:
-    """The request's session: committed when the route returns, rolled back when it raises."""
+
+class WriteTurns:
+    """How many write requests of this process hold a database transaction at once (None: no limit).
+
+    On SQLite one: the others wait their turn on the event loop, in order, holding no worker thread,
+    rather than in SQLite's busy handler, which polls (an unlucky writer could wait seconds) and holds a
+    worker thread each (enough waiting writers would leave none for the commit they wait for).
+    """
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        # asyncio primitives belong to one event loop (the tests' client runs each request in its own)
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def turn(self) -> asyncio.Semaphore | contextlib.AbstractAsyncContextManager[None]:
+        if self.limit is None:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        if loop not in self._by_loop:
+            self._by_loop[loop] = asyncio.Semaphore(self.limit)
+        return self._by_loop[loop]
+
+
+async def write_turn(request: Request) -> AsyncIterator[None]:
+    """A write request reads its form, then waits its turn (WriteTurns) before its transaction begins:
+    an upload arrives at the client's pace, and the write lock must not be held while it does (an API's
+    JSON body is read before any dependency already). Reads go straight through."""
+    if request.method not in WRITES:
+        yield
+        return
+    if request.headers.get("content-type", "").startswith(FORMS):
+        await request.form()
+    turns: WriteTurns | None = getattr(request.app.state, "write_turns", None)
+    if turns is None:
+        yield
+        return
+    async with turns.turn():
+        yield
+
+
+def db(request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]) -> Iterator[Session]:
+    """The request's session: committed when the route returns, rolled back when it raises.
+
+    A request that writes (POST, PUT, PATCH, DELETE) begins its transaction as a writer (db.begin_write):
+    concurrent saves queue for the write lock instead of failing; reads stay concurrent.
+    """
     session: Session = bind(request.app.state.sessions(), request.app.state.clock)
     try:
+        if request.method in WRITES:
+            begin_write(session)
         yield session
         session.commit()
     except BaseException:

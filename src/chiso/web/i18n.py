@@ -76,6 +76,7 @@ LABELS = {
     "http-413": N_("Nội dung quá lớn"),
     "http-422": N_("Dữ liệu không hợp lệ"),
     "http-429": N_("Quá nhiều yêu cầu"),
+    "http-503": N_("Hệ thống đang bận"),
 }
 
 

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.service import ValidationFailed
+from chiso.db import transient
 from chiso.errors import ChisoError, ConflictError, ImmutableError, NotFound, PermissionDenied, TransitionRefused
 
 PROBLEM = "application/problem+json"
@@ -80,6 +81,27 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+BUSY = (
+    "Cơ sở dữ liệu đang bận, chưa lưu được; vui lòng thử lại sau ít giây — "
+    "the database is busy and nothing was saved; try again in a few seconds"
+)
+
+
+async def database_busy(request: Request, exc: Exception) -> Response:
+    """A lock or serialization error that outlasted the bounded waits (db.begin_write): 503 with
+    Retry-After, nothing saved, never a 500. Any other database error is a bug and stays one."""
+    if not transient(exc):
+        raise exc
+    if for_api(request):
+        response: Response = problem(503, "Service unavailable", BUSY, "busy")
+    else:
+        from chiso.web.render import error_page
+
+        response = error_page(request, 503, "Service unavailable", BUSY)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -104,4 +126,5 @@ def _title(status: int) -> str:
         413: "Content too large",
         422: "Invalid request",
         429: "Too many requests",
+        503: "Service unavailable",
     }.get(status, "Error")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from chiso.collection import review
@@ -15,14 +18,49 @@ from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.models import Evidence
 from chiso.collection.schemas import DeclarationIn, EvidenceIn, ItemView
 from chiso.collection.service import ValidationFailed
-from chiso.errors import ChisoError
+from chiso.errors import ChisoError, ConflictError
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import rule_in_words
+from chiso.permissions import check
 from chiso.web.deps import DB, FormWho, Who, WhoDep
+from chiso.web.i18n import Formats
+from chiso.web.pages import pending
 from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
 from chiso.web.render import Page, render
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the officer typed in an item's form, shown again as typed when the save is refused."""
+
+    figures: dict[str, str]
+    self_score: str
+    explanation: str
+    kept: frozenset[int]  # evidence rows ticked to keep
+    doc_number: str
+    doc_date: str
+    summary: str
+    file_name: str  # the file sent with the refused save (a browser cannot be handed it back)
+    pending: str = ""  # a signed reference to that file, kept in the evidence store (web.pages.pending)
+
+    @classmethod
+    def of(cls, form: FormData, variables: list[str]) -> Posted:
+        def text(name: str) -> str:
+            return str(form.get(name) or "")
+
+        upload = form.get("file")
+        return cls(
+            {v: text(f"v:{v}") for v in variables},
+            text("self_score"),
+            text("explanation"),
+            frozenset(int(k[5:]) for k in form if k.startswith("keep:") and k[5:].isdigit()),
+            text("doc_number"),
+            text("doc_date"),
+            text("summary"),
+            upload.filename or "" if isinstance(upload, UploadFile) else "",
+        )
 
 
 @dataclass(frozen=True)
@@ -34,6 +72,7 @@ class Item:
     evidence: list[Evidence]
     pillar: str
     errors: list[str] = field(default_factory=list)
+    posted: Posted | None = None  # the refused input, shown instead of the stored item
 
     @property
     def editable(self) -> bool:
@@ -141,14 +180,30 @@ async def save(request: Request, session: DB, who: FormWho) -> Response:
     period, unit, indicator = (str(form.get(k, "")) for k in ("period", "unit", "indicator"))
     if not (period and unit and indicator):
         raise HTTPException(400, "period, unit and indicator are required")
-    current = {i.view.indicator: i for i in build(session, who, period, unit).items}
-    if indicator not in current:
-        raise HTTPException(404, f"no indicator {indicator!r} in this period")
-    item = current[indicator]
+    item = _target(session, who, period, unit, indicator)
     with temporary_folder() as tmp:
         response = await _save(request, session, who, form, item, period, unit, indicator, Path(tmp))
     await form.close()
     return response or _redirect(period, unit, "saved", indicator)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The item a save writes: its indicator, and the evidence stored for it that the form may keep."""
+
+    indicator: Indicator
+    evidence: list[Evidence]
+
+
+def _target(session: DB, who: Who, period_code: str, unit: str, indicator: str) -> Target:
+    # Only what the save needs, not the whole page: a save holds the write lock from its start
+    # (deps.db), and every millisecond it holds it is one that other officers' saves wait.
+    check(who.actor, "declaration.edit", unit)
+    period = collection.get_period(session=session, code=period_code)
+    row = collection.get_item(session=session, period=period, unit_code=unit, indicator=indicator)
+    node = collection.framework_of(period).node(indicator)
+    assert isinstance(node, Indicator)
+    return Target(node, list(row.evidence))
 
 
 async def _save(
@@ -156,7 +211,7 @@ async def _save(
     session: DB,
     who: Who,
     form: FormData,
-    item: Item,
+    item: Target,
     period: str,
     unit: str,
     indicator: str,
@@ -179,6 +234,8 @@ async def _save(
             path: Path | None = None
             if isinstance(upload, UploadFile) and upload.filename:
                 path = await saved_upload(upload, tmp, settings.upload_max_bytes)
+            elif form.get(pending.FIELD):  # the file kept from a refused save
+                path = pending.restore(request, who.actor.user, str(form.get(pending.FIELD)), tmp)
             new.append(
                 EvidenceIn(
                     doc_number=doc_number,
@@ -197,21 +254,95 @@ async def _save(
             explanation=str(form.get("explanation") or ""),
             evidence=(*kept, *new),
         )
-        collection.declare(
-            session=session,
-            period_code=period,
-            unit_code=unit,
-            item_in=item_in,
-            actor=who.actor,
-            files=request.app.state.files,
-            expected_version=version,
+        # In a worker thread: on PostgreSQL a save waits for the row locks of a concurrent save of the same
+        # item, whose commit needs this event loop; waiting here instead would stop every request.
+        await run_in_threadpool(
+            functools.partial(
+                collection.declare,
+                session=session,
+                period_code=period,
+                unit_code=unit,
+                item_in=item_in,
+                actor=who.actor,
+                files=request.app.state.files,
+                expected_version=version,
+            )
         )
+    except ConflictError:
+        session.rollback()
+        return await _refused(request, session, who, form, period, unit, indicator, tmp, 409, conflict=True)
     except (FieldError, EvidenceRefused, ChisoError, ValueError) as exc:
         session.rollback()
-        text = str(exc)
-        page = build(session, who, period, unit, errors={indicator: [text]})
-        return render(request, who, page, 422)
+        return await _refused(request, session, who, form, period, unit, indicator, tmp, 422, problem=str(exc))
     return None
+
+
+async def _refused(
+    request: Request,
+    session: DB,
+    who: Who,
+    form: FormData,
+    period: str,
+    unit: str,
+    indicator: str,
+    tmp: Path,
+    status: int,
+    problem: str = "",
+    conflict: bool = False,
+) -> Response:
+    """The page again, the item's form holding what was typed (its file kept: web.pages.pending), and
+    why it was not saved. On a conflict the form carries the item's current version, so that saving
+    again is a deliberate overwrite."""
+    user = who.actor.user
+    upload, reference = form.get("file"), str(form.get(pending.FIELD) or "")
+    file_name = kept = ""
+    if isinstance(upload, UploadFile) and upload.filename:
+        file_name = Path(upload.filename).name
+        kept_name, kept = await pending.keep(request, user, upload, tmp)
+        file_name = kept_name or file_name
+    elif reference and (data := pending.read(request, user, reference)) is not None:
+        file_name, kept = str(data["name"]), reference
+    page = build(session, who, period, unit)
+    items = []
+    for it in page.items:
+        if it.view.indicator == indicator:
+            posted = dataclasses.replace(
+                Posted.of(form, list(it.indicator.variables)), file_name=file_name, pending=kept
+            )
+            notes = [_conflict(session, who, period, unit, it)] if conflict else [problem]
+            if file_name and kept:
+                notes.append(
+                    f"Tệp «{file_name}» đã được giữ lại: lưu lại là đủ, không cần đính kèm lại — "
+                    f"the file «{file_name}» is kept: saving again attaches it"
+                )
+            elif file_name:
+                notes.append(
+                    f"Tệp «{file_name}» chưa được lưu — hãy đính kèm lại rồi lưu / "
+                    f"the file «{file_name}» was not saved: attach it again and save"
+                )
+            it = dataclasses.replace(it, errors=notes, posted=posted)
+        items.append(it)
+    return render(request, who, dataclasses.replace(page, items=items), status)
+
+
+def _conflict(session: DB, who: Who, period: str, unit: str, item: Item) -> str:
+    stored = collection.get_item(
+        session=session,
+        period=collection.get_period(session=session, code=period),
+        unit_code=unit,
+        indicator=item.view.indicator,
+    )
+    fmt = Formats(who.lang)
+    shown = "; ".join(
+        f"{var} = {'–' if value is None else fmt.num(value, 4).rstrip('0').rstrip(',.')}"
+        for var, value in item.view.values.items()
+    )
+    by = stored.updated_by
+    return (
+        f"Người khác vừa lưu giá trị {shown} ({by}); biểu mẫu dưới đây vẫn giữ những gì bạn nhập, "
+        f"kiểm tra rồi lưu lại nếu vẫn đúng — someone else saved {shown} ({by}) meanwhile; "
+        "your input is kept below: check it and save again to keep it"
+    )
 
 
 @router.post("/declare/submit")
