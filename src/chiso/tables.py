@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from chiso import csvsafe
+
 READABLE = (".csv", ".xlsx", ".parquet")
 WRITABLE = (".csv", ".json", ".xlsx")
 
@@ -47,7 +49,7 @@ def write_table(path: Path, sheets: Mapping[str, pd.DataFrame], document: Mappin
     if suffix not in WRITABLE:
         raise TableError(f"{path}: cannot write {suffix!r}; use one of {', '.join(WRITABLE)}")
     writers: dict[str, Callable[[Path], None]] = {
-        ".csv": lambda tmp: next(iter(sheets.values())).to_csv(tmp, index=False),
+        ".csv": lambda tmp: csvsafe.write_frame(tmp, next(iter(sheets.values()))),
         ".xlsx": lambda tmp: _write_xlsx(tmp, sheets),
         ".json": lambda tmp: _write_json(tmp, sheets, document or {}),
     }

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from chiso.cli import (
+    audit,
     collect,
     db,
     demo,
+    evidence,
     framework,
     period,
     programme,
@@ -44,6 +46,8 @@ app.add_typer(review.app, name="review")
 app.add_typer(results.app, name="results")
 app.add_typer(users.app, name="users")
 app.command(name="serve")(serve.serve)
+app.add_typer(audit.app, name="audit")
+app.add_typer(evidence.app, name="evidence")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from chiso.accounts import service as accounts
 from chiso.clock import bind
 from chiso.permissions import PUBLIC, Actor
 from chiso.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from chiso.web.security import LANG_COOKIE, CookieData, Sessions
+from chiso.web.security import LANG_COOKIE, CookieData, CsrfRefused, Sessions
 
 
 def db(request: Request) -> Iterator[Session]:
@@ -89,7 +89,7 @@ async def checked_form(request: Request, current: WhoDep) -> Who:
     form = await request.form()
     sent = form.get("csrf_token")
     if not isinstance(sent, str) or not current.csrf or not hmac.compare_digest(sent, current.csrf):
-        raise HTTPException(403, "the form has expired or did not come from Chiso (CSRF); reload the page")
+        raise CsrfRefused(current.actor.user)
     return current
 
 

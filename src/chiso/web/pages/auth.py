@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso.accounts import service as accounts
+from chiso.audit import service as audit
 from chiso.web.deps import DB, FormWho, WhoDep
 from chiso.web.render import Page, render
 from chiso.web.security import COOKIE, CookieData, Sessions
@@ -51,9 +52,17 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
     found = accounts.authenticate(session=session, user=user, password=password)
     if found is None:
         limiter.failed(address, user)
+        audit.record(
+            session=session, actor="public", action="login.failed", entity="account", entity_key=user,
+            after={"user": user, "address": address},
+        )  # fmt: skip
         return render(request, who, LoginPage(target, user, "wrong"), 401)
     limiter.succeeded(address, user)
     _actor, account_id, version = found
+    audit.record(
+        session=session, actor=_actor.user, action="login", entity="account", entity_key=_actor.user,
+        after={"address": address},
+    )  # fmt: skip
     redirect = RedirectResponse(target, status_code=303)
     # A new CSRF token with the new session: a token seen before login is not reused after it.
     request.app.state.cookies.write(request, redirect, CookieData(Sessions.new_csrf(), account_id, version))
@@ -61,7 +70,13 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, who: FormWho) -> Response:
+async def logout(request: Request, session: DB, who: FormWho) -> Response:
+    if who.logged_in:
+        address = request.client.host if request.client else "?"
+        audit.record(
+            session=session, actor=who.actor.user, action="logout", entity="account", entity_key=who.actor.user,
+            after={"address": address},
+        )  # fmt: skip
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

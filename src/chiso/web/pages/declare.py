@@ -15,7 +15,7 @@ from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.models import Evidence
 from chiso.collection.schemas import DeclarationIn, EvidenceIn, ItemView
 from chiso.collection.service import ValidationFailed
-from chiso.errors import ChisoError
+from chiso.errors import ChisoError, PermissionDenied
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import rule_in_words
 from chiso.web.deps import DB, FormWho, Who, WhoDep
@@ -206,6 +206,8 @@ async def _save(
             files=request.app.state.files,
             expected_version=version,
         )
+    except PermissionDenied:
+        raise  # a refusal, not a mistake in the form: the error handler answers and audits it
     except (FieldError, EvidenceRefused, ChisoError, ValueError) as exc:
         session.rollback()
         text = str(exc)
