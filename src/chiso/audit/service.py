@@ -70,8 +70,11 @@ def _head(session: Session) -> str:
     last = session.info.get(HEAD)
     if last is not None and last in session:  # not rolled back with a savepoint
         return str(last.hash)
-    chain.lock(session)
-    stored = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    # No autoflush: recording must not flush the caller's half-built rows. Entries of this transaction
+    # are flushed already (a savepoint flushes before it begins) or are the cached head above.
+    with session.no_autoflush:
+        chain.lock(session)
+        stored = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     return stored or chain.GENESIS
 
 
