@@ -120,6 +120,14 @@ def test_an_import_killed_mid_way_leaves_nothing_referenced_or_stored(cli, cli_e
     assert staged_files(folder) == [] and not orphan.exists() and "removed 4 files" in out
     assert stored_files(folder) == kept and set(kept) == referenced(cli_env)
 
+    # killed between the commit and the move: the committed row's file is still staged; gc puts it in place
+    ((digest, path),) = kept.items()
+    staged = folder / ".staging" / f"killed-{digest}"
+    path.replace(staged)
+    os.utime(staged, (old, old))
+    out = ok("evidence", "gc", "--as", "admin")
+    assert "moved into place" in out and path.read_bytes() == PDF and staged_files(folder) == []
+
 
 FORMULAS = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", '=HYPERLINK("http://x")']
 
