@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engine import synthetic_values
 from chiso import migrations, units
 from chiso.actors import service as actors
+from chiso.clock import SYSTEM
 from chiso.collection.models import CollectionPeriod, Submission
 from chiso.collection.service import publish_framework
-from chiso.clock import SYSTEM
 from chiso.db import make_engine, transaction
 from chiso.engine import Panel, run
 from chiso.framework import load_framework

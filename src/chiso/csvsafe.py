@@ -2,13 +2,15 @@
 
 A text cell that starts with = + - @, a tab or a carriage return is read by Excel and LibreOffice as a
 formula (formula injection, OWASP "CSV Injection"): such a cell gets a leading apostrophe, which the
-spreadsheet shows as text. Only strings are escaped — a number stays a number, -3 included. Chiso's own
-CSV readers take the apostrophe off again (`unescape`), so an export imports back unchanged.
+spreadsheet shows as text. Only text is escaped: a number stays a number, -3 included, and so does a
+number written as text ("-3.0000"). Chiso's own CSV readers take the apostrophe off again
+(`unescape`), so an export imports back unchanged.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -19,8 +21,12 @@ if TYPE_CHECKING:  # pandas only for the callers that have frames; the web's CSV
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# A number written as text ("-3.0000", "+84 …" is not one): a spreadsheet reads it as that number only.
+NUMBER = re.compile(r"[+-]?(\d[\d.,]*|[.,]\d+)([eE][+-]?\d+)?")
+
+
 def escape(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
         return "'" + value
     return value
 

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         ),
     )
 
+    province: str | None = Field(
+        None,
+        description=(
+            "Official code (2025) of the province this installation serves, e.g. 19: its own programme is "
+            "listed first. Default: provincial programmes first, then national ones."
+        ),
+    )
     clock: str | None = Field(
         None,
         description=(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -12,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from chiso import csvsafe
+from chiso.workbooks import FileRefused, survey, utf8_text
 
 READABLE = (".csv", ".xlsx", ".parquet")
 WRITABLE = (".csv", ".json", ".xlsx")
@@ -28,11 +30,15 @@ def read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True)
+            return pd.read_csv(io.StringIO(utf8_text(path)), dtype=str, skipinitialspace=True)
         if suffix == ".xlsx":
-            return pd.read_excel(path, dtype=object, engine="openpyxl")
+            survey(path)  # before pandas asks openpyxl to build every cell
+            with path.open("rb") as handle:  # closed even when openpyxl fails on a damaged part
+                return pd.read_excel(handle, dtype=object, engine="openpyxl")
         if suffix == ".parquet":
             return pd.read_parquet(path)
+    except FileRefused as exc:
+        raise TableError(str(exc)) from None
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise TableError(f"{path}: cannot be read as {suffix[1:].upper()}: {exc}") from exc
     except Exception as exc:  # openpyxl and pyarrow raise their own types on corrupt files

@@ -32,6 +32,7 @@ from tests.conftest import TEST_CLOCK
 from chiso import migrations
 from chiso.accounts import service as accounts
 from chiso.accounts.schemas import UserCreate
+from chiso.clock import Clock
 from chiso.collection import review
 from chiso.collection import service as collection
 from chiso.db import make_engine, transaction
@@ -78,25 +79,25 @@ def open_with_other_approved(s: Session) -> None:
     review.approve(session=s, period_code=f.PERIOD, unit_code=f.OTHER, actor=people["appraiser"])
 
 
-def seed(url: str, how: Seed = open_with_other_approved) -> None:
+def seed(url: str, how: Seed = open_with_other_approved, clock: Clock = TEST_CLOCK) -> None:
     engine = make_engine(url)
     try:
         migrations.upgrade(engine)
-        with transaction(engine, TEST_CLOCK) as s:
+        with transaction(engine, clock) as s:
             how(s)
     finally:
         engine.dispose()
 
 
 @contextmanager
-def serving(folder: Path, how: Seed) -> Iterator[str]:
-    """The app on a fresh database seeded by `how`, under uvicorn; yields its base URL."""
+def serving(folder: Path, how: Seed, clock: Clock = TEST_CLOCK) -> Iterator[str]:
+    """The app on a fresh database seeded by `how`, under uvicorn, on `clock`; yields its base URL."""
     url = f"sqlite:///{folder / 'chiso.sqlite3'}"
-    seed(url, how)
+    seed(url, how, clock)
     settings = Settings(_env_file=None, data_dir=folder, database_url=url, secret_key="browser-test")
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, clock=TEST_CLOCK), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        create_app(settings, clock=clock), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
     )
     app_server = uvicorn.Server(config)
     thread = threading.Thread(target=app_server.run, daemon=True)
@@ -124,10 +125,13 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def chromium(profile: Path, width: int, height: int) -> webdriver.Chrome:
+def chromium(profile: Path, width: int, height: int, logs: bool = False) -> webdriver.Chrome:
+    """Headless Chromium; with `logs`, its console and network events can be read (`driver.get_log`)."""
     require_chromium()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    if logs:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     for flag in (
         "--headless",
         "--no-sandbox",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import json
 import datetime as dt
+import json
 from pathlib import Path
 
 from tests.conftest import TODAY

@@ -142,7 +142,7 @@ def test_every_csv_writer_escapes_formulas_but_keeps_numbers(tmp_path, bad):
     from chiso.tables import write_table
     from chiso.web.api.common import csv_response
 
-    rows = [{"name": bad, "value": -3, "ratio": -0.5, "plain": "Phường Đức Xuân"}]
+    rows = [{"name": bad, "value": -3, "ratio": "-0.5000", "plain": "Phường Đức Xuân"}]
     columns = ["name", "value", "ratio", "plain"]
     outputs = [csv_response(rows, columns, "x.csv").body.decode()]
     path = tmp_path / "x.csv"
@@ -160,7 +160,7 @@ def test_every_csv_writer_escapes_formulas_but_keeps_numbers(tmp_path, bad):
     for out in outputs:
         (header, row) = cells(out)
         assert header == columns
-        assert row == ["'" + bad, "-3", "-0.5", "Phường Đức Xuân"], out
+        assert row == ["'" + bad, "-3", "-0.5000", "Phường Đức Xuân"], out
 
 
 def test_the_public_404_lists_only_published_periods(collecting, published):

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import typer
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from chiso import numbers
 from chiso.cli.output import fail
 from chiso.cli.session import AsOption, work
 from chiso.collection import exchange
@@ -46,6 +48,12 @@ def import_(
     period: str = PeriodOption,
     unit: str | None = UnitOption,
     submit: bool = typer.Option(False, "--submit", help="Then submit the unit's draft and returned items."),
+    notation: numbers.Notation | None = typer.Option(
+        None,
+        "--numbers",
+        help="How to read numbers that read two ways (1.234): vi = 1234 (dot groups), en = 1.234 (decimal "
+        "point). Default: refuse them. Numbers that read one way (1.234,5 · 1,234.5 · 0,5) are read as written.",
+    ),
     as_user: str = AsOption,
 ) -> None:
     """Nhập kê khai — import declarations: all checked first, applied all or nothing."""
@@ -59,9 +67,11 @@ def import_(
             actor=w.actor,
             files=w.files,
             submit=submit,
+            notation=notation,
         )
     for warning in report.warnings:
         typer.echo(str(warning), err=True)
+    typer.echo(report.numbers)
     typer.echo(
         f"Đã nhập {file.name}: {len(report.changed)} chỉ số thay đổi, {report.unchanged} không đổi"
         + (" — đã nộp" if report.submitted else "")
@@ -87,9 +97,19 @@ def export(
             count = len(document["items"])
         else:
             rows = exchange.export_rows(session=w.session, period_code=period, actor=w.actor, unit_code=code)
+            frame = pd.DataFrame(rows)
+            if suffix == ".csv":
+                frame = frame.apply(_one_reading)
             try:
-                write_table(out, {"declarations": pd.DataFrame(rows)}, {"period": period})
+                write_table(out, {"declarations": frame}, {"period": period})
             except TableError as exc:
                 fail(str(exc))
             count = len(rows)
     typer.echo(f"Đã xuất {count} dòng / exported {count} rows → {out}")
+
+
+def _one_reading(column: pd.Series) -> pd.Series:
+    """A number column as text that reads one way only (123.456 → 123.4560), so the CSV imports back."""
+    if not is_numeric_dtype(column) or is_bool_dtype(column):
+        return column
+    return column.map(lambda v: "" if pd.isna(v) else numbers.field(float(v), lang="en"))

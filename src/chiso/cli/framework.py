@@ -7,17 +7,18 @@ from pathlib import Path
 
 import typer
 
-from chiso.cli.output import fail, print_table
+from chiso.cli.output import EXIT_INPUT, fail, print_table
 from chiso.framework import (
     Framework,
     FrameworkError,
+    FrameworkUnreadable,
     Indicator,
     dump_framework,
     json_schema,
     load_framework,
     shipped_codes,
 )
-from chiso.framework.describe import number, rule_in_words
+from chiso.framework.describe import display_code, label_of, number, rule_in_words, unit_of
 
 app = typer.Typer(help="Bộ chỉ số — indicator frameworks.", no_args_is_help=True)
 
@@ -72,11 +73,15 @@ def _print_tree(fw: Framework, code: str, indent: str, weight: float | None, see
     node = fw.node(code)
     points = f" · {number(node.max_points)} điểm" if node.max_points is not None else ""
     share = f" · trọng số {number(weight)}" if weight is not None and weight != 1 else ""
-    typer.echo(f"{indent}{node.code}  {node.name}{points}{share}")
+    file_code = f"  [{node.code}]" if node.number else ""  # the number leads; files use the code
+    typer.echo(f"{indent}{display_code(node)}  {node.name}{points}{share}{file_code}")
     detail = indent + "    "
     if isinstance(node, Indicator):
-        vi, en = rule_in_words(node, fw.pipeline.normalise)
+        vi, en = rule_in_words(node, fw.pipeline.normalise, framework=fw)
         typer.echo(f"{detail}Cách tính: {vi}  ({en})")
+        typer.echo(f"{detail}Số liệu / Inputs:")
+        for var in node.variables:
+            typer.echo(f"{detail}  {_variable_line(fw, var)}")
         if node.evidence:
             typer.echo(f"{detail}Minh chứng: {node.evidence}")
         return
@@ -86,18 +91,31 @@ def _print_tree(fw: Framework, code: str, indent: str, weight: float | None, see
         _print_tree(fw, child.code, indent + "  ", child.weight, seen)
 
 
+def _variable_line(fw: Framework, var: str) -> str:
+    label, unit = label_of(fw, var, "vi"), unit_of(fw, var)
+    if label == var:
+        return var
+    return f"{label} ({unit}) — {var}" if unit else f"{label} — {var}"
+
+
 @app.command("validate")
 def validate(files: list[Path] = typer.Argument(..., help="Framework YAML files.")) -> None:
-    """Kiểm tra tệp bộ chỉ số — check framework files; exit 1 if any has problems."""
-    failed = 0
+    """Kiểm tra tệp bộ chỉ số — check framework files; exit 1 if any has problems, 2 if one cannot be read."""
+    failed = unreadable = 0
     for path in files:
         try:
             fw = load_framework(path)
+        except FrameworkUnreadable as exc:
+            unreadable += 1
+            typer.echo(f"Lỗi / Error: {exc}", err=True)
+            continue
         except FrameworkError as exc:
             failed += 1
             typer.echo(str(exc), err=True)
             continue
         typer.echo(f"{path}: OK — {fw.code}, {len(fw.indicators)} indicators, {len(fw.aggregates)} aggregates")
+    if unreadable:
+        raise typer.Exit(EXIT_INPUT)
     if failed:
         raise typer.Exit(1)
 

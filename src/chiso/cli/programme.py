@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -11,12 +12,12 @@ from sqlalchemy.exc import DBAPIError
 
 from chiso.cli.output import fail, print_table
 from chiso.programme import Programme, ProgrammeError, TargetStatus, evaluate, load_programme, shipped
-from chiso.programme.status import LABELS
+from chiso.programme.status import LABELS, describe
 from chiso.tables import TableError, read_table
 
 app = typer.Typer(help="Chương trình, nghị quyết và chỉ tiêu — programmes and their targets.", no_args_is_help=True)
 
-COMPARISON = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "top": "top"}
+COMPARISON = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "top": "nhóm"}
 
 
 def _load(reference: str) -> Programme:
@@ -29,19 +30,21 @@ def _load(reference: str) -> Programme:
 def _amount(value: float | None, unit: str) -> str:
     if value is None:
         return ""
+    from babel.numbers import format_decimal  # Vietnamese: 1.234,5 and 34,87 %
+
     if unit == "tỷ lệ":
-        return f"{value * 100:.2f}".rstrip("0").rstrip(".").replace(".", ",") + " %"
-    return f"{value:,.4g}".replace(",", ".") if abs(value) >= 1000 else f"{value:g}".replace(".", ",")
+        return format_decimal(value * 100, "#,##0.##", locale="vi") + " %"
+    return format_decimal(value, "#,##0.####", locale="vi")
 
 
 @app.command("list")
 def list_programmes() -> None:
     """Các chương trình có sẵn — shipped programmes."""
     rows = [
-        (p.code, p.document.number, p.unit.code, f"{p.horizon[0]}–{p.horizon[1]}", len(p.targets), p.name)
+        (p.slug, p.document.number, p.unit.code, f"{p.horizon[0]}–{p.horizon[1]}", len(p.targets), p.name)
         for p in shipped()
     ]
-    print_table(("code", "document", "unit", "horizon", "targets", "name"), rows)
+    print_table(("mã / slug", "văn bản", "đơn vị", "giai đoạn", "chỉ tiêu", "tên"), rows)
 
 
 @app.command("show")
@@ -86,7 +89,9 @@ def status(
             source = ", ".join(str(p) for p in values)
         else:
             table, source = _from_database(programme)
-        results = evaluate(programme, table)
+        from chiso.cli.session import cli_clock
+
+        results = evaluate(programme, table, today=cli_clock().today())
     except (TableError, ValueError) as exc:
         fail(str(exc))
     from chiso.programme.observed import simulated_targets
@@ -141,11 +146,16 @@ def _row(r: TargetStatus, simulated: bool = False) -> tuple[object, ...]:
     elif r.rank_forecast is not None:
         rf = r.rank_forecast
         forecast = f"hạng {rf.rank} [{rf.best}–{rf.worst}]"
-    return (t.code, goal, latest, progress, forecast, LABELS[r.status], r.reason)
+    return (t.code, goal, latest, progress, forecast, LABELS[r.status], describe(r.reason, "vi", _figure(unit)))
+
+
+def _figure(unit: str) -> Callable[[float], str]:
+    return lambda value: _amount(value, unit)
 
 
 def _record(r: TargetStatus) -> dict[str, object]:
     f, rf = r.forecast, r.rank_forecast
+    unit = "hạng" if r.target.comparison == "top" else r.target.measure_unit
     return {
         "target": r.target.code,
         "unit": r.unit,
@@ -158,5 +168,7 @@ def _record(r: TargetStatus) -> dict[str, object]:
         "forecast": None if f is None else {"value": f.value, "low": f.low, "high": f.high, "level": f.level},
         "rank_forecast": None if rf is None else {"rank": rf.rank, "best": rf.best, "worst": rf.worst},
         "status": r.status.value,
-        "reason": r.reason,
+        "reason": describe(r.reason, "vi", _figure(unit)),
+        "reason_code": r.reason.code,
+        "reason_params": dict(r.reason.params),
     }

@@ -1,11 +1,14 @@
-"""Reading cells the way officers type them: numbers with a decimal comma, dates dd/mm/yyyy, evidence lines."""
+"""Reading cells the way officers type them: numbers in either notation, dates dd/mm/yyyy, evidence lines."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from chiso import numbers
 from chiso.collection.schemas import EvidenceIn
 
 SEPARATOR = " – "
@@ -16,8 +19,51 @@ class CellError(ValueError):
     pass
 
 
-def number(raw: object) -> float | None:
-    """A number from a cell: 12 · 12.5 · "12,5" · "1.234,5" · "15 %" (→ 0.15); empty → None."""
+_WHOLE_FILE = (
+    "hoặc đọc cả tệp theo một kiểu: --numbers vi (1.234 = 1234) hay --numbers en (1.234 = 1,234)"
+    " / or read the whole file in one notation: --numbers vi (1.234 = 1234) or --numbers en (1.234 = 1.234)"
+)
+
+
+@dataclass
+class Reading:
+    """How an import reads numbers written as text, and how many cells it read each way (for its report)."""
+
+    notation: numbers.Notation | None = None  # said by the importer: settles numbers that read two ways
+    cells: Counter[str] = field(default_factory=Counter)
+
+    def describe(self) -> str:
+        counts = self.cells
+        vi = [f"{counts['number']} ô số"] if counts["number"] else []
+        en = [f"{counts['number']} number cells"] if counts["number"] else []
+        for notation in numbers.NOTATIONS:
+            if counts[notation]:
+                vi.append(f"{counts[notation]} ô {numbers.NAMES[notation]}")
+                en.append(f"{counts[notation]} in {numbers.NAMES_EN[notation]}")
+        if counts["alike"]:
+            vi.append(f"{counts['alike']} ô đọc như nhau theo cả hai kiểu")
+            en.append(f"{counts['alike']} the same in both")
+        if self.notation is None:
+            rule = "số đọc được hai cách (1.234) bị từ chối", "numbers that read two ways (1.234) are refused"
+        else:
+            example = "1.234 = 1234" if self.notation == "vi" else "1,234 = 1234"
+            rule = (
+                f"{counts['settled']} ô đọc được hai cách, đọc theo {numbers.NAMES[self.notation]}: {example}",
+                f"{counts['settled']} that read two ways, read in {numbers.NAMES_EN[self.notation]}: {example}",
+            )
+        return (
+            f"Số liệu: {', '.join(vi) or 'không có ô số'}; {rule[0]}"
+            f" / Numbers: {', '.join(en) or 'no number cells'}; {rule[1]}"
+        )
+
+
+def number(raw: object, reading: Reading | None = None) -> float | None:
+    """A number from a cell: 12 · 12.5 · "12,5" · "1.234,5" · "1,234.5" · "15 %" (→ 0.15); empty → None.
+
+    A cell that is a number already (XLSX, JSON) is taken as it is; text is read by chiso.numbers, and
+    text that reads as two numbers (1.234) is refused unless `reading` says the file's notation.
+    """
+    reading = reading or Reading()
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if isinstance(raw, bool):
@@ -25,20 +71,24 @@ def number(raw: object) -> float | None:
     if isinstance(raw, int | float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise CellError("không phải số hữu hạn / not a finite number")
+        reading.cells["number"] += 1
         return float(raw)
-    text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    text = str(raw).strip()
     percent = text.endswith("%")
-    text = text.rstrip("%")
-    if "," in text and "." in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif "," in text:
-        text = text.replace(",", ".")
+    text = text.removesuffix("%")
     try:
-        value = float(text)
-    except ValueError:
+        value = numbers.parse(text, notation=reading.notation)
+    except numbers.AmbiguousNumber as exc:
+        raise CellError(f"{exc} — {_WHOLE_FILE}") from None
+    except numbers.NumberRefused:
         raise CellError(f"không phải số / not a number: {raw!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise CellError(f"không phải số hữu hạn / not a finite number: {raw!r}")
+    if value is None:
+        raise CellError(f"không phải số / not a number: {raw!r}")
+    found = numbers.readings(text)
+    if len(found) == 1:
+        reading.cells[next(iter(found))] += 1
+    else:
+        reading.cells["alike" if len(set(found.values())) == 1 else "settled"] += 1
     return value / 100 if percent else value
 
 

@@ -7,7 +7,6 @@ and reason. Then it applies all of it, or nothing. Importing the same file again
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,10 @@ from chiso.collection.workbook import Record
 from chiso.collection.workflow import next_state
 from chiso.errors import ChisoError, TransitionRefused
 from chiso.framework import Framework, Indicator
+from chiso.numbers import Notation
 from chiso.permissions import Actor, check
 from chiso.values import service as values
+from chiso.workbooks import csv_reader, utf8_text
 
 JSON_SCHEMA = "chiso/declarations"
 FIXED_CSV = ("unit", "period", "indicator", "self_score", "explanation", "evidence", "files")
@@ -45,6 +46,7 @@ class ImportReport:
     unchanged: int = 0
     warnings: list[Problem] = field(default_factory=list)
     submitted: bool = False
+    numbers: str = ""  # how numbers written as text were read (cells.Reading.describe)
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -62,14 +64,13 @@ def read_file(path: Path, framework: Framework) -> tuple[dict[str, str], list[Re
             return _read_csv(path)
         if suffix == ".json":
             return _read_json(path)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RecursionError) as exc:  # JSON nested thousands deep recurses
         raise ChisoError(f"{path}: cannot be read as {suffix[1:].upper()}: {exc}") from exc
     raise ChisoError(f"{path}: unsupported file type {suffix!r}; use .xlsx, .csv or .json")
 
 
 def _read_csv(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
+    with csv_reader(path) as reader:
         header = reader.fieldnames or []
         problems = [
             Problem(f"column {c!r} missing", sheet=path.name)
@@ -97,7 +98,7 @@ def _read_csv(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]:
 
 
 def _read_json(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = json.loads(utf8_text(path))
     if not isinstance(document, dict) or document.get("schema") != JSON_SCHEMA:
         return {}, [], [Problem(f"not a declarations document: `schema` must be {JSON_SCHEMA!r}", sheet=path.name)]
     meta = {k: str(document.get(k, "")) for k in ("unit", "period", "framework", "framework_sha256")}
@@ -114,9 +115,13 @@ def _read_json(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]
     return meta, records, []
 
 
-def parse(records: list[Record], framework: Framework, folder: Path, files: FileStore | None) -> tuple[
-    list[DeclarationIn], dict[tuple[str, str], tuple[str, int | None, str]], list[Problem]
-]:  # fmt: skip
+def parse(
+    records: list[Record],
+    framework: Framework,
+    folder: Path,
+    files: FileStore | None,
+    reading: cells.Reading | None = None,
+) -> tuple[list[DeclarationIn], dict[tuple[str, str], tuple[str, int | None, str]], list[Problem]]:
     """Typed items, where each (indicator, field) came from, and every problem in the cells."""
     items, where, problems = [], {}, []
     seen: dict[str, tuple[float | None, str]] = {}
@@ -141,7 +146,7 @@ def parse(records: list[Record], framework: Framework, folder: Path, files: File
                     if var not in indicator.variables:
                         problem(f"{record.indicator} không đọc biến {var!r} / does not read this variable", label)
                         continue
-                    figures[var] = cells.number(raw)
+                    figures[var] = cells.number(raw, reading)
                     earlier = seen.setdefault(var, (figures[var], f"{record.sheet} row {record.row}"))
                     if earlier[0] != figures[var]:
                         problem(
@@ -149,7 +154,7 @@ def parse(records: list[Record], framework: Framework, folder: Path, files: File
                             label,
                         )
                 elif key == "self_score":
-                    fields["self_score"] = cells.number(raw)
+                    fields["self_score"] = cells.number(raw, reading)
                 elif key == "explanation":
                     fields["explanation"] = "" if raw is None else str(raw).strip()
                 elif key == "evidence":
@@ -184,13 +189,16 @@ def import_file(
     actor: Actor,
     files: FileStore,
     submit: bool = False,
+    notation: Notation | None = None,
 ) -> ImportReport:
+    """Check every cell first, then apply all of it or nothing. `notation` settles numbers that read two ways."""
     check(actor, "declaration.edit", unit_code)
     period = collection.get_period(session=session, code=period_code)
     framework = collection.framework_of(period)
     meta, records, problems = read_file(path, framework)
     problems.extend(_check_meta(meta, period, unit_code, path))
-    items, where, cell_problems = parse(records, framework, path.parent, files)
+    reading = cells.Reading(notation)
+    items, where, cell_problems = parse(records, framework, path.parent, files, reading)
     problems.extend(cell_problems)
     for item_in in items:
         item = collection.get_item(session=session, period=period, unit_code=unit_code, indicator=item_in.indicator)
@@ -212,7 +220,7 @@ def import_file(
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ImportRefused(problems, f"{path.name}: ")
-    report = ImportReport(warnings=[p for p in problems if p.severity == "warning"])
+    report = ImportReport(warnings=[p for p in problems if p.severity == "warning"], numbers=reading.describe())
     for item_in in items:
         changed = collection.declare(
             session=session, period_code=period_code, unit_code=unit_code, item_in=item_in, actor=actor, files=files

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -15,7 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import rule_in_words
 from chiso.framework.spec import BooleanRule, TiersRule
-from chiso.workbooks import read_meta, write_meta
+from chiso.workbooks import opened, read_meta, survey, write_meta
 
 SHEET = "Kê khai"
 SCHEMA = "chiso/declaration-template"
@@ -154,11 +154,11 @@ def _value_check(ind: Indicator, var: str) -> tuple[str, str, str, str]:
 
 
 def read_workbook(path: Path, framework: Framework) -> tuple[dict[str, str], list[Record], list[str]]:
-    """(metadata, records, problems with the file's shape) of a filled template."""
-    wb = load_workbook(path, data_only=True)
-    try:
-        if SHEET not in wb.sheetnames:
-            return {}, [], [f"no sheet {SHEET!r}: this is not a Chiso declaration template"]
+    """(metadata, records, problems with the file's shape) of a filled template; FileRefused when the
+    file is no workbook or too large to load."""
+    if SHEET not in survey(path):
+        return {}, [], [f"no sheet {SHEET!r}: this is not a Chiso declaration template"]
+    with opened(path, surveyed=True) as wb:
         meta = read_meta(wb)
         ws = wb[SHEET]
         shape = []
@@ -183,8 +183,6 @@ def read_workbook(path: Path, framework: Framework) -> tuple[dict[str, str], lis
                 record.fields[key] = (cells.get(key), f"{COLUMN[key]} ({LABEL[key]})")
             records.append(record)
         return meta, records, shape
-    finally:
-        wb.close()
 
 
 def _variables(framework: Framework, code: str) -> tuple[str, ...]:
@@ -193,4 +191,3 @@ def _variables(framework: Framework, code: str) -> tuple[str, ...]:
     except KeyError:
         return ()
     return node.variables if isinstance(node, Indicator) else ()
-

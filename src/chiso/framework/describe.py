@@ -1,10 +1,16 @@
-"""Scoring rules in words a commune officer can read (Vietnamese), with the English alongside."""
+"""Frameworks in words a commune officer can read (Vietnamese), with the English alongside: scoring
+rules, node numbers, variable labels and units."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from chiso import numbers
 from chiso.framework.spec import (
+    Aggregate,
     BooleanRule,
     DistanceToTargetRule,
+    Framework,
     GoalpostsRule,
     Indicator,
     MinMaxRule,
@@ -15,35 +21,40 @@ from chiso.framework.spec import (
     ScoringRule,
     ThresholdsRule,
     TiersRule,
+    View,
     ZScoreRule,
 )
 
+Language = Literal["vi", "en"]
+
 
 def number(value: float) -> str:
-    """Vietnamese number format: decimal comma, no trailing zeros (10,5 · 20)."""
-    text = f"{value:,.4f}".rstrip("0").rstrip(".")
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    """Vietnamese number format to four decimals, no trailing zeros (10,5 · 20 · 1.234,5)."""
+    return numbers.format(round(value, 4))
 
 
-def rule_in_words(indicator: Indicator, default: ScoringRule | None = None) -> tuple[str, str]:
-    """(Vietnamese, English) description of how the indicator is scored."""
+def rule_in_words(
+    indicator: Indicator, default: ScoringRule | None = None, *, framework: Framework | None = None
+) -> tuple[str, str]:
+    """(Vietnamese, English) description of how the indicator is scored.
+
+    Given the framework, a ratio names its variables by their labels instead of their names.
+    """
     rule = indicator.scoring or default
     mp = number(indicator.max_points) if indicator.max_points is not None else "?"
     lower = indicator.direction == -1
     if rule is None:
         return ("Chưa có quy tắc chấm điểm", "No scoring rule")
-    if isinstance(rule, RatioRule) and rule.full_at != 1:
-        return (
-            f"{rule.numerator} / {rule.denominator}: đạt {number(rule.full_at * 100)} % trở lên được {mp} điểm, "
-            "thấp hơn tính theo tỷ lệ",
-            f"{rule.numerator} / {rule.denominator}: {rule.full_at:.0%} or more earns {mp} points, less pro rata",
-        )
     if isinstance(rule, RatioRule):
+        vi = f"{_named(framework, rule.numerator, 'vi')} / {_named(framework, rule.denominator, 'vi')}"
+        en = f"{_named(framework, rule.numerator, 'en')} / {_named(framework, rule.denominator, 'en')}"
+        if rule.full_at != 1:
+            return (
+                f"{vi}: đạt {number(rule.full_at * 100)} % trở lên được {mp} điểm, thấp hơn tính theo tỷ lệ",
+                f"{en}: {rule.full_at:.0%} or more earns {mp} points, less pro rata",
+            )
         cap = ", tối đa" if rule.cap else ""
-        return (
-            f"{rule.numerator} / {rule.denominator} × {mp} điểm{cap}",
-            f"{rule.numerator} / {rule.denominator} × {mp} points{', capped' if rule.cap else ''}",
-        )
+        return (f"{vi} × {mp} điểm{cap}", f"{en} × {mp} points{', capped' if rule.cap else ''}")
     if isinstance(rule, TiersRule):
         vi = "; ".join(
             f"{t.label or t.code}: {number(t.share * (indicator.max_points or 0))} điểm" for t in rule.levels
@@ -82,3 +93,30 @@ def rule_in_words(indicator: Indicator, default: ScoringRule | None = None) -> t
         f"Khoảng cách tới mục tiêu {number(rule.target)}, thang {number(rule.scale)}",
         f"Distance to the target {rule.target:g}, 0–{rule.scale:g} scale",
     )
+
+
+def _named(framework: Framework | None, variable: str, lang: Language) -> str:
+    return variable if framework is None else label_of(framework, variable, lang)
+
+
+def display_code(node: Indicator | Aggregate | View) -> str:
+    """What people call a node: its published number (4.22.10) when it has one, else its code."""
+    return node.number or node.code
+
+
+def label_of(framework: Framework, variable: str, lang: Language = "vi") -> str:
+    """A variable's label in the language asked, else in the other one, else its name."""
+    try:
+        spec = framework.variable(variable)
+    except KeyError:
+        return variable
+    first, second = (spec.label, spec.label_en) if lang == "vi" else (spec.label_en, spec.label)
+    return first or second or variable
+
+
+def unit_of(framework: Framework, variable: str) -> str:
+    """A variable's unit of measure (người, hộ, %), or "" when none is declared."""
+    try:
+        return framework.variable(variable).unit
+    except KeyError:
+        return ""

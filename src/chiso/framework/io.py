@@ -11,9 +11,40 @@ import yaml
 from pydantic import ValidationError
 
 from chiso.framework.spec import SCHEMA_ID, SCHEMA_VERSION, Framework
-from chiso.framework.validate import FrameworkError, Problem, check, node_path
+from chiso.framework.validate import FrameworkError, Problem, check, node_path, variable_path
 
 SHIPPED_PACKAGE = "chiso.framework.data"
+MAX_DEPTH = 100  # nesting of a framework document; the deepest real one (a tiers rule's level) is 6
+
+
+class FrameworkUnreadable(FrameworkError):
+    """A file that is not YAML text Chiso can read safely (not UTF-8, binary, a Python tag, nested too
+    deep): the file is refused, not its framework judged, so the CLI exits 2 rather than 1."""
+
+    def __init__(self, source: str, where: str, vi: str, en: str) -> None:
+        self.problems = [Problem(where, f"{vi} / {en}")]
+        self.source = source
+        at = f" ({where})" if where else ""
+        ValueError.__init__(self, f"{source}{at}: {vi} / {en}")
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """PyYAML composes nested collections recursively: a `[[[[…` 10,000 deep hits Python's recursion
+    limit (a RecursionError, no line to show); this loader stops at MAX_DEPTH with a YAML error instead."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
+        finally:
+            self.depth -= 1
 
 
 def shipped_codes() -> list[str]:
@@ -29,12 +60,44 @@ def load_framework(source: str | Path) -> Framework:
     """
     text, origin = _read(source)
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_DepthLimitedLoader)  # a SafeLoader: plain data only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        refused = _unreadable(exc, origin, where)
+        if refused:
+            raise refused from None
         raise FrameworkError([Problem(where, f"not valid YAML: {exc}")], origin) from exc
     return parse_framework(document, origin)
+
+
+def _unreadable(exc: yaml.YAMLError, origin: str, where: str) -> FrameworkUnreadable | None:
+    """The YAML errors that mean the file is not a framework's YAML at all, rather than a slip in one."""
+    problem = str(getattr(exc, "problem", "") or "")
+    if isinstance(exc, yaml.reader.ReaderError):
+        where = f"byte {exc.position + 1}"
+        return FrameworkUnreadable(
+            origin,
+            where,
+            "tệp nhị phân, không phải văn bản YAML; hãy chọn đúng tệp .yaml",
+            f"a binary file, not YAML text ({exc.reason}); choose the framework's .yaml file",
+        )
+    if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
+        tag = problem.rsplit(" ", 1)[-1]
+        return FrameworkUnreadable(
+            origin,
+            where,
+            f"thẻ YAML không được phép ({tag}); chỉ dùng dữ liệu thuần: bảng, danh sách, chữ, số",
+            f"YAML tag not allowed ({tag}); use plain data: mappings, lists, text, numbers",
+        )
+    if problem.startswith("nested deeper than"):
+        return FrameworkUnreadable(
+            origin,
+            where,
+            f"lồng sâu hơn {MAX_DEPTH} cấp, không phải một bộ chỉ số; hãy kiểm tra dấu ngoặc",
+            f"{problem}, not a framework; check the brackets",
+        )
+    return None
 
 
 def parse_framework(document: Any, origin: str = "") -> Framework:
@@ -72,7 +135,15 @@ def _read(source: str | Path) -> tuple[str, str]:
     if path.suffix in {".yaml", ".yml"} or path.exists():
         if not path.exists():
             raise FrameworkError([Problem("", "file not found")], str(path))
-        return path.read_text(encoding="utf-8"), str(path)
+        try:
+            return path.read_bytes().decode("utf-8-sig"), str(path)
+        except UnicodeDecodeError as exc:
+            raise FrameworkUnreadable(
+                str(path),
+                f"byte {exc.start + 1}",
+                "không phải văn bản UTF-8; hãy lưu lại tệp dạng UTF-8",
+                "not UTF-8 text; save the file as UTF-8",
+            ) from None
     code = str(source)
     resource = resources.files(SHIPPED_PACKAGE) / f"{code}.yaml"
     if not resource.is_file():
@@ -91,17 +162,22 @@ def _check_header(document: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+# The lists whose items are named in a problem's path, and the key that names them.
+NAMED_LISTS = {"nodes": ("code", node_path), "variables": ("name", variable_path)}
+
+
 def _pydantic_problems(exc: ValidationError, document: dict[str, Any]) -> list[Problem]:
-    raw_nodes = document.get("nodes") if isinstance(document.get("nodes"), list) else []
     problems = []
     for error in exc.errors():
         parts: list[str] = []
         loc = list(error["loc"])
-        if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+        if len(loc) >= 2 and loc[0] in NAMED_LISTS and isinstance(loc[1], int):
+            key, path_of = NAMED_LISTS[str(loc[0])]
+            raw_items = document.get(str(loc[0]))
             index = loc[1]
-            raw = raw_nodes[index] if isinstance(raw_nodes, list) and index < len(raw_nodes) else {}
-            code = raw.get("code", "?") if isinstance(raw, dict) else "?"
-            parts.append(node_path(index, str(code)))
+            raw = raw_items[index] if isinstance(raw_items, list) and index < len(raw_items) else {}
+            name = raw.get(key, "?") if isinstance(raw, dict) else "?"
+            parts.append(path_of(index, str(name)))
             loc = loc[2:]
             if loc and loc[0] in {"indicator", "aggregate", "view"}:
                 loc = loc[1:]  # the discriminator tag pydantic inserts

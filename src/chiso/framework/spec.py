@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 SCHEMA_ID: Final = "chiso/framework"
 SCHEMA_VERSION: Final = 1
@@ -194,6 +194,20 @@ CROSS_SECTION_RULES = frozenset({"minmax", "zscore", "rank", "percentile", "dist
 # --- nodes ---------------------------------------------------------------------------------------
 
 
+def _quoted_number(value: object) -> object:
+    # YAML reads an unquoted 4.10 as the decimal 4.1 (and 4.22.10 as text): refuse numbers outright.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f'write the number in quotes ("{value}"): unquoted, YAML reads 4.10 as the decimal 4.1')
+    return value
+
+
+NodeNumber = Annotated[
+    str,
+    BeforeValidator(_quoted_number),
+    Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+(?:[.\-][0-9A-Za-z]+)*$"),
+]
+
+
 class Band(Frozen):
     """A named class of values (the DTI 2020 groups: > 0.4000, 0.3250–0.4000 …)."""
 
@@ -205,6 +219,7 @@ class Band(Frozen):
 
 class NodeBase(Frozen):
     code: Code
+    number: NodeNumber | None = Field(None, description="Official number as published (4.22.10), beside the code.")
     name: str = Field(min_length=1, description="Vietnamese name, as published.")
     name_en: str = ""
     unit: str = ""
@@ -339,6 +354,42 @@ class Provenance(Frozen):
     notes: str = Field("", description="What is read from the source and what is inferred.")
 
 
+# --- variables: the raw inputs described for the people who declare them --------------------------
+
+VariableKind = Literal["count", "share", "amount", "boolean", "level", "date", "text"]
+
+
+class VariableOption(Frozen):
+    """One answer of a `level` variable: the number stored and what it means on the form."""
+
+    value: float
+    label: str = Field(min_length=1, description="Vietnamese, as the form shows it (Đạt đầy đủ).")
+    label_en: str = ""
+
+
+class VariableSpec(Frozen):
+    """A raw variable as a person declares it: its label, unit of measure, kind and allowed values.
+
+    Values are stored as the engine reads them: a share as a decimal 0–1 (15 % = 0.15), yes/no as 1/0,
+    a level as one of its option values.
+    """
+
+    name: VariableName
+    label: str = Field("", description="Vietnamese label, as a form shows it (Số dân trong vùng phủ sóng 5G).")
+    label_en: str = ""
+    unit: str = Field("", description="Unit of measure in Vietnamese: người, hộ, thuê bao, triệu đồng, %, mức …")
+    kind: VariableKind | None = Field(
+        None,
+        description=(
+            "count (people, items), share (decimal 0–1), amount (money, points), boolean (1/0),"
+            " level (one of `options`), date, text."
+        ),
+    )
+    min: float | None = Field(None, description="Lowest value allowed (0 for counts).")
+    max: float | None = Field(None, description="Highest value allowed (1 for shares).")
+    options: tuple[VariableOption, ...] = Field((), description="For `level`: each value and its label.")
+
+
 class Framework(Frozen):
     schema_: Literal["chiso/framework"] = Field(SCHEMA_ID, alias="schema")
     version: Literal[1] = SCHEMA_VERSION
@@ -351,6 +402,17 @@ class Framework(Frozen):
     index: Code = Field(description="Code of the root node (the index).")
     pipeline: Pipeline = Pipeline()
     nodes: tuple[Node, ...] = Field(min_length=1)
+    # Describing the inputs for people; `variables` in YAML (`Framework.variables` lists the names read).
+    collected: bool = Field(
+        False,
+        description=(
+            "Declared by units on forms: every variable read needs an entry in `variables` (label, label_en,"
+            " unit, kind) and every indicator a `number`."
+        ),
+    )
+    variable_specs: tuple[VariableSpec, ...] = Field(
+        (), alias="variables", description="The raw variables described for the people who declare them."
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -360,6 +422,13 @@ class Framework(Frozen):
             if node.code == code:
                 return node
         raise KeyError(f"framework {self.code!r} has no node {code!r}")
+
+    def variable(self, name: str) -> VariableSpec:
+        """The declaration of a raw variable (KeyError if `variables` does not declare it)."""
+        for spec in self.variable_specs:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"framework {self.code!r} declares no variable {name!r}")
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:

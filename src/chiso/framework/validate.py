@@ -17,6 +17,8 @@ from chiso.framework.spec import (
     Indicator,
     RatioRule,
     ThresholdsRule,
+    TiersRule,
+    VariableSpec,
     View,
 )
 
@@ -47,6 +49,10 @@ def node_path(index: int, code: str) -> str:
     return f"nodes[{index}] '{code}'"
 
 
+def variable_path(index: int, name: str) -> str:
+    return f"variables[{index}] '{name}'"
+
+
 def check(framework: Framework) -> list[Problem]:
     """All problems of a parsed framework; empty when it can be scored."""
     problems = list(_duplicates(framework))
@@ -57,6 +63,8 @@ def check(framework: Framework) -> list[Problem]:
     problems += _totals(framework)
     problems += _rules(framework)
     problems += _reachability(framework)
+    problems += _variables(framework)
+    problems += _numbers(framework)
     return problems
 
 
@@ -195,3 +203,105 @@ def _reachability(fw: Framework) -> Iterator[Problem]:
                 node_path(i, node.code),
                 f"not reached from the index {fw.index!r} or any view; add it as a child or remove it",
             )
+
+
+# --- inputs described for people ---------------------------------------------------------------------
+
+COLLECTED_FIELDS = ("label", "label_en", "unit", "kind")
+UNITLESS_KINDS = frozenset({"date", "text"})
+
+
+def _variables(fw: Framework) -> Iterator[Problem]:
+    first_seen: dict[str, int] = {}
+    for i, spec in enumerate(fw.variable_specs):
+        path = variable_path(i, spec.name)
+        if spec.name in first_seen:
+            yield Problem(path, f"declared twice (also variables[{first_seen[spec.name]}])")
+            continue
+        first_seen[spec.name] = i
+        if fw.collected:
+            missing = [f for f in COLLECTED_FIELDS if not getattr(spec, f)]
+            if spec.kind in UNITLESS_KINDS and "unit" in missing:
+                missing.remove("unit")
+            if missing:
+                yield Problem(
+                    path,
+                    f"missing {', '.join(missing)}; a collected framework gives every variable "
+                    "label, label_en, unit and kind",
+                )
+        yield from (Problem(path, m) for m in _bound_problems(spec))
+    if fw.collected:
+        reported: set[str] = set()
+        for i, node in enumerate(fw.nodes):
+            if not isinstance(node, Indicator):
+                continue
+            for var in node.variables:
+                if var not in first_seen and var not in reported:
+                    reported.add(var)
+                    yield Problem(
+                        node_path(i, node.code),
+                        f"reads {var!r}, which `variables` does not declare; a collected framework declares "
+                        "every variable it reads (label, label_en, unit, kind)",
+                    )
+    yield from _levels_match_tiers(fw, first_seen)
+
+
+def _bound_problems(spec: VariableSpec) -> Iterator[str]:
+    low, high = spec.min, spec.max
+    if low is not None and high is not None and low > high:
+        yield f"min {low:g} is above max {high:g}"
+    bounds = [b for b in (low, high) if b is not None]
+    if spec.kind in UNITLESS_KINDS and bounds:
+        yield f"min and max are for numbers, not a {spec.kind} variable; remove them"
+    if spec.kind == "share" and any(not 0 <= b <= 1 for b in bounds):
+        yield "a share is a decimal from 0 to 1 (15 % = 0.15); its bounds must lie within 0–1"
+    if spec.kind == "boolean" and any(not 0 <= b <= 1 for b in bounds):
+        yield "a yes/no variable is 1 or 0; its bounds must lie within 0–1"
+    if spec.kind == "level":
+        values = [o.value for o in spec.options]
+        if not values:
+            yield "a level variable lists its `options` (value → label), e.g. 2 = Đạt đầy đủ"
+        elif len(set(values)) != len(values):
+            yield "two options declare the same value; each option needs its own number"
+        outside = [v for v in values if (low is not None and v < low) or (high is not None and v > high)]
+        if outside:
+            yield f"options {', '.join(f'{v:g}' for v in outside)} lie outside min–max"
+    elif spec.options:
+        yield f"`options` are for level variables, not a {spec.kind or 'variable without kind'}; remove them"
+
+
+def _levels_match_tiers(fw: Framework, declared: dict[str, int]) -> Iterator[Problem]:
+    """A level variable offers exactly the values its tiers rules score, so no answer scores nothing."""
+    for i, node in enumerate(fw.nodes):
+        if not isinstance(node, Indicator) or not isinstance(node.scoring, TiersRule):
+            continue
+        var = node.rule_variables[0]
+        if var not in declared:
+            continue
+        spec = fw.variable_specs[declared[var]]
+        if spec.kind != "level" or not spec.options:
+            continue
+        offered, scored = {o.value for o in spec.options}, {t.value for t in node.scoring.levels}
+        if offered != scored:
+            yield Problem(
+                variable_path(declared[var], var),
+                f"options {_values(offered)} differ from the levels {_values(scored)} of "
+                f"{node_path(i, node.code)} → scoring",
+            )
+
+
+def _values(values: set[float]) -> str:
+    return ", ".join(f"{v:g}" for v in sorted(values))
+
+
+def _numbers(fw: Framework) -> Iterator[Problem]:
+    first_seen: dict[str, int] = {}
+    for i, node in enumerate(fw.nodes):
+        path = node_path(i, node.code)
+        if node.number is None:
+            if fw.collected and isinstance(node, Indicator):
+                yield Problem(path, "no `number`; a collected framework shows every indicator by its published number")
+        elif node.number in first_seen:
+            yield Problem(path, f"number {node.number!r} is also used by nodes[{first_seen[node.number]}]")
+        else:
+            first_seen[node.number] = i

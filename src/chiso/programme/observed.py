@@ -19,7 +19,7 @@ from chiso.national import service as national
 from chiso.programme.spec import Programme
 from chiso.values.models import Value
 
-COLUMNS = ["unit", "variable", "period", "value", "simulated"]
+COLUMNS = ["unit", "variable", "period", "value", "simulated", "rank_published"]
 COMPARABLE = {
     "dti-province-2022": ("dti-province-2022", "dti-province-2024"),
     "dti-province-2024": ("dti-province-2022", "dti-province-2024"),
@@ -86,6 +86,7 @@ def _national(session: Session, era: str, framework: str | None, node: str) -> p
             "value": frame["dti"],
             # a rank that is the published one is not a simulated observation, whatever the index behind it
             "simulated": frame["simulated"] & (frame["rank"] != frame[national.PUBLISHED_RANK]),
+            "rank_published": frame[national.PUBLISHED_RANK],
         }
     )
 

@@ -8,6 +8,8 @@ baseline. A target nothing measures yet says so (`tracks: null`) instead of pret
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -81,7 +83,11 @@ class Target(Frozen):
     bounds: tuple[float, float] | None = Field(None, description="Natural range of the series, e.g. [0, 100].")
     baseline: Baseline | None = None
     tracks: Tracks | None = Field(None, description="None: no data source yet.")
-    source: str = Field("", description="Where the target is written (document, article).")
+    milestones: dict[int, float] = Field(
+        default_factory=dict,
+        description="Yearly roadmap: year → value to reach by then. A year's value is judged against its milestone.",
+    )
+    source: str = Field("", description="Where the target is written: the document and its article or section.")
     note: str = ""
 
     @model_validator(mode="after")
@@ -90,6 +96,9 @@ class Target(Frozen):
             raise ValueError("a `top` target tracks a rank (statistic: rank)")
         if self.bounds is not None and not self.bounds[0] < self.bounds[1]:
             raise ValueError("bounds need low < high")
+        late = sorted(y for y in self.milestones if y > self.year)
+        if late:
+            raise ValueError(f"milestones after the target year {self.year}: {late}")
         return self
 
 
@@ -104,12 +113,19 @@ class Programme(Frozen):
     horizon: tuple[int, int]
     pillars: tuple[str, ...] = ()
     targets: tuple[Target, ...] = Field(min_length=1)
+    expectations: tuple[Target, ...] = Field(
+        (),
+        description=(
+            "Aims stated elsewhere (an interview, a speech) that the document does not set: tracked and shown "
+            "apart, never counted as the document's targets."
+        ),
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
     def _unique_targets(self) -> Programme:
-        codes = [t.code for t in self.targets]
+        codes = [t.code for t in (*self.targets, *self.expectations)]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
             raise ValueError(f"target codes used twice: {', '.join(duplicates)}")
@@ -117,3 +133,14 @@ class Programme(Frozen):
 
     def unit_of(self, target: Target) -> UnitRef:
         return target.unit or self.unit
+
+    @property
+    def slug(self) -> str:
+        """The document number as a plain URL segment: 01/NQ-TU → 01-nq-tu, 749/QĐ-TTg → 749-qd-ttg."""
+        return slugify(self.document.number)
+
+
+def slugify(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "-", plain.casefold()).strip("-")

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from chiso.programme.schemas import STATUS_LABELS
 from chiso.units.text import fold
-from chiso.workbooks import read_meta, write_meta
+from chiso.workbooks import opened, read_meta, write_meta
 
 SHEET = "Nhiệm vụ"
 HELP_SHEET = "Hướng dẫn"
@@ -85,9 +85,9 @@ def _header_key(text: object) -> str | None:
 
 
 def read_sheet(path: Path) -> Sheet:
-    """The plan sheet's cells, or a Sheet whose problems say why it cannot be read."""
-    wb = load_workbook(path, data_only=True)
-    try:
+    """The plan sheet's cells, or a Sheet whose problems say why it cannot be read; FileRefused when the
+    file is no workbook or too large to load."""
+    with opened(path) as wb:
         meta = read_meta(wb)
         visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible" and ws.title != HELP_SHEET]
         ws = wb[SHEET] if SHEET in wb.sheetnames else (visible[0] if visible else wb.worksheets[0])
@@ -123,8 +123,6 @@ def read_sheet(path: Path) -> Sheet:
             if any(v is not None for v, _ in raw.cells.values()):
                 rows.append(raw)
         return Sheet(meta, title[0] if title else "", set(columns), rows, problems, ws.title)
-    finally:
-        wb.close()
 
 
 # --- writing -------------------------------------------------------------------------------------------

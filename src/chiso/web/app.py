@@ -21,7 +21,7 @@ from chiso.collection.evidence import FileStore
 from chiso.db import make_engine, session_factory
 from chiso.errors import ChisoError
 from chiso.settings import Settings
-from chiso.web import problems
+from chiso.web import apidocs, problems
 from chiso.web.security import CookieMiddleware, LoginLimiter, Sessions
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -122,7 +122,7 @@ def create_app(
         version=__version__,
         description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by chiso.web.apidocs from the app's own files
         redoc_url=None,
     )
     app.state.settings = settings
@@ -148,5 +148,6 @@ def create_app(
     from chiso.web.pages import router as pages_router
 
     app.include_router(api_router, prefix="/api/v1")
+    apidocs.mount(app)
     app.include_router(pages_router)
     return app

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+
+from chiso import numbers
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -58,7 +59,7 @@ LABELS = {
     "achieved": N_("Đã đạt"),
     "on_track": N_("Đúng tiến độ"),
     "at_risk": N_("Có nguy cơ không đạt"),
-    "off_track": N_("Chậm, khó đạt"),
+    "late": N_("Quá hạn, chưa đạt"),
     "no_data": N_("Chưa có dữ liệu"),
     "not_started": N_("Chưa triển khai"),
     "in_progress": N_("Đang triển khai"),
@@ -118,8 +119,11 @@ class Formats:
     def num(self, value: float | None, digits: int = 2) -> str:
         if value is None:
             return "–"
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, pattern, locale=self.locale)
+        return numbers.format(value, lang=self.lang, digits=digits)
+
+    def field(self, value: float | None) -> str:
+        """A form input's value: exact, ungrouped and never ambiguous, so saving it untouched keeps it."""
+        return numbers.field(value, lang=self.lang)
 
     def pct(self, share: float | None, digits: int = 2) -> str:
         """A share (0–1) as a percentage: 34,87 % (vi) or 34.87% (en)."""

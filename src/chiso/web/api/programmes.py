@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from chiso import clock
 from chiso.programme import service as programmes
 from chiso.programme import tasks
 from chiso.programme.models import Task
 from chiso.programme.service import TargetView
-from chiso.programme.spec import Programme
-from chiso.programme.status import LABELS
+from chiso.programme.spec import Programme, Target
+from chiso.programme.status import LABELS, describe
 from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
 from chiso.web.api.schemas import IntervalOut, Page, ProgrammeOut, ProgrammeStatusOut, TargetStatusOut, TaskOut
 from chiso.web.deps import DB, WhoDep
+from chiso.web.i18n import Formats
+from chiso.web.targets import amount
 
 router = APIRouter(tags=["programmes"])
 ProgrammeCode = Annotated[
@@ -26,9 +30,10 @@ TaskStatus = Literal["not_started", "in_progress", "done", "paused", "cancelled"
 
 
 @router.get("/programmes")
-def list_programmes(who: WhoDep) -> list[ProgrammeOut]:
+def list_programmes(request: Request, who: WhoDep) -> list[ProgrammeOut]:
     """The programmes shipped with Chiso (resolutions, decisions) and how many targets each has."""
-    return [_programme(p) for p in programmes.list_programmes(actor=who.actor)]
+    province = request.app.state.settings.province
+    return [_programme(p) for p in programmes.list_programmes(actor=who.actor, province=province)]
 
 
 @router.get("/programmes/{code}/status")
@@ -41,7 +46,9 @@ def programme_status(session: DB, who: WhoDep, code: ProgrammeCode) -> Programme
     return ProgrammeStatusOut(
         programme=_programme(found.programme),
         simulated=found.simulated,
+        summary={status.value: count for status, count in found.summary.items()},
         targets=[_target(found.programme, view) for view in found.targets],
+        expectations=[_target(found.programme, view) for view in found.expectations],
     )
 
 
@@ -80,6 +87,7 @@ def list_tasks(
 def _programme(p: Programme) -> ProgrammeOut:
     return ProgrammeOut(
         code=p.code,
+        slug=p.slug,
         name=p.name,
         name_en=p.name_en,
         document_number=p.document.number,
@@ -117,10 +125,19 @@ def _target(p: Programme, view: TargetView) -> TargetStatusOut:
         forecast=forecast,
         status=s.status.value,
         status_label=LABELS[s.status],
-        reason=s.reason,
+        reason=describe(s.reason, "vi", _figure(t, "vi")),
+        reason_en=describe(s.reason, "en", _figure(t, "en")),
+        reason_code=s.reason.code,
+        reason_params=dict(s.reason.params),
+        milestones=dict(t.milestones),
+        source=t.source or p.document.number,
         has_source=t.tracks is not None,
         simulated=view.simulated,
     )
+
+
+def _figure(target: Target, lang: str) -> Callable[[float], str]:
+    return functools.partial(amount, Formats(lang), target)
 
 
 def _task(task: Task, today: dt.date) -> TaskOut:

@@ -152,6 +152,7 @@ class Health(BaseModel):
 
 class ProgrammeOut(BaseModel):
     code: str
+    slug: str = Field(description="The document number as a URL segment (01-nq-tu); accepted wherever a code is.")
     name: str
     name_en: str
     document_number: str
@@ -187,9 +188,20 @@ class TargetStatusOut(BaseModel):
     value_year: int | None
     progress: float | None = Field(description="Share of the way from the baseline to the target (1 = reached).")
     forecast: IntervalOut | None
-    status: Literal["achieved", "on_track", "at_risk", "off_track", "no_data"]
+    status: Literal["achieved", "on_track", "at_risk", "late", "no_data"] = Field(
+        description=(
+            "achieved: met in the target year; on_track: the target year has not come and the latest value meets "
+            "the target (or this year's milestone) or its forecast does; at_risk: the forecast or the milestone is "
+            "missed; late: the target year has passed unmet; no_data: nothing to judge by yet."
+        )
+    )
     status_label: str = Field(description="The status in Vietnamese.")
-    reason: str
+    reason: str = Field(description="Why, in Vietnamese (figures in Vietnamese format).")
+    reason_en: str = Field(description="Why, in English.")
+    reason_code: str = Field(description="The reason as a code, for machines (see reason_params).")
+    reason_params: dict[str, float | int | str] = Field(description="The figures of the reason.")
+    milestones: dict[int, float] = Field(description="The target's yearly roadmap, year → value.")
+    source: str = Field(description="Where the target is set: document and article.")
     has_source: bool = Field(description="False: nothing measures this target yet.")
     simulated: bool = Field(description="The latest value is a simulated figure (a demonstration), not real data.")
 
@@ -197,7 +209,11 @@ class TargetStatusOut(BaseModel):
 class ProgrammeStatusOut(BaseModel):
     programme: ProgrammeOut
     simulated: bool
+    summary: dict[str, int] = Field(description="How many targets are in each status.")
     targets: list[TargetStatusOut]
+    expectations: list[TargetStatusOut] = Field(
+        description="Aims stated elsewhere (an interview) that the document does not set; not counted as targets."
+    )
 
 
 class TaskOut(BaseModel):

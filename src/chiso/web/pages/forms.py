@@ -9,6 +9,7 @@ from pathlib import Path
 
 from starlette.datastructures import FormData, UploadFile
 
+from chiso import numbers
 from chiso.collection.evidence import EvidenceRefused
 
 
@@ -19,17 +20,11 @@ class FieldError(ValueError):
 
 
 def number(form: FormData, name: str) -> float | None:
-    """A number typed as 0,5 or 0.5 or 1.234,5 (Vietnamese) or 1,234.5; empty is None."""
-    raw = str(form.get(name) or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not raw:
-        return None
-    if "," in raw and "." in raw:
-        raw = raw.replace(".", "").replace(",", ".") if raw.rfind(",") > raw.rfind(".") else raw.replace(",", "")
-    else:
-        raw = raw.replace(",", ".")
-    if not re.fullmatch(r"-?\d+(\.\d+)?", raw):
-        raise FieldError(name, "không phải số / not a number")
-    return float(raw)
+    """A number typed in either notation (chiso.numbers); empty is None; one that reads two ways is refused."""
+    try:
+        return numbers.parse(str(form.get(name) or ""))
+    except numbers.NumberRefused as exc:
+        raise FieldError(name, str(exc)) from None
 
 
 def date(form: FormData, name: str) -> dt.date | None:

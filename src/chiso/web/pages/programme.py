@@ -5,6 +5,7 @@ Public: the figures behind the targets are imported or measured ones only (see p
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,24 +17,34 @@ from chiso.charts.render import svg
 from chiso.programme import service as programmes
 from chiso.programme.service import TargetView
 from chiso.programme.spec import Programme
+from chiso.programme.status import Status, describe
 from chiso.web.deps import DB, WhoDep
-from chiso.web.i18n import gettext
+from chiso.web.i18n import Formats, gettext
 from chiso.web.render import Page, render
+from chiso.web.targets import amount
 
 router = APIRouter()
-COMPARISON = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "top": "top"}
+COMPARISON = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}
 
 
 @dataclass(frozen=True)
 class TargetRow:
     view: TargetView
     chart_svg: str
-    era: str  # of the programme's unit: "2025" ranks among the provinces as merged on 1/7/2025
+    era: str  # of the target's unit: "2025" ranks among the 34 provinces as merged on 1/7/2025
+    reason: str  # the status's reason, in the page's language and number format
 
     @property
     def ranks_merged_provinces(self) -> bool:
         """A rank series on the 34 provinces, whose earlier years are recomputed, not the published ranks."""
         return self.is_rank and self.era == "2025" and bool(self.view.series)
+
+    @property
+    def share_of_units(self) -> float | None:
+        """A rank target's "top N" as the leading share of the units it was set among (top 15 of 63: 23,8 %)."""
+        if not self.is_rank or self.view.units is None:
+            return None
+        return self.view.target.value / self.view.units
 
     @property
     def is_share(self) -> bool:
@@ -45,7 +56,7 @@ class TargetRow:
 
     @property
     def comparison(self) -> str:
-        return COMPARISON[self.view.target.comparison]
+        return COMPARISON.get(self.view.target.comparison, "")
 
 
 @dataclass(frozen=True)
@@ -57,21 +68,36 @@ class ProgrammesPage(Page):
 class ProgrammePage(Page):
     programme: Programme
     rows: list[TargetRow]
+    expectations: list[TargetRow]
+    summary: dict[Status, int]
     simulated: bool
 
 
 @router.get("/programmes")
 def programmes_page(request: Request, who: WhoDep) -> Response:
-    return render(request, who, ProgrammesPage(programmes.list_programmes(actor=who.actor)))
+    province = request.app.state.settings.province
+    return render(request, who, ProgrammesPage(programmes.list_programmes(actor=who.actor, province=province)))
 
 
 @router.get("/programmes/{code}")
 def programme_page(request: Request, session: DB, who: WhoDep, code: str) -> Response:
     found = programmes.status(session=session, actor=who.actor, code=code)
     _ = gettext(who.lang)
-    unit_of = found.programme.unit_of
-    rows = [TargetRow(view, _chart(view, who.lang, _), unit_of(view.target).era) for view in found.targets]
-    return render(request, who, ProgrammePage(found.programme, rows, found.simulated))
+    fmt = Formats(who.lang)
+
+    def row(view: TargetView) -> TargetRow:
+        era = found.programme.unit_of(view.target).era
+        reason = describe(view.status.reason, who.lang, functools.partial(amount, fmt, view.target))
+        return TargetRow(view, _chart(view, who.lang, _), era, reason)
+
+    page = ProgrammePage(
+        found.programme,
+        [row(v) for v in found.targets],
+        [row(v) for v in found.expectations],
+        found.summary,
+        found.simulated,
+    )
+    return render(request, who, page)
 
 
 def _chart(view: TargetView, lang: str, _: Any) -> str:
