@@ -85,9 +85,15 @@ def _drop_triggers(session) -> None:
         session.execute(text("DROP TRIGGER audit_entry_append_only ON audit_entry"))
     else:
         session.execute(text("DROP TRIGGER audit_entry_no_update"))
+        session.execute(text("DROP TRIGGER audit_entry_no_delete"))
 
 
-def test_verify_finds_the_first_tampered_entry(db_session):
+@pytest.mark.parametrize(
+    ("tampering", "broken"),
+    [("UPDATE audit_entry SET reason = 'sửa' WHERE id = :id", 2), ("DELETE FROM audit_entry WHERE id = :id", 3)],
+    ids=["changed", "removed"],
+)
+def test_verify_finds_the_first_tampered_entry(db_session, tampering, broken):
     made = [
         audit.record(session=db_session, actor="admin", action="test", entity="test", entity_key=str(n), after={"n": n})
         for n in range(4)
@@ -96,10 +102,10 @@ def test_verify_finds_the_first_tampered_entry(db_session):
     assert audit.verify(session=db_session, actor=ADMIN).broken_at is None
     assert audit.verify(session=db_session, actor=ADMIN).count >= 4
     _drop_triggers(db_session)
-    db_session.execute(text("UPDATE audit_entry SET reason = 'sửa' WHERE id = :id"), {"id": made[2].id})
+    db_session.execute(text(tampering), {"id": made[2].id})
     db_session.expire_all()
     report = audit.verify(session=db_session, actor=ADMIN)
-    assert report.broken_at == made[2].id
+    assert report.broken_at == made[broken].id  # a removed entry: the one after it no longer follows
 
 
 def test_concurrent_appends_do_not_fork_the_chain(database_url):
