@@ -54,7 +54,7 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
         limiter.failed(address, user)
         audit.record(
             session=session, actor="public", action="login.failed", entity="account", entity_key=user,
-            after={"user": user, "address": address},
+            after={"user": user[:200], "address": address},
         )  # fmt: skip
         return render(request, who, LoginPage(target, user, "wrong"), 401)
     limiter.succeeded(address, user)
