@@ -98,6 +98,7 @@ def add_period(session, admin, framework, code: str, year: int, unit_codes: list
             rows.append(
                 {
                     "run_id": result_run.id,
+                    "era": period.era,
                     "unit_code": unit,
                     "node": code_,
                     "value": clean(array[0, i]),

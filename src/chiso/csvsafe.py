@@ -22,7 +22,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # A number written as text ("-3.0000", "+84 …" is not one): a spreadsheet reads it as that number only.
-NUMBER = re.compile(r"[+-]?(\d[\d.,]*|[.,]\d+)([eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?((\d[\d.,]*|[.,]\d+)([eE][+-]?\d+)?|inf|nan)")
 
 
 def escape(value: Any) -> Any:

@@ -7,7 +7,8 @@ An `Actor` is who acts: a user with roles, scoped to one unit for a unit's offic
 - `appraiser`: appraises declarations and computes results;
 - `officer`: a unit's officer (scoped to one unit): declares and submits for that unit;
 - `viewer`: leaders and analysts: reads results (published or not) and completeness, changes nothing;
-- `system`: machines feeding automatic measures.
+- `system`: machines feeding automatic measures; the measuring service (`MEASURE`) is the only one
+  that records `measured` values (`value.measure`): a person's value is declared or imported.
 
 Anyone, including the public (an actor without roles), may do the actions marked public: read published
 results, the frameworks, the list of periods and the programmes' targets.
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from chiso.errors import PermissionDenied
+from chiso.units.ref import CURRENT_ERA, UnitRef
 
 ROLES = ("admin", "programme_officer", "appraiser", "officer", "viewer", "system")
 ROLE_LABELS = {
@@ -46,6 +48,7 @@ class Actor:
 
 
 PUBLIC = Actor("public", frozenset())  # a visitor who has not logged in
+MEASURE = Actor("measure", frozenset({"system"}))  # the measuring service: records computed from records
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,8 @@ ACTIONS: dict[str, Rule] = {
     "declaration.submit": _rule("submit a unit's items for appraisal", own_unit=("officer",)),
     "declaration.appraise": _rule("return or accept a submitted item", "appraiser", *OFFICE),
     "declaration.approve": _rule("approve a unit's accepted items", "appraiser", *OFFICE),
-    "value.record": _rule("record a value (measured, imported)", "system", "admin", own_unit=("officer",)),
+    "value.record": _rule("record an imported value", "system", "admin", own_unit=("officer",)),
+    "value.measure": _rule("record a measured value (the measuring service only)", "system"),
     "value.view": _rule("read stored values", "system", "appraiser", "viewer", *OFFICE, own_unit=("officer",)),
     "framework.view": _rule("read the indicator frameworks", public=True),
     "results.compute": _rule("compute result runs", "appraiser", *OFFICE),
@@ -90,7 +94,7 @@ ACTIONS: dict[str, Rule] = {
 }
 
 
-def allowed(actor: Actor, action: str, unit_code: str | None = None) -> bool:
+def allowed(actor: Actor, action: str, unit_code: str | UnitRef | None = None) -> bool:
     """Whether `check` would pass (for showing or hiding a link; the service still checks)."""
     try:
         check(actor, action, unit_code)
@@ -99,8 +103,12 @@ def allowed(actor: Actor, action: str, unit_code: str | None = None) -> bool:
     return True
 
 
-def check(actor: Actor, action: str, unit_code: str | None = None) -> None:
-    """Raise PermissionDenied unless `actor` may do `action` (on `unit_code`, when it concerns a unit)."""
+def check(actor: Actor, action: str, unit_code: str | UnitRef | None = None) -> None:
+    """Raise PermissionDenied unless `actor` may do `action` (on the unit, when it concerns one).
+
+    A unit given as a bare code is one of the current era's; an officer is the officer of a current
+    unit, so a UnitRef of another era — the same code naming another unit — is not theirs.
+    """
     rule = ACTIONS.get(action)
     if rule is None:
         raise KeyError(f"unknown action {action!r}; register it in chiso.permissions.ACTIONS")
@@ -109,13 +117,15 @@ def check(actor: Actor, action: str, unit_code: str | None = None) -> None:
     if rule.public or actor.roles & rule.roles:
         return
     if actor.roles & rule.own_unit_roles and actor.unit_code is not None:
-        if unit_code is None or unit_code == actor.unit_code:
+        unit = UnitRef(CURRENT_ERA, unit_code) if isinstance(unit_code, str) else unit_code
+        if unit is None or unit == UnitRef(CURRENT_ERA, actor.unit_code):
             return
+        named = unit.code if unit.era == CURRENT_ERA else str(unit)
         raise PermissionDenied(
-            f"{actor.user} may {rule.description} only for unit {actor.unit_code}, not {unit_code} ({action})",
+            f"{actor.user} may {rule.description} only for unit {actor.unit_code}, not {named} ({action})",
             actor=actor,
             action=action,
-            unit_code=unit_code,
+            unit_code=unit.code,
         )
     allowed_roles = sorted(rule.roles | rule.own_unit_roles)
     raise PermissionDenied(
@@ -123,15 +133,15 @@ def check(actor: Actor, action: str, unit_code: str | None = None) -> None:
         f"({action}); it needs one of the roles: {', '.join(allowed_roles)}",
         actor=actor,
         action=action,
-        unit_code=unit_code,
+        unit_code=unit_code.code if isinstance(unit_code, UnitRef) else unit_code,
     )
 
 
 # Observers of every check: the tests use one to assert that every route reaches a permission check.
-_listeners: list[Callable[[Actor, str, str | None], None]] = []
+_listeners: list[Callable[[Actor, str, str | UnitRef | None], None]] = []
 
 
-def listen(listener: Callable[[Actor, str, str | None], None]) -> Callable[[], None]:
+def listen(listener: Callable[[Actor, str, str | UnitRef | None], None]) -> Callable[[], None]:
     """Call `listener(actor, action, unit_code)` on every check; returns a function that stops it."""
     _listeners.append(listener)
     return lambda: _listeners.remove(listener)

@@ -38,7 +38,7 @@ def plan_and_figures(s: Session) -> None:
     people = with_accounts(s)
     f.task_plan(s, people["admin"], today=MID_2025.today())
     for variable, period, value in FIGURES:
-        value_in = ValueIn(unit_code="19", variable=variable, period=period, value=value, source="imported")
+        value_in = ValueIn(era="2025", unit_code="19", variable=variable, period=period, value=value, source="imported")
         values.record(session=s, value_in=value_in, actor=people["admin"])
 
 

@@ -233,3 +233,42 @@ def test_unit_codes_checked_against_the_registry(cli, tmp_path: Path):
     assert "row 3, column 'unit': unknown unit code '99' (see `chiso units search`)" in stderr
     result = cli("score", "-f", DTI, "-v", _dti_values(tmp_path), "--era", "1999", "-o", tmp_path / "x.csv")
     assert result.exit_code == 2 and "1999" in result.stderr
+
+
+SCREENED_FRAMEWORK = """\
+schema: chiso/framework
+version: 1
+code: screened
+name: Thử sàng lọc
+index: total
+pipeline:
+  screen: {min_coverage: 0.75, stage: raw}
+  normalise: {rule: goalposts, min: 0, max: 10}
+nodes:
+  - {code: total, kind: aggregate, name: total, children: [{code: a}, {code: b}, {code: c}, {code: d}]}
+  - {code: a, kind: indicator, name: a}
+  - {code: b, kind: indicator, name: b}
+  - {code: c, kind: indicator, name: c}
+  - {code: d, kind: indicator, name: d}
+"""
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_screened_out_units_stay_in_the_output_with_their_reason(cli, tmp_path: Path, layout):
+    framework = tmp_path / "screened.yaml"
+    framework.write_text(SCREENED_FRAMEWORK, encoding="utf-8")
+    values = tmp_path / "v.csv"
+    values.write_text("unit,a,b,c,d\nx1,1,2,3,4\nx2,5,,,8\nx3,10,10,10,\n", encoding="utf-8")
+    out = tmp_path / "r.csv"
+    result = cli("score", "-f", framework, "-v", values, "-o", out, "--layout", layout)
+    assert result.exit_code == 0, result.stderr
+    assert "1 unit-period(s) screened out" in result.stderr
+    table = pd.read_csv(out, keep_default_na=False)
+    screened = table[table["unit"] == "x2"]
+    assert len(screened) == 1
+    assert screened["status"].iloc[0] == "screened out: 50% of the indicators; data coverage below 75%"
+    scored = table[table["unit"] != "x2"]
+    assert set(scored["unit"]) == {"x1", "x3"} and (scored["status"] == "").all()
+    if layout == "wide":
+        # x3 has 3 of 4 (75 %): scored, on the three it has (weights re-spread).
+        assert float(scored.set_index("unit").at["x3", "total"]) == pytest.approx(100.0)

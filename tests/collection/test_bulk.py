@@ -11,6 +11,7 @@ from chiso.collection import bulk
 from chiso.collection import service as collection
 from chiso.collection.schemas import DeclarationIn
 from chiso.errors import ChisoError, PermissionDenied, TransitionRefused
+from chiso.units.ref import UnitRef
 from chiso.values import service as values
 
 
@@ -23,7 +24,7 @@ def picture(session, unit):
     }
     figures = {
         var: (v.value, v.version, v.source)
-        for (_, var), v in values.current(session=session, period="2025", unit_codes=[unit]).items()
+        for (_, var), v in values.current(session=session, period="2025", era="2025", unit_codes=[unit]).items()
     }
     audits = session.scalars(
         select(AuditEntry.action).where(AuditEntry.entity_key.like(f"{PERIOD}/{unit}/%")).order_by(AuditEntry.id)
@@ -48,7 +49,7 @@ def test_a_batch_gives_what_single_declarations_give(db_session):
     )
     assert changed == [d.indicator for d in DECLARATIONS]
     assert picture(db_session, COMMUNE) == picture(db_session, OTHER)
-    stored = values.get_current(session=db_session, unit_code=OTHER, variable="cyber_drill", period="2025")
+    stored = values.get_current(session=db_session, unit=UnitRef("2025", OTHER), variable="cyber_drill", period="2025")
     assert stored.lineage == {"period": PERIOD, "indicator": "c3_5", "simulated": True}
     # the same batch again changes nothing; a changed figure makes one new version
     assert (
@@ -61,7 +62,12 @@ def test_a_batch_gives_what_single_declarations_give(db_session):
     assert bulk.declare_many(
         session=db_session, period_code=PERIOD, unit_code=OTHER, items_in=[again], actor=who["other"]
     ) == ["c3_5"]
-    assert values.get_current(session=db_session, unit_code=OTHER, variable="cyber_drill", period="2025").version == 2
+    assert (
+        values.get_current(
+            session=db_session, unit=UnitRef("2025", OTHER), variable="cyber_drill", period="2025"
+        ).version
+        == 2
+    )
 
 
 def test_a_batch_is_refused_as_a_whole(db_session):

@@ -17,6 +17,7 @@ from chiso.collection import service as collection
 from chiso.collection.schemas import DeclarationIn
 from chiso.db import make_engine, transaction
 from chiso.errors import ConflictError
+from chiso.units.ref import UnitRef
 from chiso.values import service as values
 
 
@@ -78,7 +79,9 @@ def test_two_concurrent_edits_one_wins_the_other_conflicts(engine):
         second.rollback()
 
     with Session(engine) as check:
-        kept = values.history(session=check, unit_code=COMMUNE, variable="public_wifi_points", period="2025")
+        kept = values.history(
+            session=check, unit=UnitRef("2025", COMMUNE), variable="public_wifi_points", period="2025"
+        )
         assert [v.value for v in kept] == [3]  # the winner's value, once; nothing half-written
 
 
@@ -102,7 +105,7 @@ def test_stale_expected_version_gets_the_current_value(engine):
         second.rollback()
         # a value written with a stale version is refused the same way, carrying the current value
         stale = values.ValueIn(
-            unit_code=COMMUNE, variable="public_wifi_points", period="2025", value=9, source="measured"
+            era="2025", unit_code=COMMUNE, variable="public_wifi_points", period="2025", value=9, source="measured"
         )
         with pytest.raises(ConflictError) as caught_value:
             values.write(session=second, value_in=stale, actor=officer(second), expected_version=0)

@@ -13,6 +13,7 @@ from chiso.collection import review
 from chiso.collection import service as collection
 from chiso.collection.schemas import DeclarationIn
 from chiso.errors import ChisoError, ImmutableError, PermissionDenied, TransitionRefused
+from chiso.units.ref import UnitRef
 from chiso.values import service as values
 
 
@@ -30,7 +31,10 @@ def test_declare_submit_return_resubmit_accept_approve(db_session):
 
     declare_all(s, p["officer"])
     assert (
-        values.get_current(session=s, unit_code=COMMUNE, variable="fixed_broadband_users", period="2025").value == 400
+        values.get_current(
+            session=s, unit=UnitRef("2025", COMMUNE), variable="fixed_broadband_users", period="2025"
+        ).value
+        == 400
     )
     warnings = collection.submit(session=s, period_code=PERIOD, unit_code=COMMUNE, actor=p["officer"])
     assert {w.indicator for w in warnings} == {"c1_1"}  # self-score 4, the figures give 3
@@ -145,7 +149,7 @@ def test_redeclaring_the_same_thing_changes_nothing(db_session):
     count = len(s.scalars(select(AuditEntry)).all())
     declare_all(s, p["officer"])
     assert len(s.scalars(select(AuditEntry)).all()) == count
-    assert len(values.history(session=s, unit_code=COMMUNE, variable="cyber_drill", period="2025")) == 1
+    assert len(values.history(session=s, unit=UnitRef("2025", COMMUNE), variable="cyber_drill", period="2025")) == 1
 
 
 def test_period_close_status_and_reopen(db_session):

@@ -55,19 +55,25 @@ def test_what_if_reproduces_the_stored_run(db_session):
 
 def test_runs_from_simulated_values_say_so(db_session):
     from chiso.actors import service as actors
+    from chiso.collection import service as collection
     from chiso.results import service as results
     from chiso.values import service as values
     from chiso.values.schemas import ValueIn
 
     people = f.people(db_session)
     f.open_period(db_session, people["admin"])
-    runs = f.results_for(db_session, people, publish=False)
+    # Submitted, not yet accepted: a measured value may still come in (never onto an accepted item).
+    for unit, officer in ((f.COMMUNE, people["officer"]), (f.OTHER, people["other"])):
+        f.declare_all(db_session, officer, unit=unit)
+        collection.submit(session=db_session, period_code=f.PERIOD, unit_code=unit, actor=officer)
+    runs = {r.variant: r for r, _ in results.compute(session=db_session, period_code=f.PERIOD, actor=people["admin"])}
     seen = service.ranking(session=db_session, actor=people["appraiser"], period_code=f.PERIOD)
     assert seen.run.id == runs["final"].id and not seen.run.simulated
     system = actors.ensure(session=db_session, user="demo", roles={"system"}, actor=people["admin"])
     values.record(
         session=db_session,
         value_in=ValueIn(
+            era="2025",
             unit_code=f.OTHER,
             variable="population",
             period="2025",

@@ -126,14 +126,17 @@ def test_appraisal_returns_lowers_and_raises(session):
 
 
 def test_every_simulated_figure_says_so(session):
-    rows = session.execute(select(Value.unit_code, Value.period, Value.variable, Value.lineage, Value.source)).all()
+    stored = session.execute(
+        select(Value.unit_code, Value.era, Value.period, Value.variable, Value.lineage, Value.source)
+    ).all()
+    rows = [(u, (era, p), v, lineage, source) for u, era, p, v, lineage, source in stored]  # a unit is (era, code)
     assert all(lineage is not None and "simulated" in lineage for *_, lineage, _ in rows)
     published = {(u, p, v) for u, p, v, lineage, _ in rows if not lineage["simulated"] and "derived" not in lineage}
     # not simulated: published (with its source), or derived from published figures only (a province the
     # 2025 merger left whole, like Quảng Ninh)
     assert all("source" in lineage or "derived" in lineage for *_, lineage, _ in rows if not lineage["simulated"])
     main = set(national.main_indicators(2022))
-    five = {(u, "2022@2024", v) for u in ("48", "79", "22", "46", "92") for v in main}
+    five = {(u, ("2024", "2022"), v) for u in ("48", "79", "22", "46", "92") for v in main}  # (era, period)
     assert five <= published
     others = {key for key in published if key not in five}
     assert {v for _, _, v in others} <= {
@@ -242,3 +245,20 @@ def test_the_demo_from_the_cli_and_its_determinism(cli, cli_env, tmp_path):
     finally:
         engine.dispose()
         cli_engine.dispose()
+
+
+def test_the_2024_open_data_release_is_a_valid_data_package(session, tmp_path):
+    """Issue 13: `frictionless validate` passes on the demo's 2024 release; simulated figures say so."""
+    from frictionless import validate
+
+    from chiso.reports import opendata
+
+    release = opendata.build(session=session, year=2024)
+    path = release.write(tmp_path)
+    report = validate(str(path))
+    assert report.valid, report.flatten(["type", "note"])[:10]
+    assert {p["framework"] for p in release.tables["periods"]} == {"commune-2025", "department-2025"}
+    values = release.tables["values"]
+    assert values and all(v["simulated"] for v in values)  # every demo figure is simulated, and says so
+    assert {v["source"] for v in values} >= {"declared", "measured"}
+    assert release.descriptor["chiso"]["simulated_values"] == len(values)

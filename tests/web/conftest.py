@@ -97,7 +97,7 @@ def _seed_people(s: Session) -> None:
             user_in=UserCreate(user=actor.user, roles=actor.roles, unit_code=actor.unit_code, password=PASSWORD),
             actor=None if key == "admin" else people["admin"],
         )
-    for user, role in (("chuongtrinh", "programme_officer"), ("lanhdao", "viewer")):
+    for user, role in (("chuongtrinh", "programme_officer"), ("lanhdao", "viewer"), ("measure", "system")):
         accounts.create_user(
             session=s, user_in=UserCreate(user=user, roles=frozenset({role}), password=PASSWORD), actor=people["admin"]
         )

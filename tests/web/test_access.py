@@ -44,7 +44,7 @@ def test_a_token_without_write_scope_cannot_write(collecting):
     problem = refused.json()
     assert problem["status"] == 403 and "write scope" in problem["detail"]
     assert api.post("/api/v1/values", json=body).status_code == 401  # no token at all
-    write = token_for(collecting, "admin", "write")
+    write = token_for(collecting, "measure", "write")  # measured (the default): the measuring service only
     made = api.post("/api/v1/values", json=body, headers={"Authorization": f"Bearer {write}"})
     assert made.status_code == 201 and made.json()["version"] == 1 and made.json()["source"] == "measured"
     again = api.post("/api/v1/values", json=body, headers={"Authorization": f"Bearer {write}"})

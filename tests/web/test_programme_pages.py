@@ -44,7 +44,13 @@ def observed(published):
         for variable, period, value, simulated in OBSERVED:
             lineage = {"simulated": True} if simulated else None
             value_in = ValueIn(
-                unit_code="19", variable=variable, period=period, value=value, source="imported", lineage=lineage
+                era="2025",
+                unit_code="19",
+                variable=variable,
+                period=period,
+                value=value,
+                source="imported",
+                lineage=lineage,
             )
             values.record(session=s, value_in=value_in, actor=published.people["admin"])
         s.commit()

@@ -42,6 +42,8 @@ READ = [
     ("GET", "/api/v1/tasks", "token:lanhdao", "/api/v1/tasks?overdue=true", None, 200),
     ("GET", "/", None, "/", None, 200),
     ("GET", "/programmes", None, "/programmes", None, 200),
+    ("GET", "/opendata", None, "/opendata", None, 200),
+    ("GET", "/opendata/{year}.zip", None, "/opendata/2025.zip", None, 200),
     ("GET", "/programmes/{code}", None, "/programmes/thai-nguyen-01-nq-tu", None, 200),
     ("GET", "/tasks", "canbo.ducxuan", "/tasks", None, 200),
     ("GET", "/tasks/{code}", "canbo.ducxuan", "/tasks/1", None, 200),
@@ -104,7 +106,7 @@ WORK = [
     (
         "POST",
         "/api/v1/values",
-        "token:admin:write",
+        "token:measure:write",  # measured values: the measuring service (issue 11, item 5)
         "/api/v1/values",
         {"json": {"unit_code": f.COMMUNE, "variable": "population", "period": "2025", "value": 12000}},
         201,

@@ -69,10 +69,14 @@ def show(
         _print_tree(fw, view.code, "", 1.0, set())
 
 
-def _print_tree(fw: Framework, code: str, indent: str, weight: float | None, seen: set[str]) -> None:
+def _print_tree(
+    fw: Framework, code: str, indent: str, weight: float | None, seen: set[str], provisional: bool = False
+) -> None:
     node = fw.node(code)
     points = f" · {number(node.max_points)} điểm" if node.max_points is not None else ""
     share = f" · trọng số {number(weight)}" if weight is not None and weight != 1 else ""
+    if provisional:
+        share += " (tạm thời / provisional)"
     file_code = f"  [{node.code}]" if node.number else ""  # the number leads; files use the code
     typer.echo(f"{indent}{display_code(node)}  {node.name}{points}{share}{file_code}")
     detail = indent + "    "
@@ -88,7 +92,7 @@ def _print_tree(fw: Framework, code: str, indent: str, weight: float | None, see
     if node.given_only:
         typer.echo(f"{detail}(giá trị công bố, không tính từ chỉ số thành phần / published value)")
     for child in node.children:
-        _print_tree(fw, child.code, indent + "  ", child.weight, seen)
+        _print_tree(fw, child.code, indent + "  ", child.weight, seen, child.provisional)
 
 
 def _variable_line(fw: Framework, var: str) -> str:

@@ -1,53 +1,74 @@
-"""Entry point of the `chiso` command: assembles one sub-command per noun."""
+"""Entry point of the `chiso` command: assembles one sub-command per noun.
+
+Nouns are imported when used (`chiso.cli.lazy`): `chiso --help` and `chiso score` stay fast. Add a noun
+as a `Lazy("chiso.cli.<noun>:app", "<its help line>")` entry; an eager `app.add_typer(...)` works too.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from chiso.cli import (
-    audit,
-    collect,
-    db,
-    demo,
-    evidence,
-    framework,
-    period,
-    programme,
-    results,
-    review,
-    rollup,
-    score,
-    serve,
-    sources,
-    tasks,
-    units,
-    users,
-)
+from chiso.cli.lazy import Lazy, LazyGroup
+
+
+def _units() -> typer.Typer:
+    from chiso.cli import rollup, units
+
+    if not any(c.name == "rollup" for c in units.app.registered_commands):
+        units.app.command(name="rollup")(rollup.rollup)
+    return units.app
+
+
+def _chiso() -> None:
+    # A callback makes `chiso` a group even before any noun is loaded.
+    pass
+
 
 app = typer.Typer(
     name="chiso",
+    callback=_chiso,
     help="Chiso: bộ chỉ số chuyển đổi số — indicator frameworks, scoring, units, collection, results.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyGroup.of(
+        {
+            "score": Lazy(
+                "chiso.cli.score:score", "Chấm điểm, xếp hạng — score, rank and explain values with a framework."
+            ),
+            "sensitivity": Lazy(
+                "chiso.cli.sensitivity:sensitivity",
+                "Độ bất định, độ nhạy — rank intervals and Sobol indices over variants of a framework.",
+            ),
+            "serve": Lazy(
+                "chiso.cli.serve:serve",
+                "Chạy ứng dụng web — serve the web app and the API (http://127.0.0.1:8000 by default).",
+            ),
+            "framework": Lazy("chiso.cli.framework:app", "Bộ chỉ số — indicator frameworks."),
+            "programme": Lazy(
+                "chiso.cli.programme:app", "Chương trình, nghị quyết và chỉ tiêu — programmes and their targets."
+            ),
+            "tasks": Lazy("chiso.cli.tasks:app", "Kế hoạch, nhiệm vụ — plans, tasks and their progress."),
+            "units": Lazy(_units, "Đơn vị hành chính — administrative units."),
+            "sources": Lazy(
+                "chiso.cli.sources:app", "Đo tự động từ dữ liệu nguồn — automatic measures from source records."
+            ),
+            "demo": Lazy("chiso.cli.demo:app", "Bản demo — the demo database for Thái Nguyên (province 19)."),
+            "db": Lazy("chiso.cli.db:app", "Cơ sở dữ liệu — the database (migrations)."),
+            "period": Lazy("chiso.cli.period:app", "Kỳ thu thập — collection periods."),
+            "collect": Lazy("chiso.cli.collect:app", "Kê khai — declarations: template, import, export."),
+            "review": Lazy("chiso.cli.review:app", "Thẩm định — appraisal of declarations."),
+            "results": Lazy("chiso.cli.results:app", "Kết quả — result runs: compute, publish, show."),
+            "users": Lazy("chiso.cli.users:app", "Tài khoản — accounts, roles and API tokens."),
+            "audit": Lazy("chiso.cli.audit:app", "Nhật ký kiểm toán — the audit log: list, export, verify."),
+            "evidence": Lazy("chiso.cli.evidence:app", "Tệp minh chứng — stored evidence files."),
+            "opendata": Lazy(
+                "chiso.cli.opendata:app",
+                "Dữ liệu mở — open data: the published results of a year as a data package.",
+            ),
+        }
+    ),
 )
-app.add_typer(framework.app, name="framework")
-app.add_typer(programme.app, name="programme")
-app.add_typer(tasks.app, name="tasks")
-units.app.command(name="rollup")(rollup.rollup)
-app.add_typer(units.app, name="units")
-app.add_typer(sources.app, name="sources")
-app.command(name="score")(score.score)
-app.add_typer(demo.app, name="demo")
-app.add_typer(db.app, name="db")
-app.add_typer(period.app, name="period")
-app.add_typer(collect.app, name="collect")
-app.add_typer(review.app, name="review")
-app.add_typer(results.app, name="results")
-app.add_typer(users.app, name="users")
-app.command(name="serve")(serve.serve)
-app.add_typer(audit.app, name="audit")
-app.add_typer(evidence.app, name="evidence")
 
 
 if __name__ == "__main__":

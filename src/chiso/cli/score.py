@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 
-from chiso import units
 from chiso.cli.output import fail
 from chiso.engine.frames import InputError
 from chiso.framework import FrameworkError, load_framework
@@ -36,19 +36,20 @@ def score(
         fail(f"{out}: cannot write {out.suffix!r}; use one of {', '.join(WRITABLE)}")
     try:
         fw = load_framework(framework)
-        known = None if era is None else {u.code for u in units.list_units(era=era)}
+        known = None if era is None else _known_units(era)
         request = ScoreRequest(fw, unit_column, period_column, tuple(group_column), known)
         result, notes = score_files(request, values)
-    except (FrameworkError, InputError, TableError, units.UnitsError) as exc:
+    except (FrameworkError, InputError, TableError) as exc:
         fail(str(exc))
     for note in notes:
         typer.echo(f"Lưu ý / Note: {note}", err=True)
     groups = tuple(group_column)
-    wide = wide_output(result, groups)
-    main = wide if layout == "wide" else result.table(groups)
+    screened = result.screened_table
+    wide = _with_screened(wide_output(result, groups), screened)
+    main = wide if layout == "wide" else _with_screened(result.table(groups), screened)
     explain = {"contributions": result.contributions_table, "log": result.log_table}
     if out.suffix.lower() == ".xlsx":
-        sheets = {"scores": wide, "results": result.table(groups), **explain}
+        sheets = {"scores": wide, "results": _with_screened(result.table(groups), screened), **explain}
     else:  # CSV keeps the first sheet only
         sheets = {"results": main, **explain}
     document = {
@@ -64,7 +65,27 @@ def score(
     except (TableError, OSError) as exc:
         fail(str(exc))
     ranked = int(result.rank_table()[fw.index].notna().sum())
+    if len(screened):
+        typer.echo(f"Lưu ý / Note: {len(screened)} unit-period(s) screened out, listed with their reason", err=True)
     typer.echo(
         f"Đã chấm {ranked} đơn vị × kỳ theo {fw.code}; {len(result.log.events)} ghi chú trong nhật ký → {out}"
         f"\nScored {ranked} unit-periods with {fw.code}; {len(result.log.events)} log events → {out}"
     )
+
+
+def _known_units(era: str) -> set[str]:
+    # The registry is read only when asked for: scoring a file needs no administrative units.
+    from chiso import units
+
+    try:
+        return {u.code for u in units.list_units(era=era)}
+    except units.UnitsError as exc:
+        fail(str(exc))
+
+
+def _with_screened(table: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFrame:
+    """Units screened out stay in the output, without scores, with the reason: they do not vanish."""
+    if screened.empty:
+        return table
+    rows = screened.rename(columns={"reason": "status"})
+    return pd.concat([table.assign(status=""), rows], ignore_index=True)

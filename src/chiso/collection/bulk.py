@@ -77,7 +77,7 @@ def declare_many(
                 raise ChisoError(f"{var}: {value} for {item_in.indicator} but {earlier[0]} for {earlier[1]}")
     if len({i.indicator for i in items_in}) != len(items_in):
         raise ChisoError("an indicator is given twice in one batch")
-    current = values.current(session=session, period=period.value_period, unit_codes=[unit_code])
+    current = values.current(session=session, period=period.value_period, era=period.era, unit_codes=[unit_code])
     plans = []
     for item_in in items_in:
         item = stored[item_in.indicator]
@@ -95,6 +95,7 @@ def declare_many(
             written.add(var)
             batch.append(
                 ValueIn(
+                    era=period.era,
                     unit_code=unit_code,
                     variable=var,
                     period=period.value_period,

@@ -264,7 +264,7 @@ def _check_meta(meta: dict[str, str], period: CollectionPeriod, unit_code: str, 
 
 def _rows(session: Session, period: CollectionPeriod, unit_code: str) -> dict[str, workbook.RowData]:
     submission = collection.get_submission(session=session, period=period, unit_code=unit_code)
-    current = values.current(session=session, period=period.value_period, unit_codes=[unit_code])
+    current = values.current(session=session, period=period.value_period, era=period.era, unit_codes=[unit_code])
     figures = {var: v.value for (_, var), v in current.items()}
     return {
         item.indicator_code: workbook.RowData(

@@ -39,7 +39,9 @@ def list_items(
     framework = framework_of(period)
     unit_code = unit_code or actor.unit_code
     scope = [s for s in submissions(session=session, period=period) if unit_code in (None, s.unit_code)]
-    current = values.current(session=session, period=period.value_period, unit_codes=[s.unit_code for s in scope])
+    current = values.current(
+        session=session, period=period.value_period, era=period.era, unit_codes=[s.unit_code for s in scope]
+    )
     out = []
     for submission in scope:
         for item in items(session=session, submission=submission):

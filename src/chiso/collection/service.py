@@ -217,7 +217,9 @@ def status(*, session: Session, code: str, actor: Actor, today: dt.date) -> Peri
     check(actor, "period.view", None if actor.unit_code is None else actor.unit_code)
     framework = framework_of(period)
     scope = [s for s in submissions(session=session, period=period) if actor.unit_code in (None, s.unit_code)]
-    current = values.current(session=session, period=period.value_period, unit_codes=[s.unit_code for s in scope])
+    current = values.current(
+        session=session, period=period.value_period, era=period.era, unit_codes=[s.unit_code for s in scope]
+    )
     late = today > period.closes_on and period.state != "published"
     rows = []
     for submission in scope:
@@ -368,7 +370,11 @@ def changes(
     unit_code = item.submission.unit_code
     if current is None:
         current = values.current(
-            session=session, period=period.value_period, unit_codes=[unit_code], variables=list(item_in.values)
+            session=session,
+            period=period.value_period,
+            era=period.era,
+            unit_codes=[unit_code],
+            variables=list(item_in.values),
         )
     stored_figures = {var: current[(unit_code, var)].value for var in item_in.values if (unit_code, var) in current}
     changed_values = {var: v for var, v in item_in.values.items() if stored_figures.get(var) != v}
@@ -430,6 +436,7 @@ def declare(
                 values.write(
                     session=session,
                     value_in=ValueIn(
+                        era=period.era,
                         unit_code=unit_code,
                         variable=var,
                         period=period.value_period,
@@ -467,7 +474,7 @@ def unit_state_for_rules(
 ) -> UnitState:
     """The unit's stored figures, self-scores and evidence, with `pending` (not yet saved) on top."""
     submission = get_submission(session=session, period=period, unit_code=unit_code)
-    stored = values.current(session=session, period=period.value_period, unit_codes=[unit_code])
+    stored = values.current(session=session, period=period.value_period, era=period.era, unit_codes=[unit_code])
     unit_items = items(session=session, submission=submission)
     state = UnitState(
         figures={var: v.value for (_, var), v in stored.items()},

@@ -27,6 +27,7 @@ class ResultLine:
     value: float | None
     points: float | None
     rank: int | None
+    unit_era: str
 
 
 def _clean(x: float) -> float | None:
@@ -67,6 +68,7 @@ def result_rows(
                     _clean(vals[i]),
                     None if pts is None else _clean(pts[i]),
                     None if rank is None else int(rank),
+                    data.era,
                 )
             )
     return run.id, run.published, _run_info(session, run, period).simulated, out
@@ -108,7 +110,11 @@ def list_values(
     period = collection.get_period(session=session, code=period_code)
     units = [scope] if scope else None
     current = values_service.current(
-        session=session, period=period.value_period, unit_codes=units, variables=[variable] if variable else None
+        session=session,
+        period=period.value_period,
+        era=period.era,
+        unit_codes=units,
+        variables=[variable] if variable else None,
     )
     rows = [v for v in current.values() if members is None or v.unit_code in members]
     return sorted(rows, key=lambda v: (v.unit_code, v.variable))

@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from chiso.dashboard.schemas import MeasuredInput
+from chiso.units.ref import UnitRef
 from chiso.values import service as values
 from chiso.values.models import Value
 
 
-def measured_inputs(*, session: Session, unit_code: str, period: str, at: dt.datetime) -> dict[str, MeasuredInput]:
+def measured_inputs(*, session: Session, unit: UnitRef, period: str, at: dt.datetime) -> dict[str, MeasuredInput]:
     """The unit's measured values of `period` as a result run computed at `at` read them, by variable."""
-    current = values.as_of(session=session, unit_code=unit_code, period=period, at=at)
+    current = values.as_of(session=session, unit=unit, period=period, at=at)
     return {name: measured_input(v) for name, v in current.items() if v.source == "measured"}
 
 

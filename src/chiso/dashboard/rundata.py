@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.results.models import ResultRow, ResultRun
+from chiso.units.ref import CURRENT_ERA
 
 Vector = np.ndarray
 
@@ -20,6 +21,7 @@ Vector = np.ndarray
 class RunData:
     run_id: int
     key: str  # the run's inputs hash: with the id, what identifies its rows in any database
+    era: str  # the era of the run's units (one run, one period, one era): `units` are codes in it
     units: tuple[str, ...]
     values: dict[str, Vector]  # node → value per unit (NaN where none)
     points: dict[str, Vector]
@@ -65,6 +67,10 @@ def load(session: Session, run: ResultRun) -> RunData:
             ResultRow.run_id == run.id
         )
     ).all()
+    eras = session.scalars(select(ResultRow.era).where(ResultRow.run_id == run.id).distinct()).all()
+    if len(eras) > 1:  # never written so: codes of two eras cannot share the arrays
+        raise ValueError(f"result run {run.id} mixes the units of eras {', '.join(sorted(eras))}")
+    era = eras[0] if eras else CURRENT_ERA
     units = tuple(sorted({r[0] for r in rows}))
     position = {u: i for i, u in enumerate(units)}
     nodes = list(dict.fromkeys(r[1] for r in rows))
@@ -79,7 +85,7 @@ def load(session: Session, run: ResultRun) -> RunData:
             points.setdefault(node, np.full(len(units), np.nan))[i] = point
         if rank is not None:
             ranks.setdefault(node, np.full(len(units), np.nan))[i] = rank
-    data = RunData(run.id, run.inputs_sha256, units, values, points, ranks)
+    data = RunData(run.id, run.inputs_sha256, era, units, values, points, ranks)
     with _LOCK:
         _CACHE[key] = data
         while len(_CACHE) > CACHE_RUNS:

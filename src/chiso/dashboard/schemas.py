@@ -23,6 +23,13 @@ class RunInfo:
     computed_at: dt.datetime
     published_at: dt.datetime | None
     simulated: bool  # computed from values that a simulation produced (the demo), not from real declarations
+    units: int = 0  # units the run speaks for: approved (final run) or submitted (the other variants)
+    scope: int = 0  # units of the period
+
+    @property
+    def partial(self) -> bool:
+        """Not every unit of the period is in the run: ranks are among those present, and may change."""
+        return self.units < self.scope
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Ranking:
     rows: list[RankingRow]
     map_kind: str | None  # "commune" (of `province`), "province" (national) or None (departments)
     province: str | None
+    changes_hidden: bool = False  # last period ranked other units: its ranks are not compared with these
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from chiso.framework import Framework, Indicator
 from chiso.permissions import Actor, allowed, check
 from chiso.results.models import ResultRun
 from chiso.units.groups import province_groups
+from chiso.units.ref import UnitRef
 from chiso.units.schemas import Kind
 from chiso.values.models import Value
 
@@ -88,16 +89,41 @@ def _is_simulated(session: Session, run: ResultRun, period: CollectionPeriod) ->
     if key not in _SIMULATED:
         found = session.scalar(
             select(Value.id)
-            .where(Value.period == period.value_period, Value.lineage["simulated"].as_boolean().is_(True))
+            .where(
+                Value.period == period.value_period,
+                Value.era == period.era,
+                Value.lineage["simulated"].as_boolean().is_(True),
+            )
             .limit(1)
         )
         _SIMULATED[key] = found is not None
     return _SIMULATED[key]
 
 
+# Units a run of each variant speaks for: the final run counts the approved units' items only.
+_COUNTED_STATES = {
+    "final": ("approved", "published"),
+    "appraised": ("submitted", "resubmitted", "returned", "accepted", "approved", "published"),
+    "self_assessed": ("submitted", "resubmitted", "returned", "accepted", "approved", "published"),
+}
+
+
 def _run_info(session: Session, run: ResultRun, period: CollectionPeriod) -> RunInfo:
+    states = dict(
+        session.execute(
+            select(Submission.state, func.count()).where(Submission.period_id == period.id).group_by(Submission.state)
+        ).all()
+    )
+    counted = sum(n for state, n in states.items() if state in _COUNTED_STATES.get(run.variant, ()))
     return RunInfo(
-        run.id, run.variant, run.published, run.computed_at, run.published_at, _is_simulated(session, run, period)
+        run.id,
+        run.variant,
+        run.published,
+        run.computed_at,
+        run.published_at,
+        _is_simulated(session, run, period),
+        counted,
+        sum(states.values()),
     )
 
 
@@ -247,11 +273,21 @@ def ranking(
     before = _previous(session, period)
     prev_run = _visible_run(session, actor, before, variant) if before else None
     prev = rundata.load(session, prev_run) if prev_run is not None else None
+    # Ranks are compared only among the same units: 25 approved communes against last year's 92 would
+    # show "▲40" for a unit that only moved up because the others are not in yet.
+    run_info = _run_info(session, run, period)
+    changes_hidden = prev is not None and (
+        run_info.partial
+        or (prev_run is not None and before is not None and _run_info(session, prev_run, before).partial)
+        or set(prev.units) != set(data.units)
+    )
+    if changes_hidden:
+        prev, prev_run = None, None
     rows = _ranking_rows(data, prev, code, chosen, period.era)
     info = next(n for n in nodes_of(framework) if n.code == code)
     return Ranking(
         _period_info(session, period, run.published),
-        _run_info(session, run, period),
+        run_info,
         info,
         nodes_of(framework),
         groups,
@@ -260,6 +296,7 @@ def ranking(
         rows,
         map_kind,
         province,
+        changes_hidden,
     )
 
 
@@ -396,7 +433,7 @@ def unit_profile(*, session: Session, actor: Actor, period_code: str, unit_code:
         submission = collection.get_submission(session=session, period=period, unit_code=unit_code)
         declared = {d.indicator_code: d for d in collection.items(session=session, submission=submission)}
     measured = lineage.measured_inputs(
-        session=session, unit_code=unit_code, period=period.value_period, at=run.computed_at
+        session=session, unit=UnitRef(period.era, unit_code), period=period.value_period, at=run.computed_at
     )
     items = []
     strengths, weaknesses = [], []

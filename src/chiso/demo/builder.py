@@ -34,7 +34,7 @@ from chiso.demo.figures import Profile
 from chiso.demo.measured import measure_communes
 from chiso.errors import ChisoError
 from chiso.national import service as national_service
-from chiso.permissions import ROLES, Actor
+from chiso.permissions import MEASURE, ROLES, Actor
 from chiso.settings import Settings
 from chiso.values.models import Value
 
@@ -98,6 +98,9 @@ def build(
     departments = units.list_units(era="2025", kind="department", province=PROVINCE)
     weights = {u.code: _enterprise_weight(seed, u) for u in scope}
     say("Đo tự động: hồ sơ TTHC, văn bản / automatic measures from records")
+    measurer = actors.ensure(  # the measuring service: the only actor that records measured values
+        session=session, user=MEASURE.user, roles=set(MEASURE.roles), name="Dịch vụ đo tự động", actor=people.admin
+    )
     measured = measure_communes(
         session,
         settings,
@@ -105,7 +108,7 @@ def build(
         years=YEARS,
         communes=[u.code for u in scope],
         seed=seed,
-        actor=people.admin,
+        actor=measurer,
     )
     for year in YEARS:
         shares = province.split(province.ENTERPRISES[year], weights)

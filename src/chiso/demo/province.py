@@ -17,6 +17,7 @@ from chiso.values import service as values
 from chiso.values.schemas import ValueIn
 
 PROVINCE = "19"
+ERA = "2025"  # the province and its communes as they are since 1/7/2025 (the programme's unit)
 SEEDS = "FACTS.md §1 (seeds 000, 001, 004)"
 PUBLISHED: dict[str, dict[int, tuple[float, str]]] = {
     "level4_services_share": {
@@ -55,7 +56,7 @@ def series(*, session: Session, actor: Actor, seed: int) -> int:
 
 def derived(*, session: Session, actor: Actor, year: int, period_code: str, communes: list[str]) -> int:
     """The province's commune-level aggregates for a published year, from the communes' figures."""
-    current = values.current(session=session, period=str(year), unit_codes=communes)
+    current = values.current(session=session, period=str(year), era=ERA, unit_codes=communes)
 
     def total(variable: str) -> float:
         return sum(v.value or 0.0 for (_, var), v in current.items() if var == variable)
@@ -92,6 +93,7 @@ def split(total: int, weights: dict[str, float]) -> dict[str, int]:
 
 def _value(variable: str, year: int, value: float, lineage: dict[str, object], note: str) -> ValueIn:
     return ValueIn(
+        era=ERA,
         unit_code=PROVINCE,
         variable=variable,
         period=str(year),

@@ -336,5 +336,6 @@ def _build_long(
 
 
 def _pipeline_groups(framework: Framework, frame: pd.DataFrame) -> list[str]:
-    group = framework.pipeline.impute.group
-    return [group] if group and group in frame.columns else []
+    """Group columns the framework itself reads: imputation groups and nodes' `applies_to`."""
+    wanted = [framework.pipeline.impute.group, *(n.applies_to.group for n in framework.nodes if n.applies_to)]
+    return [g for g in dict.fromkeys(wanted) if g and g in frame.columns]

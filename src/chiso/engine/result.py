@@ -79,7 +79,8 @@ class Result:
         out: dict[str | None, dict[str, Array]] = {}
         for name, labels in [(None, None), *self.groups.items()]:
             tiled = None if labels is None else np.tile(labels, (len(codes), 1))
-            out[name] = dict(zip(codes, np.split(competition_ranks(stacked, mask, tiled), len(codes)), strict=True))
+            ranks = competition_ranks(stacked, mask, tiled, self.framework.rank_decimals)
+            out[name] = dict(zip(codes, np.split(ranks, len(codes)), strict=True))
         return out
 
     def band(self, code: str) -> np.ndarray:
@@ -102,7 +103,7 @@ class Result:
         if "ranks" in self.__dict__:
             return self.ranks[group][code]
         labels = None if group is None else self.groups[group]
-        return competition_ranks(self.values[code], self.ranked, labels)
+        return competition_ranks(self.values[code], self.ranked, labels, self.framework.rank_decimals)
 
     @classmethod
     def build(
@@ -210,6 +211,17 @@ class Result:
         return pd.DataFrame(list(self.log.records(self.units, self.periods)), columns=columns)
 
     @cached_property
+    def screened_table(self) -> pd.DataFrame:
+        """Units left out of a period by screening, with the reason: unit, period, reason."""
+        rows = [
+            {"unit": r["unit"], "period": r["period"], "reason": _screen_reason(r["detail"], r["after"])}
+            for e in self.log.events
+            if e.step == "screen" and e.action == "screened_out"
+            for r in StepLog([e]).records(self.units, self.periods)
+        ]
+        return pd.DataFrame(rows, columns=["unit", "period", "reason"])
+
+    @cached_property
     def treatment_table(self) -> pd.DataFrame:
         return pd.DataFrame([vars(r) for r in self.treatment])
 
@@ -229,6 +241,11 @@ class Result:
         out["_order"] = out["node"].map(order)
         out = out.sort_values(["period", "_order", "rank", "unit"], na_position="last", kind="stable")
         return out.drop(columns="_order").reset_index(drop=True)
+
+
+def _screen_reason(detail: object, coverage: object) -> str:
+    share = f"{coverage:.0%} of the indicators; " if isinstance(coverage, float) else ""
+    return f"screened out: {share}{detail}"
 
 
 def _points(framework: Framework, values: dict[str, Array], scales: dict[str, Scale]) -> dict[str, Array]:

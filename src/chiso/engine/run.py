@@ -6,13 +6,25 @@ treated → normalised (indicator scores) → aggregated. Each stage is kept for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from graphlib import TopologicalSorter
+from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from chiso.engine.aggregate import Scale, aggregate
 from chiso.engine.impute import impute
+from chiso.engine.node_rules import (
+    add_bonus_penalty,
+    apply_floor,
+    apply_gates,
+    core_of,
+    leave_out,
+    normalise_node,
+    outside,
+)
 from chiso.engine.panel import Array, Panel
 from chiso.engine.result import Result, TreatmentRow
 from chiso.engine.rules import apply_rule, full_scale
@@ -20,17 +32,69 @@ from chiso.engine.steplog import StepLog
 from chiso.engine.treat import Treatment, checks, treat
 from chiso.framework.spec import Aggregate, Framework, Indicator, RatioRule, View
 
+T = TypeVar("T")
 STAGES = ("raw", "denominated", "imputed", "screened", "treated", "normalised", "aggregated")
 
 
 def run(framework: Framework, panel: Panel) -> Result:
     log = StepLog()
+    scored = score_indicators(framework, panel, log)
+    values = dict(scored.values)
+    scales = dict(scored.scales)
+    multipliers, given_cells = aggregate_nodes(
+        framework, panel, values, scales, dict(scored.not_applicable), scored.active, log
+    )
+    stages = dict(scored.stages)
+    stages["aggregated"] = dict(values)
+    return Result.build(
+        framework=framework,
+        panel=panel,
+        values=values,
+        scales=scales,
+        active=scored.active,
+        stages=stages,
+        multipliers=multipliers,
+        given_cells=given_cells,
+        treatment=scored.treatment,
+        log=log,
+    )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Every indicator's score (and every given node's value): the run up to the normalised stage."""
+
+    values: dict[str, Array]
+    scales: dict[str, Scale]
+    active: np.ndarray
+    not_applicable: dict[str, np.ndarray]
+    stages: dict[str, dict[str, Array]]
+    treatment: list[TreatmentRow]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The run up to the treated stage: what the normalisation (the indicators' rules) starts from."""
+
+    treated: dict[str, Array]
+    active: np.ndarray
+    not_applicable: dict[str, np.ndarray]
+    stages: dict[str, dict[str, Array]]
+    treatment: list[TreatmentRow]
+
+
+def prepare(framework: Framework, panel: Panel, log: StepLog) -> Prepared:
+    """Raw → denominated → imputed → screened → treated."""
     pipeline = framework.pipeline
     indicators = [i for i in framework.indicators if i.code not in panel.given]
     stages: dict[str, dict[str, Array]] = {}
 
     not_applicable: dict[str, np.ndarray] = {}
     x = {i.code: _raw_value(i, panel, log, not_applicable) for i in indicators}
+    for ind in indicators:
+        mask = outside(ind, panel)
+        if mask is not None and ind.applies_to is not None:
+            x[ind.code] = leave_out(ind.code, x[ind.code], mask, not_applicable, log, ind.applies_to.group)
     stages["raw"] = x
     if pipeline.denominate:
         x = {i.code: _denominate(i, x[i.code], panel, log) for i in indicators}
@@ -52,6 +116,21 @@ def run(framework: Framework, panel: Panel) -> Result:
     if pipeline.treat is not None:
         x = _treat(framework, indicators, x, panel, treatment, log)
     stages["treated"] = x
+    return Prepared(x, active, not_applicable, stages, treatment)
+
+
+def score_indicators(framework: Framework, panel: Panel, log: StepLog, prepared: Prepared | None = None) -> Scored:
+    """Every indicator's score: the prepared (treated) values through each indicator's rule.
+
+    `prepared` may come from another framework with the same nodes and pipeline but its `normalise`
+    (scenarios that differ only in the normalisation share it).
+    """
+    pipeline = framework.pipeline
+    indicators = [i for i in framework.indicators if i.code not in panel.given]
+    prepared = prepared or prepare(framework, panel, log)
+    x, active = prepared.treated, prepared.active
+    not_applicable = dict(prepared.not_applicable)
+    stages = dict(prepared.stages)
 
     values: dict[str, Array] = {}
     scales: dict[str, Scale] = {}
@@ -62,14 +141,39 @@ def run(framework: Framework, panel: Panel) -> Result:
             rule, x[ind.code], max_points=ind.max_points, direction=ind.direction, code=ind.code, log=log
         )
         scales[ind.code] = full_scale(rule, ind.max_points)
-        _log_gaps(ind.code, x[ind.code], active, not_applicable.get(ind.code), log)
+        # Cells outside the units the indicator applies to are logged with that reason already.
+        mask = outside(ind, panel)
+        gaps = x[ind.code] if mask is None else np.where(mask, 0.0, x[ind.code])
+        _log_gaps(ind.code, gaps, active, not_applicable.get(ind.code), log)
     for ind in framework.indicators:
         if ind.code in panel.given:
             values[ind.code] = _given(ind.code, panel, active, log)
             rule = ind.scoring or pipeline.normalise
             scales[ind.code] = full_scale(rule, ind.max_points) if rule else None
     stages["normalised"] = dict(values)
+    return Scored(values, scales, active, not_applicable, stages, prepared.treatment)
 
+
+def aggregate_nodes(
+    framework: Framework,
+    panel: Panel,
+    values: dict[str, Array],
+    scales: dict[str, Scale],
+    not_applicable: dict[str, np.ndarray],
+    active: np.ndarray,
+    log: StepLog,
+    *,
+    scenarios: int | None = None,
+    weights: Mapping[str, Array] | None = None,
+    methods: Mapping[str, NDArray[np.object_]] | None = None,
+) -> tuple[dict[str, Callable[[], Array]], dict[str, np.ndarray]]:
+    """Aggregate children before parents, adding every node to `values` and `scales`.
+
+    On a scenario axis (`scenarios` = S), values are (S, periods, units) and a node may have its
+    children's weights per scenario (`weights[code]`: (children, S)) and its method per scenario
+    (`methods[code]`: (S,)); the scales stay those of the declared weights.
+    """
+    shape = panel.shape if scenarios is None else (scenarios, *panel.shape)
     multipliers: dict[str, Callable[[], Array]] = {}
     given_cells: dict[str, np.ndarray] = {}
     for node in _aggregation_order(framework):
@@ -82,19 +186,56 @@ def run(framework: Framework, panel: Panel) -> Result:
             (0.0, s[1] * f) if (s := scales.get(c.code)) is not None else None
             for c, f in zip(node.children, factors, strict=True)
         ]
-        scales[node.code] = _aggregate_scale(node, child_scales)
-        computed = np.full(panel.shape, np.nan)
+        core, keep = core_of(node)  # bonus and penalty children are added after the method
+        scales[node.code] = _aggregate_scale(core, _pick(child_scales, keep))
+        for child in node.children:
+            if child.provisional:
+                detail = f"the weight of {child.code} ({child.weight:g}) is provisional: results may change"
+                log.note("aggregate", node.code, "provisional_weight", detail, panel.shape)
+        computed = np.full(shape, np.nan)
+        # Cells whose value is not made of the children's (floored, normalised, gated): for contributions
+        # the node is its own leaf there.
+        leaf = np.zeros(shape, dtype=bool)
         if node.children:
             inputs = [values[c.code] * f for c, f in zip(node.children, factors, strict=True)]
             child_na = [not_applicable.get(c.code) for c in node.children]
-            result = aggregate(node, inputs, child_scales, log, child_na)
-            if all(m is not None for m in child_na):
-                not_applicable[node.code] = np.logical_and.reduce([m for m in child_na if m is not None])
-            computed = result.value
-            multipliers[node.code] = _scaled(result.multipliers, np.array(factors))
+            node_weights = None if weights is None else weights.get(node.code)
+            core_weights = None if node_weights is None else node_weights[keep]
+            node_methods = None if methods is None else methods.get(node.code)
+            core_multipliers = None
+            args = (_pick(inputs, keep), _pick(child_scales, keep), log, _pick(child_na, keep), core_weights)
+            if node_methods is None:
+                result = aggregate(core, *args)
+                computed, core_multipliers = result.value, result.multipliers
+            else:
+                computed = _by_method(core, node_methods, *args)
+            computed, node_multipliers = add_bonus_penalty(
+                node, keep, computed, core_multipliers, inputs, node_weights, log
+            )
+            if node_multipliers is not None:
+                multipliers[node.code] = _scaled(node_multipliers, np.array(factors))
+            core_na = _pick(child_na, keep)
+            if all(m is not None for m in core_na):
+                not_applicable[node.code] = np.logical_and.reduce([m for m in core_na if m is not None])
+        if node.floor is not None:
+            computed, floored = apply_floor(node, computed, log)
+            leaf |= floored
+        if node.normalise is not None:
+            computed = normalise_node(node, computed, log)
+            scales[node.code] = full_scale(node.normalise, node.max_points)
+            leaf |= ~np.isnan(computed)
+        if node.gates:
+            computed, gated = apply_gates(node, computed, values, log)
+            leaf |= gated
+        mask = outside(node, panel)
+        if mask is not None and node.applies_to is not None:
+            computed = leave_out(node.code, computed, mask, not_applicable, log, node.applies_to.group)
+            leaf &= ~mask
+        if leaf.any():
+            given_cells[node.code] = leaf
         if node.code in panel.given:
             supplied = _given(node.code, panel, active, log)
-            given_cells[node.code] = ~np.isnan(supplied)
+            given_cells[node.code] = ~np.isnan(supplied) | given_cells.get(node.code, False)
             log.add(
                 "given",
                 node.code,
@@ -113,20 +254,28 @@ def run(framework: Framework, panel: Panel) -> Result:
                 detail="components not published and no value given for this node",
             )
         values[node.code] = np.where(active, computed, np.nan)
-    stages["aggregated"] = dict(values)
+    return multipliers, given_cells
 
-    return Result.build(
-        framework=framework,
-        panel=panel,
-        values=values,
-        scales=scales,
-        active=active,
-        stages=stages,
-        multipliers=multipliers,
-        given_cells=given_cells,
-        treatment=treatment,
-        log=log,
-    )
+
+def _by_method(
+    node: Aggregate | View,
+    methods: NDArray[np.object_],
+    inputs: list[Array],
+    scales: list[Scale],
+    log: StepLog,
+    not_applicable: list[np.ndarray | None],
+    weights: Array | None,
+) -> Array:
+    """A node whose method differs between scenarios: each method over the scenarios that use it."""
+    stacked = np.stack(inputs, axis=0)
+    out = np.full(stacked.shape[1:], np.nan)
+    for method in dict.fromkeys(methods.tolist()):
+        chosen = methods == method
+        variant = node.model_copy(update={"method": method})
+        masks = [None if m is None else m[chosen] if m.ndim == stacked.ndim - 1 else m for m in not_applicable]
+        w = None if weights is None else weights[:, chosen] if weights.ndim == 2 else weights
+        out[chosen] = aggregate(variant, list(stacked[:, chosen]), scales, log, masks, w).value
+    return out
 
 
 def _log_gaps(code: str, x: Array, active: np.ndarray, not_applicable: np.ndarray | None, log: StepLog) -> None:
@@ -260,8 +409,15 @@ def _given(code: str, panel: Panel, active: np.ndarray, log: StepLog) -> Array:
     return supplied
 
 
+def _pick(items: list[T], positions: list[int]) -> list[T]:
+    return [items[i] for i in positions]
+
+
 def _aggregation_order(framework: Framework) -> list[Aggregate | View]:
-    graph = {n.code: [c.code for c in n.children] for n in framework.aggregates}
+    # A gate reads other nodes: they come first, like children.
+    graph = {
+        n.code: [c.code for c in n.children] + [c.node for g in n.gates for c in g.when] for n in framework.aggregates
+    }
     by_code = {n.code: n for n in framework.aggregates}
     return [by_code[c] for c in TopologicalSorter(graph).static_order() if c in by_code]
 

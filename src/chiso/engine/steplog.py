@@ -90,3 +90,23 @@ def _copy(array: Array | None) -> Array | None:
 
 def _scalar(value: np.float64) -> float | None:
     return None if np.isnan(value) else float(value)
+
+
+class NullLog(StepLog):
+    """A log that keeps nothing: scenario runs repeat the nominal run's steps, already logged there."""
+
+    def add(
+        self,
+        step: str,
+        node: str,
+        action: str,
+        mask: NDArray[np.bool_] | np.bool_,
+        *,
+        before: Array | None = None,
+        after: Array | None = None,
+        detail: str = "",
+    ) -> None:
+        return None
+
+    def note(self, step: str, node: str, action: str, detail: str, shape: tuple[int, int]) -> None:
+        return None

@@ -217,6 +217,13 @@ class Band(Frozen):
     strict: bool = Field(False, description="The band starts strictly above `min` (> rather than ≥).")
 
 
+class AppliesTo(Frozen):
+    """The units a node applies to: those whose label in a unit-group column is one of `values`."""
+
+    group: str = Field(min_length=1, description="Unit-group column of the values (e.g. `type`).")
+    values: tuple[str, ...] = Field(min_length=1, description="Labels of the units the node applies to.")
+
+
 class NodeBase(Frozen):
     code: Code
     number: NodeNumber | None = Field(None, description="Official number as published (4.22.10), beside the code.")
@@ -228,6 +235,13 @@ class NodeBase(Frozen):
     source: str = Field("", description="Where the figure comes from (data source, verifying agency).")
     max_points: float | None = Field(None, ge=0, description="Maximum points (điểm tối đa), if any.")
     bands: tuple[Band, ...] = Field((), description="Classes of values, from the highest band down.")
+    applies_to: AppliesTo | None = Field(
+        None,
+        description=(
+            "Only units of these groups have the node (e.g. the smart-city pillar for cities); for the"
+            " others it is not applicable and its parents leave it out."
+        ),
+    )
 
     @model_validator(mode="after")
     def _bands_descend(self) -> NodeBase:
@@ -274,6 +288,30 @@ class Indicator(NodeBase):
 class Child(Frozen):
     code: Code
     weight: float = Field(1, ge=0)
+    role: Literal["score", "bonus", "penalty"] = Field(
+        "score",
+        description=(
+            "score: aggregated by the node's method; bonus / penalty: weight × value added to / subtracted"
+            " from the result afterwards (missing counts as 0), outside the node's maximum."
+        ),
+    )
+    provisional: bool = Field(
+        False, description="The weight is not final yet (e.g. awaiting a decision): results carry a note."
+    )
+
+
+class Condition(Frozen):
+    node: Code = Field(description="The node whose value is tested.")
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    value: float
+
+
+class Gate(Frozen):
+    """Where every condition holds, the node's value is `then` instead of what its children give."""
+
+    when: tuple[Condition, ...] = Field(min_length=1, description="Conditions on other nodes, all must hold.")
+    then: float = Field(description="The node's value in those cells.")
+    detail: str = Field("", description="Why, as the step log shows it.")
 
 
 AggregateMethod = Literal["sum", "mean", "geometric", "harmonic"]
@@ -297,6 +335,17 @@ class AggregateBase(NodeBase):
         False,
         description="Components not published: the node's value must be supplied, never computed.",
     )
+    gates: tuple[Gate, ...] = Field(
+        (), description="Rules that set the value when conditions on other nodes hold; the first that holds wins."
+    )
+    normalise: ScoringRule | None = Field(
+        None,
+        description=(
+            "Normalise the aggregated value across the units of the run (minmax, zscore, rank, percentile,"
+            " distance_to_target) or with fixed goalposts, e.g. a pillar rescaled to 0–100."
+        ),
+    )
+    floor: float | None = Field(None, description="Lowest value the node can take (after penalties), e.g. 0.")
 
     @model_validator(mode="after")
     def _children_or_given(self) -> AggregateBase:
@@ -401,6 +450,15 @@ class Framework(Frozen):
     provenance: Provenance = Provenance()
     index: Code = Field(description="Code of the root node (the index).")
     pipeline: Pipeline = Pipeline()
+    rank_decimals: int | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description=(
+            "Rank on values rounded to this many decimals (the publisher's precision; equal figures share a"
+            " rank). Absent: rank on the values themselves, ties being values equal up to float noise."
+        ),
+    )
     nodes: tuple[Node, ...] = Field(min_length=1)
     # Describing the inputs for people; `variables` in YAML (`Framework.variables` lists the names read).
     collected: bool = Field(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chiso.framework.spec import (
+    CROSS_SECTION_RULES,
     POINTS_RULES,
     Aggregate,
     Framework,
@@ -65,6 +66,8 @@ def check(framework: Framework) -> list[Problem]:
     problems += _reachability(framework)
     problems += _variables(framework)
     problems += _numbers(framework)
+    problems += _gates(framework)
+    problems += _adjustments(framework)
     return problems
 
 
@@ -138,14 +141,15 @@ def _totals(fw: Framework) -> Iterator[Problem]:
         if isinstance(node, Indicator):
             continue
         path = node_path(i, node.code)
-        weights = sum(c.weight for c in node.children)
+        scored = [c for c in node.children if c.role == "score"]  # bonus and penalty sit outside the totals
+        weights = sum(c.weight for c in scored)
         if node.total_weight is not None and not math.isclose(
             weights, node.total_weight, rel_tol=0, abs_tol=WEIGHT_TOLERANCE * max(1.0, node.total_weight)
         ):
             yield Problem(path, f"weights add up to {weights:g}, not the declared total {node.total_weight:g}")
         if node.children and node.method != "sum" and weights <= 0:
             yield Problem(path, "all weights are zero; at least one child needs a positive weight")
-        known = [c for c in node.children if c.code in max_points]  # unknown ones are reported already
+        known = [c for c in scored if c.code in max_points]  # unknown ones are reported already
         if node.method == "sum" and node.max_points is not None and known:
             child_max = [max_points.get(c.code) for c in known]
             if all(m is not None for m in child_max):
@@ -305,3 +309,48 @@ def _numbers(fw: Framework) -> Iterator[Problem]:
             yield Problem(path, f"number {node.number!r} is also used by nodes[{first_seen[node.number]}]")
         else:
             first_seen[node.number] = i
+
+def _gates(fw: Framework) -> Iterator[Problem]:
+    """Gates read other nodes: they must exist and not depend on the gated node (no cycle)."""
+    from graphlib import CycleError, TopologicalSorter
+
+    codes = {n.code for n in fw.nodes}
+    graph = {n.code: [c.code for c in n.children] for n in fw.aggregates}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError:
+        return  # `_cycles` reports it
+    for i, node in enumerate(fw.nodes):
+        if isinstance(node, Indicator):
+            continue
+        for j, gate in enumerate(node.gates):
+            for k, condition in enumerate(gate.when):
+                path = f"{node_path(i, node.code)} → gates[{j}].when[{k}]"
+                if condition.node not in codes:
+                    yield Problem(path, f"unknown node {condition.node!r}")
+                elif condition.node == node.code:
+                    yield Problem(path, "a gate cannot test the node it sets")
+                else:
+                    graph[node.code] = [*graph[node.code], condition.node]
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        loop = " → ".join(str(c) for c in exc.args[1])
+        yield Problem("gates", f"a gate reads a node that depends on the gated one: {loop}")
+
+
+def _adjustments(fw: Framework) -> Iterator[Problem]:
+    """An aggregate's `normalise` rule compares units (or uses goalposts); bonus needs a score to add to."""
+    for i, node in enumerate(fw.nodes):
+        if isinstance(node, Indicator):
+            continue
+        path = node_path(i, node.code)
+        rule = node.normalise
+        if rule is not None:
+            if rule.rule not in CROSS_SECTION_RULES | {"goalposts"}:
+                allowed = ", ".join(sorted(CROSS_SECTION_RULES | {"goalposts"}))
+                yield Problem(f"{path} → normalise", f"an aggregate is normalised with one of {allowed}")
+            elif getattr(rule, "input", None) is not None:
+                yield Problem(f"{path} → normalise", "reads the node's own value: remove `input`")
+        if node.children and all(c.role != "score" for c in node.children):
+            yield Problem(path, "only bonus and penalty children: at least one child needs `role: score`")

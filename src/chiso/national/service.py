@@ -3,8 +3,8 @@
 The Ministry publishes each province's main indicators (0–1) once a year; Chiso keeps them in the value
 store (source `imported`) and computes the index, the pillars and the ranks with the framework of the
 year. Units are keyed by (era, code), and the DTI 2024 was published for both the 63 former and the 34
-new provinces, so a national value's period says its era too: `2022@2024` (year 2022, the 63 provinces
-of era 2024), `2024@2025` (year 2024, the 34 provinces). Reading is public: these are published (or,
+new provinces, so a national value is the year's value (period `2024`) of a province of one era: the
+value's `era` column says which (2024: the 63 provinces; 2025: the 34). Reading is public: these are published (or,
 in the demo, simulated and labelled) figures. Where a value comes from — published, simulated, derived
 from predecessors — is in its lineage; `simulated` is true for every figure that is not published.
 """
@@ -56,13 +56,22 @@ def main_indicators(year: int) -> tuple[str, ...]:
     return tuple(c.code for c in index.children if fw.node(c.code).max_points != 0)  # type: ignore[union-attr]
 
 
-def period_key(year: int, era: str) -> str:
-    return f"{year}@{era}"
+@functools.lru_cache(maxsize=1)
+def variables() -> frozenset[str]:
+    """Every variable the national view records: the main indicators of each method, the published index
+    and rank. (A province's own series, e.g. the demo's, are other variables of the same units.)"""
+    mains = {v for year in (2020, 2022, 2024) for v in main_indicators(year)}
+    return frozenset({*mains, PUBLISHED_DTI, PUBLISHED_RANK})
 
 
-def parse_period(key: str) -> tuple[int, str] | None:
-    year, at, era = key.partition("@")
-    return (int(year), era) if at and year.isdigit() and era in ("2024", "2025") else None
+def _provinces(era: str) -> list[str]:
+    return [u.code for u in units.list_units(era=era, kind="province")]
+
+
+def _national(year: int | None, era: str) -> Any:
+    """The national figures of `era` (of one year, if given) among the stored values."""
+    where = (Value.era == era) & Value.unit_code.in_(_provinces(era)) & Value.variable.in_(sorted(variables()))
+    return where if year is None else where & (Value.period == str(year))
 
 
 @dataclass(frozen=True)
@@ -78,15 +87,16 @@ class Entry:
 def record(*, session: Session, year: int, era: str, entries: Sequence[Entry], actor: Actor) -> int:
     """Record national figures for (year, era) as `imported` values; the number of new versions."""
     check(actor, "value.record")
-    known = {u.code for u in units.list_units(era=era, kind="province")}
+    known = set(_provinces(era))
     strays = sorted({e.unit for e in entries} - known)
     if strays:
         raise NotFound(f"not provinces of era {era}: {', '.join(strays)}")
     batch = [
         ValueIn(
+            era=era,
             unit_code=e.unit,
             variable=e.variable,
-            period=period_key(year, era),
+            period=str(year),
             value=e.value,
             source="imported",
             lineage={"era": era, "year": year, **e.lineage},
@@ -99,14 +109,15 @@ def record(*, session: Session, year: int, era: str, entries: Sequence[Entry], a
 
 def years(*, session: Session, era: str) -> list[int]:
     """Years with national figures for the provinces of `era`."""
-    periods = session.scalars(select(Value.period).where(Value.period.like(f"%@{era}")).distinct()).all()
-    found = [parse_period(p) for p in periods]
-    return sorted(p[0] for p in found if p is not None)
+    periods = session.scalars(select(Value.period).where(_national(None, era)).distinct()).all()
+    return sorted(int(p) for p in periods if p.isdigit())
 
 
 def table(*, session: Session, year: int, era: str) -> pd.DataFrame:
     """One row per province: its main indicators, published DTI and rank (if any), and `simulated`."""
-    current = values.current(session=session, period=period_key(year, era))
+    current = values.current(
+        session=session, period=str(year), era=era, unit_codes=_provinces(era), variables=sorted(variables())
+    )
     names = {u.code: u.name for u in units.list_units(era=era, kind="province")}
     rows: dict[str, dict[str, Any]] = {}
     for (unit, variable), v in current.items():
@@ -130,9 +141,7 @@ _RANKINGS_KEPT = 64
 def ranking(*, session: Session, year: int, era: str) -> pd.DataFrame:
     """The index, pillars and competition rank of every province, best first, with provenance."""
     newest, rows, last = session.execute(
-        select(func.max(Value.id), func.count(), func.max(Value.recorded_at)).where(
-            Value.period == period_key(year, era)
-        )
+        select(func.max(Value.id), func.count(), func.max(Value.recorded_at)).where(_national(year, era))
     ).one()
     key = (str(session.get_bind().engine.url), year, era, newest, rows, str(last))
     if key not in _RANKINGS:

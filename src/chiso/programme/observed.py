@@ -39,7 +39,7 @@ def observations(*, session: Session, programme: Programme) -> pd.DataFrame:
         unit = programme.unit_of(target)
         if tracks.variable is not None and (unit.code, tracks.variable) not in seen:
             seen.add((unit.code, tracks.variable))
-            parts.append(_variable(session, unit.code, tracks.variable))
+            parts.append(_variable(session, unit.era, unit.code, tracks.variable))
         elif tracks.node is not None and tracks.framework in COMPARABLE and ("*", tracks.node) not in seen:
             seen.add(("*", tracks.node))
             parts.append(_national(session, unit.era, tracks.framework, tracks.node))
@@ -49,10 +49,10 @@ def observations(*, session: Session, programme: Programme) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def _variable(session: Session, unit: str, variable: str) -> pd.DataFrame:
+def _variable(session: Session, era: str, unit: str, variable: str) -> pd.DataFrame:
     rows = session.scalars(
         select(Value)
-        .where(Value.unit_code == unit, Value.variable == variable, Value.source.in_(PUBLIC_SOURCES))
+        .where(Value.era == era, Value.unit_code == unit, Value.variable == variable, Value.source.in_(PUBLIC_SOURCES))
         .order_by(Value.period, Value.version)
     ).all()
     latest = {v.period: v for v in rows if v.period.isdigit()}  # later versions overwrite earlier ones

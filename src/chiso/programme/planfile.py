@@ -64,7 +64,7 @@ def read_plan(
         raise ChisoError(f"{path}: cannot be read as XLSX: {exc}") from exc
     problems = [Problem(m, sheet=sheet.name, row=r, column=c) for r, c, m in sheet.problems]
     units = directory(province, era)
-    targets = {t.code for t in service.load_programme(programme).targets} if programme else None
+    targets = service.load_programme(programme).linkable if programme else None
     rows: list[Row] = []
     section = ""
     for raw in sheet.rows:

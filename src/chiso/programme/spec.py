@@ -135,6 +135,11 @@ class Programme(Frozen):
         return target.unit or self.unit
 
     @property
+    def linkable(self) -> frozenset[str]:
+        """Codes a task may say it moves: the targets, and the expectations stated beside them."""
+        return frozenset(t.code for t in (*self.targets, *self.expectations))
+
+    @property
     def slug(self) -> str:
         """The document number as a plain URL segment: 01/NQ-TU → 01-nq-tu, 749/QĐ-TTg → 749-qd-ttg."""
         return slugify(self.document.number)

@@ -157,7 +157,7 @@ def problems_in(plan: TaskPlan, task_in: TaskIn) -> list[tuple[str, str]]:
         if plan.programme is None:
             out.append(("targets", "kế hoạch chưa gắn với chương trình / the plan has no programme (--programme)"))
         else:
-            known = {t.code for t in load_programme(plan.programme).targets}
+            known = load_programme(plan.programme).linkable
             for target in task_in.targets:
                 if target not in known:
                     out.append(("targets", f"chỉ tiêu {target!r} không có trong {plan.programme} / unknown target"))

@@ -37,10 +37,11 @@ class ResultRow(Base):
     """Value, points and overall rank of one node for one unit in a run."""
 
     __tablename__ = "result_row"
-    __table_args__ = (UniqueConstraint("run_id", "unit_code", "node"),)
+    __table_args__ = (UniqueConstraint("run_id", "era", "unit_code", "node"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("result_run.id"))
+    era: Mapped[str] = mapped_column(String(8))  # a unit is (era, code): the era of the run's period
     unit_code: Mapped[str] = mapped_column(String(32))
     node: Mapped[str] = mapped_column(String(64))
     value: Mapped[float | None] = mapped_column(Float)

@@ -34,7 +34,7 @@ from chiso.values import service as values
 def _panel_inputs(session: Session, period: CollectionPeriod, variant: str) -> tuple[Panel, dict[str, Any]]:
     framework = collection.framework_of(period)
     units = [s.unit_code for s in collection.submissions(session=session, period=period)]
-    current = values.current(session=session, period=period.value_period, unit_codes=units)
+    current = values.current(session=session, period=period.value_period, era=period.era, unit_codes=units)
     variables = {}
     for var in framework.variables:
         row = [current[(u, var)].value if (u, var) in current else None for u in units]
@@ -73,7 +73,7 @@ def _clean(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
-def _rows(result: Result, run_id: int) -> list[dict[str, Any]]:
+def _rows(result: Result, run_id: int, era: str) -> list[dict[str, Any]]:
     points = result.points
     ranks = result.ranks[None]
     rows = []
@@ -82,6 +82,7 @@ def _rows(result: Result, run_id: int) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "run_id": run_id,
+                    "era": era,  # a run covers the units of its period's era
                     "unit_code": unit,
                     "node": code,
                     "value": _clean(array[0, u]),
@@ -131,7 +132,7 @@ def compute(
         session.add(run_row)
         session.flush()
         # One multi-row INSERT rather than thousands of ORM objects: rows are written once, never updated.
-        session.execute(insert(ResultRow), _rows(result, run_row.id))
+        session.execute(insert(ResultRow), _rows(result, run_row.id, period.era))
         session.expire(run_row, ["rows"])
         audit.record(
             session=session,

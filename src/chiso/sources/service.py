@@ -204,6 +204,7 @@ def values_in(values: pd.DataFrame) -> list[ValueIn]:
     """Measured values (the `values` of `measure`) as value-store inputs with source `measured` and lineage."""
     return [
         ValueIn(
+            era=str(row["unit_era"]),  # the era the records were placed in: a unit is (era, code)
             unit_code=str(row["unit"]),
             variable=str(row["variable"]),
             period=str(row["period"]),

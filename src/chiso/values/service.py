@@ -1,11 +1,16 @@
 """The one canonical value store. A change is a new version with an audit entry, never an overwrite.
 
-Declarations write `declared` values through collection.service; automatic measures and imports call
-`record` with their source and lineage, e.g.
+A value belongs to a unit (era, code): every read names the era, and every key carries it. Declarations
+write `declared` values through collection.service; automatic measures and imports call `record` with
+their source and lineage, e.g.
 
-    values.service.record(session=s, value_in=ValueIn(unit_code="01840", variable="dossiers_on_time",
-        period="2025", value=812, source="measured", lineage={"measure": "on_time", "records": 904}),
-        actor=system_actor)
+    values.service.record(session=s, value_in=ValueIn(era="2025", unit_code="01840",
+        variable="dossiers_on_time", period="2025", value=812, source="measured",
+        lineage={"measure": "on_time", "records": 904}), actor=MEASURE)
+
+`record` and `record_many` are the way in from outside the declaration workflow (API, imports,
+measures): only the measuring service records `measured` values (`value.measure`), and nothing is
+recorded into a locked period or onto an accepted or approved item (collection.locks).
 """
 
 from __future__ import annotations
@@ -20,31 +25,43 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chiso.audit import service as audit
+from chiso.collection import locks
 from chiso.errors import ConflictError
 from chiso.permissions import Actor, check
+from chiso.units.ref import UnitRef
 from chiso.values.models import Value
 from chiso.values.schemas import ValueIn
 
 
 def key(value: Value | ValueIn) -> str:
-    return f"{value.unit_code}/{value.variable}/{value.period}"
+    return f"{value.unit}/{value.variable}/{value.period}"
 
 
-def get_current(*, session: Session, unit_code: str, variable: str, period: str) -> Value | None:
+def _of(unit: UnitRef) -> Any:
+    return (Value.era == unit.era) & (Value.unit_code == unit.code)
+
+
+def get_current(*, session: Session, unit: UnitRef, variable: str, period: str) -> Value | None:
     return session.scalar(
         select(Value)
-        .where(Value.unit_code == unit_code, Value.variable == variable, Value.period == period)
+        .where(_of(unit), Value.variable == variable, Value.period == period)
         .order_by(Value.version.desc())
         .limit(1)
     )
 
 
 def current(
-    *, session: Session, period: str, unit_codes: Iterable[str] | None = None, variables: Iterable[str] | None = None
+    *,
+    session: Session,
+    period: str,
+    era: str,
+    unit_codes: Iterable[str] | None = None,
+    variables: Iterable[str] | None = None,
 ) -> dict[tuple[str, str], Value]:
-    """The latest version of every value of `period` (optionally for some units and variables)."""
+    """The latest version of every value of `period` for the units of `era` (optionally for some units
+    and variables), by (code, variable): within one era a code names one unit."""
     latest = select(Value.unit_code, Value.variable, func.max(Value.version).label("version")).where(
-        Value.period == period
+        Value.period == period, Value.era == era
     )
     if unit_codes is not None:
         latest = latest.where(Value.unit_code.in_(list(unit_codes)))
@@ -57,18 +74,17 @@ def current(
             (Value.unit_code == sub.c.unit_code)
             & (Value.variable == sub.c.variable)
             & (Value.version == sub.c.version)
-            & (Value.period == period),
+            & (Value.period == period)
+            & (Value.era == era),
         )
     )
     return {(v.unit_code, v.variable): v for v in rows}
 
 
-def as_of(*, session: Session, unit_code: str, period: str, at: dt.datetime) -> dict[str, Value]:
+def as_of(*, session: Session, unit: UnitRef, period: str, at: dt.datetime) -> dict[str, Value]:
     """A unit's values of `period` as they stood at `at` (the latest version recorded then), by variable."""
     found: dict[str, Value] = {}
-    rows = session.scalars(
-        select(Value).where(Value.unit_code == unit_code, Value.period == period).order_by(Value.version)
-    )
+    rows = session.scalars(select(Value).where(_of(unit), Value.period == period).order_by(Value.version))
     for v in rows:
         if _naive(v.recorded_at) <= _naive(at):
             found[v.variable] = v
@@ -80,17 +96,23 @@ def _naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def history(*, session: Session, unit_code: str, variable: str, period: str) -> Sequence[Value]:
+def history(*, session: Session, unit: UnitRef, variable: str, period: str) -> Sequence[Value]:
     return session.scalars(
-        select(Value)
-        .where(Value.unit_code == unit_code, Value.variable == variable, Value.period == period)
-        .order_by(Value.version)
+        select(Value).where(_of(unit), Value.variable == variable, Value.period == period).order_by(Value.version)
     ).all()
 
 
+def _action(value_in: ValueIn) -> str:
+    # A measured value claims to come from the records: only the measuring service may say so.
+    return "value.measure" if value_in.source == "measured" else "value.record"
+
+
 def record(*, session: Session, value_in: ValueIn, actor: Actor, expected_version: int | None = None) -> Value | None:
-    """Record a value (checks `value.record`). See `write` for versions, conflicts and no-ops."""
-    check(actor, "value.record", value_in.unit_code)
+    """Record a value from outside the declaration workflow (checks `value.record`, or `value.measure`
+    for a measured one; refuses a locked period or a settled item). See `write` for versions, conflicts
+    and no-ops."""
+    check(actor, _action(value_in), value_in.unit)
+    locks.refuse_settled(session=session, values_in=[value_in])
     return write(session=session, value_in=value_in, actor=actor, expected_version=expected_version)
 
 
@@ -103,15 +125,14 @@ def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version
     """
     if value_in.value is not None and not math.isfinite(value_in.value):
         raise ValueError(f"{key(value_in)}: a value must be a finite number")
-    found = get_current(
-        session=session, unit_code=value_in.unit_code, variable=value_in.variable, period=value_in.period
-    )
+    found = get_current(session=session, unit=value_in.unit, variable=value_in.variable, period=value_in.period)
     version = found.version if found else 0
     if expected_version is not None and expected_version != version:
         raise ConflictError(key(value_in), found.value if found else None)
     if found is not None and found.value == value_in.value and found.source == value_in.source:
         return None
     row = Value(
+        era=value_in.era,
         unit_code=value_in.unit_code,
         variable=value_in.variable,
         period=value_in.period,
@@ -127,9 +148,7 @@ def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version
             session.add(row)
             session.flush()
     except IntegrityError:
-        latest = get_current(
-            session=session, unit_code=value_in.unit_code, variable=value_in.variable, period=value_in.period
-        )
+        latest = get_current(session=session, unit=value_in.unit, variable=value_in.variable, period=value_in.period)
         raise ConflictError(key(value_in), latest.value if latest else None) from None
     audit.record(
         session=session,
@@ -144,9 +163,11 @@ def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version
 
 
 def record_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) -> list[Value]:
-    """Record many values at once (checks `value.record` for each unit). See `write_many`."""
-    for unit_code in dict.fromkeys(v.unit_code for v in values_in):
-        check(actor, "value.record", unit_code)
+    """Record many values at once (checks `value.record` or `value.measure` for each unit, as `record`;
+    refuses the whole batch if one value falls in a locked period or on a settled item). See `write_many`."""
+    for action, unit in dict.fromkeys((_action(v), v.unit) for v in values_in):
+        check(actor, action, unit)
+    locks.refuse_settled(session=session, values_in=values_in)
     return write_many(session=session, values_in=values_in, actor=actor)
 
 
@@ -158,20 +179,21 @@ def write_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) 
     versions first, ConflictError and nothing of the batch is kept.
     """
     seen: set[str] = set()
-    by_period: dict[str, list[ValueIn]] = {}
+    by_period: dict[tuple[str, str], list[ValueIn]] = {}
     for value_in in values_in:
         if value_in.value is not None and not math.isfinite(value_in.value):
             raise ValueError(f"{key(value_in)}: a value must be a finite number")
         if key(value_in) in seen:
             raise ValueError(f"{key(value_in)}: given twice in one batch")
         seen.add(key(value_in))
-        by_period.setdefault(value_in.period, []).append(value_in)
+        by_period.setdefault((value_in.period, value_in.era), []).append(value_in)
     rows: list[Value] = []
     entries: list[dict[str, Any]] = []
-    for period, batch in by_period.items():
+    for (period, era), batch in by_period.items():
         found = current(
             session=session,
             period=period,
+            era=era,
             unit_codes={v.unit_code for v in batch},
             variables={v.variable for v in batch},
         )
@@ -180,6 +202,7 @@ def write_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) 
             if old is not None and old.value == value_in.value and old.source == value_in.source:
                 continue
             row = Value(
+                era=value_in.era,
                 unit_code=value_in.unit_code,
                 variable=value_in.variable,
                 period=value_in.period,

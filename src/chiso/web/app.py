@@ -128,6 +128,7 @@ def create_app(
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.clock = clock or settings.make_clock()
+    app.state.opendata = {}  # the open-data zips of the published runs, built once (web/pages/opendata.py)
     app.state.files = FileStore(settings.evidence_dir, settings.upload_max_bytes)
     app.state.cookies = Sessions(settings.signing_key(), settings.session_hours * 3600)
     # With several worker processes each counts failures alone: give each its share, so that all of

@@ -83,8 +83,10 @@ def rankings(
         session=session, actor=who.actor, period_code=period, node=node, group=group, variant=variant
     )
     if format == "csv":
-        rows = [{**vars(r), "change": r.change, "simulated": found.run.simulated} for r in found.rows]
-        return csv_response(rows, [*RankingOut.model_fields, "simulated"], f"ranking-{found.node.code}.csv")
+        era = found.period.era
+        rows = [{**vars(r), "change": r.change, "simulated": found.run.simulated, "unit_era": era} for r in found.rows]
+        columns = [*RankingOut.model_fields, "simulated", "unit_era"]
+        return csv_response(rows, columns, f"ranking-{found.node.code}.csv")
     # Thousands of rows: plain dicts serialised once per stored ranking (the shape of RankingPage).
     key = (id(found.rows), page, per_page, found.period.code, found.run.id, found.run.published, found.run.simulated)
     cached = _BODIES.get(key)
@@ -94,11 +96,16 @@ def rankings(
     body = {
         **paginate(items, page, per_page),
         "period": found.period.code,
+        "unit_era": found.period.era,
         "node": found.node.code,
         "group": found.group.code if found.group else None,
         "run_id": found.run.id,
         "published": found.run.published,
         "simulated": found.run.simulated,
+        "units": found.run.units,
+        "scope": found.run.scope,
+        "partial": found.run.partial,
+        "changes_hidden": found.changes_hidden,
     }
     encoded = to_json(body)
     if len(_BODIES) > 64:

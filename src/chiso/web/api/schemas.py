@@ -6,7 +6,10 @@ import datetime as dt
 import json
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+from chiso.units.ref import CURRENT_ERA
+from chiso.values.schemas import ERA_PATTERN
 
 T = TypeVar("T")
 
@@ -57,6 +60,7 @@ class ResultOut(BaseModel):
     value: float | None
     points: float | None
     rank: int | None
+    unit_era: str = Field(description="The era of the unit list the code belongs to (2024 or 2025).")
 
 
 class ResultsPage(Page[ResultOut]):
@@ -77,11 +81,18 @@ class RankingOut(BaseModel):
 
 class RankingPage(Page[RankingOut]):
     period: str
+    unit_era: str = Field(description="The era of the unit list the codes belong to (the period's).")
     node: str
     group: str | None
     run_id: int
     published: bool
     simulated: bool = Field(description="Computed from simulated values (a demonstration), not real data.")
+    units: int = Field(description="Units in the run (for the final run: the units approved).")
+    scope: int = Field(description="Units of the period.")
+    partial: bool = Field(description="Not every unit of the period is in the run: ranks may change.")
+    changes_hidden: bool = Field(
+        description="The previous period ranked other units, so no change of rank is given (`previous_rank` empty)."
+    )
 
 
 class ContributionOut(BaseModel):
@@ -102,6 +113,9 @@ class ValueOut(BaseModel):
     recorded_by: str
     lineage: dict[str, Any] | None
     note: str
+    unit_era: str = Field(
+        validation_alias=AliasChoices("era", "unit_era"), description="The era of the unit list the code belongs to."
+    )
 
 
 class ValueWrite(BaseModel):
@@ -109,6 +123,12 @@ class ValueWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    unit_era: str = Field(
+        CURRENT_ERA,
+        pattern=ERA_PATTERN,
+        description="The era of the unit list the code belongs to: 2025 (the 34 provinces and 3,321 communes "
+        "from 1/7/2025, the default) or 2024 (before); codes are reused across eras.",
+    )
     unit_code: str = Field(min_length=1, max_length=32)
     variable: str = Field(min_length=1, max_length=200)
     period: str = Field(min_length=1, max_length=32)

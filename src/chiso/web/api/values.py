@@ -48,12 +48,14 @@ def list_values(
     responses={200: {"model": ValueOut, "description": "Unchanged"}},
 )
 def write_value(session: DB, who: Writer, body: ValueWrite) -> Any:
-    """Record a measured or imported value: a new version (201), or 200 when it is unchanged."""
-    value_in = ValueIn(**body.model_dump(exclude={"expected_version"}))
+    """Record a measured or imported value: a new version (201), or 200 when it is unchanged.
+
+    The unit is (`unit_era`, `unit_code`); `unit_era` defaults to the current era, 2025. Refused (409)
+    into a closed or published period and onto an accepted or approved item; `measured` values come only
+    from the measuring service (permission `value.measure`)."""
+    value_in = ValueIn(era=body.unit_era, **body.model_dump(exclude={"expected_version", "unit_era"}))
     row = values.record(session=session, value_in=value_in, actor=who.actor, expected_version=body.expected_version)
     if row is None:
-        current = values.get_current(
-            session=session, unit_code=body.unit_code, variable=body.variable, period=body.period
-        )
+        current = values.get_current(session=session, unit=value_in.unit, variable=body.variable, period=body.period)
         return JSONResponse(ValueOut.model_validate(current).model_dump(mode="json"), status_code=200)
     return ValueOut.model_validate(row)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chiso.web.pages import admin, appraise, audit, auth, declare, framework, overview, programme, tasks, unit
+from chiso.web.pages import (
+    admin,
+    appraise,
+    audit,
+    auth,
+    declare,
+    framework,
+    opendata,
+    overview,
+    programme,
+    tasks,
+    unit,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, audit):
+for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, opendata, audit):
     router.include_router(module.router)

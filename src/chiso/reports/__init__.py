@@ -1,0 +1,1 @@
+"""Outputs for people and machines: the annual report, exports and the open-data release."""
