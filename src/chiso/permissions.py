@@ -91,6 +91,7 @@ ACTIONS: dict[str, Rule] = {
     "task.view": _rule("read plans, tasks and progress reports", "officer", "appraiser", "viewer", "system", *OFFICE),
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),
     "task.manage": _rule("create, edit and import plans and their tasks", *OFFICE),
+    "report.view": _rule("read a province's annual report (PDF, XLSX)", "viewer", *OFFICE),
 }
 
 

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         20 * 1024 * 1024, gt=0, description="Largest evidence file accepted, in bytes (default 20 MB)."
     )
+    body_max_bytes: int | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Largest web request body, in bytes; a larger one gets HTTP 413 before it is read. "
+            "Default: upload_max_bytes + 1 MB (one evidence file and the rest of its form)."
+        ),
+    )
 
     secret_key: str | None = Field(
         None,
@@ -47,6 +55,14 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(
         300, gt=0, description="Window of the login rate limit, in seconds; further attempts get HTTP 429."
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description=(
+            "Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed: the client's address (for the login limit) and HTTPS (for "
+            "Secure cookies and HSTS). From any other client these headers are ignored. Empty: none; *: any."
+        ),
     )
     web_workers: int = Field(
         1,
@@ -98,6 +114,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'chiso.sqlite3').resolve()}"
+
+    @property
+    def body_limit(self) -> int:
+        """The largest request body the web app reads (the setting, else one evidence file and its form)."""
+        return self.body_max_bytes or self.upload_max_bytes + 1024 * 1024
 
     @property
     def evidence_dir(self) -> Path:

@@ -209,7 +209,7 @@ def _declared_figures(fw: Framework) -> dict[str, float]:
 def _stored(site, unit: str) -> tuple[dict[str, float | None], dict[str, float | None]]:
     with site.session() as s:
         period = collection.get_period(session=s, code=PERIOD)
-        current = values.current(session=s, period=period.value_period, unit_codes=[unit])
+        current = values.current(session=s, period=period.value_period, era=period.era, unit_codes=[unit])
         submission = collection.get_submission(session=s, period=period, unit_code=unit)
         scores = {i.indicator_code: i.self_score for i in collection.items(session=s, submission=submission)}
         return {var: v.value for (_, var), v in current.items()}, scores
@@ -298,7 +298,9 @@ def _current(s) -> dict[str, float | None]:
     period = collection.get_period(session=s, code=PERIOD)
     return {
         var: v.value
-        for (_, var), v in values.current(session=s, period=period.value_period, unit_codes=[COMMUNE]).items()
+        for (_, var), v in values.current(
+            session=s, period=period.value_period, era=period.era, unit_codes=[COMMUNE]
+        ).items()
     }
 
 

@@ -43,3 +43,16 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None]
 
     account: Mapped[Account] = relationship(lazy="joined")
+
+
+class WebSession(Base):
+    """A web login. The cookie carries its random secret (only the sha256 is kept); logging out deletes
+    the row, so a copied cookie stops working then, not only when its signature expires."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=column_now)
+    expires_at: Mapped[dt.datetime]

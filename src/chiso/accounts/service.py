@@ -12,11 +12,12 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from chiso import clock
-from chiso.accounts.models import Account, ApiToken
+from chiso.accounts import passwords
+from chiso.accounts.models import Account, ApiToken, WebSession
 from chiso.accounts.schemas import IssuedToken, Scope, TokenView, UserCreate, UserView
 from chiso.actors import service as actors
 from chiso.actors.models import ActorRecord
@@ -65,6 +66,8 @@ def create_user(*, session: Session, user_in: UserCreate, actor: Actor | None) -
         raise ChisoError("a unit officer needs the unit they declare for (--unit)")
     if "officer" not in user_in.roles and user_in.unit_code:
         raise ChisoError("only a unit officer is scoped to a unit; leave out --unit for the other roles")
+    if user_in.password is not None:
+        passwords.check(user_in.password, user_in.user)
     existing = session.scalar(select(ActorRecord).where(ActorRecord.user == user_in.user))
     if existing is not None:
         has_account = session.scalar(select(Account.id).where(Account.actor_id == existing.id))
@@ -136,8 +139,7 @@ def set_password(*, session: Session, user: str, password: str, actor: Actor) ->
     """Set a password (an administrator for anyone, a user for themselves); other sessions end."""
     if user != actor.user:
         check(actor, "account.manage")
-    if len(password) < 8:
-        raise ChisoError("a password needs at least 8 characters")
+    passwords.check(password, user)
     account = _get(session, user)
     account.password_hash = HASHER.hash(password)
     account.session_version += 1
@@ -161,10 +163,39 @@ def authenticate(*, session: Session, user: str, password: str) -> tuple[Actor, 
     return actors.to_actor(account.actor), account.id, account.session_version
 
 
-def actor_for_session(*, session: Session, account_id: int, session_version: int) -> Actor | None:
-    """The actor of a logged-in session, or None when the account was disabled or its sessions ended."""
+def start_session(*, session: Session, account_id: int, hours: int) -> str:
+    """A new web session of the account, for `hours`: its secret, for the cookie (only its hash is kept)."""
+    now = clock.of(session).now()
+    # Sessions that expired are of no use to anyone: drop the account's old ones as a new one starts.
+    session.execute(delete(WebSession).where(WebSession.account_id == account_id, WebSession.expires_at <= now))
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(account_id=account_id, secret_sha256=_digest(secret), expires_at=now + dt.timedelta(hours=hours))
+    )
+    session.flush()
+    return secret
+
+
+def end_session(*, session: Session, secret: str) -> int | None:
+    """Log out: the session is gone, whoever holds a copy of its cookie. Its account id, if it existed."""
+    found = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _digest(secret)))
+    if found is None:
+        return None
+    session.delete(found)
+    session.flush()
+    return found.account_id
+
+
+def actor_for_session(*, session: Session, account_id: int, session_version: int, secret: str) -> Actor | None:
+    """The actor of a logged-in session, or None when it was logged out, the account was disabled, or
+    all its sessions were ended (a new password: the session version moved on)."""
     account = session.get(Account, account_id)
     if account is None or account.disabled or account.session_version != session_version:
+        return None
+    # How long a login lasts is the signed cookie's age (checked before this); the row is what logging
+    # out removes. Its expires_at only lets rows of long-gone sessions be dropped.
+    found = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _digest(secret)))
+    if found is None or found.account_id != account_id:
         return None
     return actors.to_actor(account.actor)
 

@@ -62,6 +62,7 @@ app = typer.Typer(
             "users": Lazy("chiso.cli.users:app", "Tài khoản — accounts, roles and API tokens."),
             "audit": Lazy("chiso.cli.audit:app", "Nhật ký kiểm toán — the audit log: list, export, verify."),
             "evidence": Lazy("chiso.cli.evidence:app", "Tệp minh chứng — stored evidence files."),
+            "report": Lazy("chiso.cli.report:app", "Báo cáo — reports (PDF, XLSX)."),
             "opendata": Lazy(
                 "chiso.cli.opendata:app",
                 "Dữ liệu mở — open data: the published results of a year as a data package.",

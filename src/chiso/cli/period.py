@@ -70,6 +70,7 @@ def open_(
                 code=code,
             ),
             actor=w.actor,
+            paths=True,  # the administrator on the server may name a YAML file
         )
         for pair in officer:
             unit_code, _, user = pair.partition("=")

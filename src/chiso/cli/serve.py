@@ -13,8 +13,19 @@ def serve(
     workers: int | None = typer.Option(
         None, "--workers", min=1, max=64, help="Processes (default: CHISO_WEB_WORKERS, 1); about one per core."
     ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help=(
+            "Reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or networks, comma-separated "
+            "('' none, '*' any; default: CHISO_FORWARDED_ALLOW_IPS, 127.0.0.1)."
+        ),
+    ),
 ) -> None:
     """Chạy ứng dụng web — serve the web app and the API (http://127.0.0.1:8000 by default)."""
     from chiso.web import serve as run
 
-    run(load_settings(), host=host, port=port, workers=workers)
+    settings = load_settings()
+    if forwarded_allow_ips is not None:
+        settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
+    run(settings, host=host, port=port, workers=workers)

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from chiso import numbers
 from chiso.collection.schemas import EvidenceIn
@@ -122,9 +122,30 @@ def evidence(raw: object, files: object, folder: Path) -> tuple[EvidenceIn, ...]
             raise CellError(f"ghi 'số hiệu – ngày – trích yếu' / write 'number – date – summary': {line!r}")
         number_, when = parts[0].strip(), date(parts[1].strip())
         summary = parts[2].strip() if len(parts) > 2 else ""
-        file = folder / names[n] if n < len(names) else None
+        file = inside(folder, names[n]) if n < len(names) else None
         out.append(EvidenceIn(doc_number=number_, doc_date=when, summary=summary, file=file))
     return tuple(out)
+
+
+def inside(folder: Path, name: str) -> Path:
+    """A file named in an imported file: only in that file's folder or below it.
+
+    The import runs on the server with the server's rights, so a name must not reach any other file: no
+    absolute path or drive, no `..`, and no symbolic link that leads out of the folder.
+    """
+    windows = PureWindowsPath(name)
+    if PurePosixPath(name).is_absolute() or windows.is_absolute() or windows.drive or ".." in windows.parts:
+        raise CellError(
+            f"tệp {name!r}: chỉ ghi tên tệp trong thư mục của tệp nhập, không ghi đường dẫn tuyệt đối hay '..' "
+            "/ name a file in the imported file's folder (or below it), not an absolute path or '..'"
+        )
+    path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise CellError(
+            f"tệp {name!r} dẫn ra ngoài thư mục của tệp nhập (liên kết) "
+            "/ leads out of the imported file's folder (a link)"
+        )
+    return path
 
 
 def evidence_text(docs: list[tuple[str, dt.date | None, str]]) -> str:

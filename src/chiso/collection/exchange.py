@@ -162,7 +162,10 @@ def parse(
                     fields["evidence"] = cells.evidence(raw, files_raw, folder)
                 elif key == "evidence_json":
                     fields["evidence"] = tuple(
-                        EvidenceIn(**{**doc, "file": folder / doc["file"] if doc.get("file") else None}) for doc in raw
+                        EvidenceIn(
+                            **{**doc, "file": cells.inside(folder, str(doc["file"])) if doc.get("file") else None}
+                        )
+                        for doc in raw
                     )
             except (cells.CellError, ValidationError, TypeError) as exc:
                 problem(str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc), label)

@@ -26,7 +26,15 @@ from chiso.collection.schemas import DeclarationIn, PeriodOpen, PeriodStatus, Pr
 from chiso.collection.validation import ItemState, UnitState, load_rules, validate
 from chiso.collection.workflow import PERIOD_TRANSITIONS, allowed, next_state, unit_state
 from chiso.errors import ChisoError, ConflictError, NotFound, TransitionRefused
-from chiso.framework import Framework, FrameworkError, dump_framework, load_framework, parse_framework
+from chiso.framework import (
+    Framework,
+    FrameworkError,
+    dump_framework,
+    load_framework,
+    load_shipped,
+    parse_framework,
+    shipped_codes,
+)
 from chiso.permissions import Actor, check
 from chiso.values import service as values
 from chiso.values.models import Value
@@ -85,15 +93,42 @@ def publish_framework(*, session: Session, framework: Framework, actor: Actor) -
     return stored
 
 
-def open_period(*, session: Session, period_in: PeriodOpen, actor: Actor) -> CollectionPeriod:
-    """Open a period: publish its framework, put every unit in scope with one draft item per indicator."""
+def framework_codes(*, session: Session) -> list[str]:
+    """The frameworks a period can be opened with by code: the shipped ones and those published here."""
+    published = session.scalars(select(FrameworkVersion.code).distinct())
+    return sorted({*shipped_codes(), *published})
+
+
+def _framework(session: Session, source: str, paths: bool) -> Framework:
+    """The framework `source` names: a shipped or published code; a YAML file only when `paths`."""
+    if source in shipped_codes():
+        return load_shipped(source)
+    stored = session.scalars(
+        select(FrameworkVersion)
+        .where(FrameworkVersion.code == source)
+        .order_by(FrameworkVersion.published_at.desc(), FrameworkVersion.id.desc())
+    ).first()
+    if stored is not None:
+        return _parse(stored.sha256, stored.document)
+    if not paths:
+        known = ", ".join(framework_codes(session=session))
+        raise NotFound(f"không có bộ chỉ số {source[:80]!r} / no framework {source[:80]!r}; chọn / choose: {known}")
+    try:
+        return load_framework(source)
+    except FrameworkError as exc:
+        raise ChisoError(str(exc)) from exc
+
+
+def open_period(*, session: Session, period_in: PeriodOpen, actor: Actor, paths: bool = False) -> CollectionPeriod:
+    """Open a period: publish its framework, put every unit in scope with one draft item per indicator.
+
+    The framework is a shipped or published code; `paths` (the CLI, run on the server by its
+    administrator) also lets it name a YAML file. The web never may: a path would read any server file.
+    """
     check(actor, "period.open")
     if period_in.closes_on < period_in.opens_on:
         raise ChisoError(f"the period closes ({period_in.closes_on}) before it opens ({period_in.opens_on})")
-    try:
-        framework = load_framework(period_in.framework)
-    except FrameworkError as exc:
-        raise ChisoError(str(exc)) from exc
+    framework = _framework(session, period_in.framework, paths)
     unknown = [code for code in period_in.units if not units.find(code, era=period_in.era)]
     if unknown:
         raise NotFound(f"unknown unit code(s) in era {period_in.era}: {', '.join(unknown)} (see chiso units search)")

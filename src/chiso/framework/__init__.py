@@ -5,6 +5,7 @@ from chiso.framework.io import (
     dump_framework,
     json_schema,
     load_framework,
+    load_shipped,
     parse_framework,
     shipped_codes,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "dump_framework",
     "json_schema",
     "load_framework",
+    "load_shipped",
     "parse_framework",
     "shipped_codes",
 ]

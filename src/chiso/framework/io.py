@@ -53,6 +53,15 @@ def shipped_codes() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
+def load_shipped(code: str) -> Framework:
+    """A shipped framework by its code only: never a file (what the web may name)."""
+    if code not in shipped_codes():
+        known = ", ".join(shipped_codes())
+        raise FrameworkError([Problem("", f"no shipped framework {code[:80]!r}; shipped: {known}")])
+    text = (resources.files(SHIPPED_PACKAGE) / f"{code}.yaml").read_text(encoding="utf-8")
+    return parse_framework(yaml.safe_load(text), f"{code} (shipped)")
+
+
 def load_framework(source: str | Path) -> Framework:
     """A validated framework from a shipped code (`dti-province-2022`) or a YAML file path.
 

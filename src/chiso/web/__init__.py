@@ -21,6 +21,8 @@ def serve(
 ) -> None:
     """Run the web app with uvicorn until interrupted (what `chiso serve` and the demo call).
 
+    Forwarded headers are read by the app itself, from the proxies of `forwarded_allow_ips` only (not
+    by uvicorn, which would believe 127.0.0.1 or its own FORWARDED_ALLOW_IPS whatever the setting).
     `workers` > 1 (default: the `web_workers` setting) starts that many processes on the same port; each
     builds its app from the settings, handed over through the CHISO_* environment variables.
     """
@@ -35,7 +37,7 @@ def serve(
     settings = settings or Settings()
     workers = workers or settings.web_workers
     if workers == 1:
-        uvicorn.run(create(settings), host=host, port=port, proxy_headers=True, log_level="info")
+        uvicorn.run(create(settings), host=host, port=port, proxy_headers=False, log_level="info")
         return
     from uvicorn.supervisors import Multiprocess
 
@@ -48,7 +50,7 @@ def serve(
         workers=workers,
         host=host,
         port=port,
-        proxy_headers=True,
+        proxy_headers=False,  # the app believes only the proxies of the setting forwarded_allow_ips
         log_level="info",
     )
     listening = config.bind_socket()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from chiso.clock import Clock
 from chiso.collection.evidence import FileStore
@@ -22,6 +23,7 @@ from chiso.db import make_engine, session_factory
 from chiso.errors import ChisoError
 from chiso.settings import Settings
 from chiso.web import apidocs, problems
+from chiso.web.limits import BodyLimit, TokenBeforeBody
 from chiso.web.security import CookieMiddleware, LoginLimiter, Sessions
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -79,6 +81,11 @@ class ServerTiming:
         await self.app(scope, receive, with_timing)
 
 
+# Over HTTPS, browsers are told to come back over HTTPS only (a year); not over plain HTTP, where the
+# header means nothing and a test or intranet server must stay reachable.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -88,12 +95,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        extra = [*SECURITY_HEADERS, HSTS] if scope.get("scheme") == "https" else SECURITY_HEADERS
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in SECURITY_HEADERS if k not in names
-                ]
+                message["headers"] = list(message.get("headers", [])) + [(k, v) for k, v in extra if k not in names]
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -140,9 +147,13 @@ def create_app(
     app.add_exception_handler(RequestValidationError, problems.validation_error)
     app.add_middleware(ServerTiming)  # innermost: the time to render, without compression
     app.add_middleware(GZipMiddleware, minimum_size=800)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(CookieMiddleware)
+    app.add_middleware(TokenBeforeBody)
+    app.add_middleware(BodyLimit, max_bytes=settings.body_limit)
     app.add_middleware(RefuseNul)
+    app.add_middleware(SecurityHeaders)  # on every answer, the refusals above included
+    if settings.forwarded_allow_ips.strip():  # outermost: everything inside sees the client the proxy names
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from chiso.web.api import router as api_router

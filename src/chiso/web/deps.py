@@ -14,6 +14,7 @@ from chiso.accounts import service as accounts
 from chiso.clock import bind
 from chiso.permissions import PUBLIC, Actor
 from chiso.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from chiso.web.limits import refuse_nul
 from chiso.web.security import LANG_COOKIE, CookieData, CsrfRefused, Sessions
 
 
@@ -68,8 +69,10 @@ def who(request: Request, session: DB) -> Who:
     data = sessions.read(request)
     actor = None
     if data is not None and data.account_id is not None:
-        actor = accounts.actor_for_session(session=session, account_id=data.account_id, session_version=data.version)
-        if actor is None:  # disabled, or its sessions ended: back to a public session
+        actor = accounts.actor_for_session(
+            session=session, account_id=data.account_id, session_version=data.version, secret=data.session
+        )
+        if actor is None:  # logged out, expired, disabled, or its sessions ended: back to a public session
             data = CookieData(data.csrf)
             sessions.queue(request, data)
     if data is None:
@@ -85,8 +88,16 @@ WhoDep = Annotated[Who, Depends(who)]
 
 
 async def checked_form(request: Request, current: WhoDep) -> Who:
-    """For every form post: the CSRF token of the form must be the session's."""
+    """For every form post: the CSRF token of the form must be the session's.
+
+    Who posts is known before the body is read: a multipart body (files) from someone not logged in is
+    refused unread, since only logged-in people upload. (The session cookie is SameSite=Lax, so a
+    cross-site post arrives without it and is refused here too.) Text with NUL is refused after.
+    """
+    if not current.logged_in and request.headers.get("content-type", "").lower().startswith("multipart/"):
+        raise HTTPException(403, "đăng nhập trước khi gửi tệp / log in before sending files")
     form = await request.form()
+    refuse_nul(form)
     sent = form.get("csrf_token")
     if not isinstance(sent, str) or not current.csrf or not hmac.compare_digest(sent, current.csrf):
         raise CsrfRefused(current.actor.user)

@@ -2,7 +2,7 @@
 that make the database itself refuse an UPDATE, DELETE (or, on PostgreSQL, TRUNCATE) of an entry.
 
 Revision ID: 0006_audit_chain
-Revises: 0004_unit_era
+Revises: 0005_web_sessions
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ from chiso.audit import chain
 from chiso.db import UTCDateTime
 
 revision = "0006_audit_chain"
-down_revision = "0004_unit_era"  # given as 0003; chained after main's 0004 once main was merged in
+down_revision = "0005_web_sessions"  # given as 0003; re-chained after main's head when main was merged in
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, pag
 from chiso.web.api.schemas import IntervalOut, Page, ProgrammeOut, ProgrammeStatusOut, TargetStatusOut, TaskOut
 from chiso.web.deps import DB, WhoDep
 from chiso.web.i18n import Formats
-from chiso.web.targets import amount
+from chiso.web.targets import in_words
 
 router = APIRouter(tags=["programmes"])
 ProgrammeCode = Annotated[
@@ -137,7 +137,7 @@ def _target(p: Programme, view: TargetView) -> TargetStatusOut:
 
 
 def _figure(target: Target, lang: str) -> Callable[[float], str]:
-    return functools.partial(amount, Formats(lang), target)
+    return functools.partial(in_words, Formats(lang), target)
 
 
 def _task(task: Task, today: dt.date) -> TaskOut:

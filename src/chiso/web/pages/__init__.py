@@ -14,10 +14,11 @@ from chiso.web.pages import (
     opendata,
     overview,
     programme,
+    reports,
     tasks,
     unit,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, opendata, audit):
+for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, opendata, reports, audit):
     router.include_router(module.router)

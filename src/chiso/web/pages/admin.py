@@ -17,11 +17,11 @@ from chiso.collection.schemas import PeriodOpen
 from chiso.dashboard import service as dashboard
 from chiso.dashboard.schemas import PeriodInfo
 from chiso.errors import ChisoError, PermissionDenied
-from chiso.framework import shipped_codes
 from chiso.permissions import ROLES, allowed
 from chiso.results import service as results
 from chiso.results.models import ResultRun
 from chiso.web.deps import DB, FormWho, Who, WhoDep
+from chiso.web.limits import form_id
 from chiso.web.problems import record_refusal, status_of
 from chiso.web.render import Page, render
 
@@ -69,7 +69,7 @@ def build(session: DB, who: Who, message: str = "", error: str = "", secret: str
         rows,
         users,
         tokens,
-        shipped_codes(),
+        collection.framework_codes(session=session),
         ROLES,
         can_accounts,
         allowed(actor, "period.open"),
@@ -110,10 +110,7 @@ async def compute(request: Request, session: DB, who: FormWho) -> Response:
 @router.post("/admin/publish")
 async def publish(request: Request, session: DB, who: FormWho) -> Response:
     form = await request.form()
-    try:
-        run_id = int(str(form.get("run", "")))
-    except ValueError:
-        raise HTTPException(400, "run must be a run id") from None
+    run_id = form_id(form, "run", "run")
     try:
         results.publish(session=session, run_id=run_id, actor=who.actor)
     except ChisoError as exc:
@@ -207,8 +204,9 @@ async def create_token(request: Request, session: DB, who: FormWho) -> Response:
 @router.post("/admin/tokens/revoke")
 async def revoke_token(request: Request, session: DB, who: FormWho) -> Response:
     form = await request.form()
+    token_id = form_id(form, "token", "token")
     try:
-        accounts.revoke_token(session=session, token_id=int(str(form.get("token", "0"))), actor=who.actor)
-    except (ChisoError, ValueError) as exc:
+        accounts.revoke_token(session=session, token_id=token_id, actor=who.actor)
+    except ChisoError as exc:
         return _failed(request, session, who, exc)
     return _done("token-revoked")

@@ -1,4 +1,4 @@
-"""Log in and out; the login is rate limited per account and address."""
+"""Log in and out; the login is rate limited per account and address; logging out ends the session."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
     target = _safe_next(str(form.get("next", "/")))
     address = request.client.host if request.client else "?"
     limiter = request.app.state.limiter
-    wait = limiter.retry_after(address, user)
-    _ = request.app.state
+    cookies: Sessions = request.app.state.cookies
+    wait = limiter.retry_after(address, user, known=user.lower() in cookies.known_users(request))
     if wait:
         page = LoginPage(target, user, f"too-many:{wait}")
         response = render(request, who, page, 429)
@@ -63,20 +63,31 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
         session=session, actor=_actor.user, action="login", entity="account", entity_key=_actor.user,
         after={"address": address},
     )  # fmt: skip
+    earlier = cookies.read(request)
+    if earlier is not None and earlier.session:  # a login on top of another: the other one ends
+        accounts.end_session(session=session, secret=earlier.session)
+    hours = request.app.state.settings.session_hours
+    secret = accounts.start_session(session=session, account_id=account_id, hours=hours)
     redirect = RedirectResponse(target, status_code=303)
     # A new CSRF token with the new session: a token seen before login is not reused after it.
-    request.app.state.cookies.write(request, redirect, CookieData(Sessions.new_csrf(), account_id, version))
+    cookie = CookieData(Sessions.new_csrf(), account_id, version, secret)
+    cookies.write(request, redirect, cookie)
+    cookies.remember(request, redirect, user)
     return redirect
 
 
 @router.post("/logout")
 async def logout(request: Request, session: DB, who: FormWho) -> Response:
+    """End the session on the server too: the cookie, or any copy of it, no longer logs anyone in."""
     if who.logged_in:
         address = request.client.host if request.client else "?"
         audit.record(
             session=session, actor=who.actor.user, action="logout", entity="account", entity_key=who.actor.user,
             after={"address": address},
         )  # fmt: skip
+    data = request.app.state.cookies.read(request)
+    if data is not None and data.session:
+        accounts.end_session(session=session, secret=data.session)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -21,7 +21,7 @@ from chiso.programme.status import Status, describe
 from chiso.web.deps import DB, WhoDep
 from chiso.web.i18n import Formats, gettext
 from chiso.web.render import Page, render
-from chiso.web.targets import amount
+from chiso.web.targets import in_words
 
 router = APIRouter()
 COMPARISON = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}
@@ -87,7 +87,7 @@ def programme_page(request: Request, session: DB, who: WhoDep, code: str) -> Res
 
     def row(view: TargetView) -> TargetRow:
         era = found.programme.unit_of(view.target).era
-        reason = describe(view.status.reason, who.lang, functools.partial(amount, fmt, view.target))
+        reason = describe(view.status.reason, who.lang, functools.partial(in_words, fmt, view.target))
         return TargetRow(view, _chart(view, who.lang, _), era, reason)
 
     page = ProgrammePage(

@@ -27,6 +27,7 @@ from chiso.programme.models import TASK_STATUSES, Task, TaskEvidence, TaskPlan
 from chiso.programme.schemas import ReportIn
 from chiso.web.deps import DB, FormWho, Who, WhoDep
 from chiso.web.files import download
+from chiso.web.limits import Id
 from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
 from chiso.web.render import Page, render
 
@@ -244,7 +245,7 @@ async def _report(
 
 
 @router.get("/tasks/evidence/{evidence_id}")
-def evidence_file(request: Request, session: DB, who: WhoDep, evidence_id: int) -> Response:
+def evidence_file(request: Request, session: DB, who: WhoDep, evidence_id: Id) -> Response:
     """A progress report's file, as a download (never rendered inline), for who may read the tasks."""
     check(who.actor, "task.view")
     evidence = session.get(TaskEvidence, evidence_id)

@@ -19,6 +19,7 @@ from chiso.permissions import check
 from chiso.web.deps import DB, WhoDep
 from chiso.web.files import download
 from chiso.web.i18n import Formats, gettext
+from chiso.web.limits import Id
 from chiso.web.render import Page, render
 
 router = APIRouter()
@@ -78,7 +79,7 @@ def _in_period(session: DB, who: WhoDep, period: str, unit: str) -> bool:
 
 
 @router.get("/evidence/{evidence_id}")
-def evidence_file(request: Request, session: DB, who: WhoDep, evidence_id: int) -> Response:
+def evidence_file(request: Request, session: DB, who: WhoDep, evidence_id: Id) -> Response:
     """An evidence file, as a download (never rendered inline), for who may read the unit's declarations."""
     row = session.execute(
         select(Evidence, Submission.unit_code)
