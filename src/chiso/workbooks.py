@@ -18,7 +18,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,10 +272,35 @@ def utf8_text(path: Path) -> str:
         ) from None
 
 
+CSV_FIELD_LIMIT = 128 * 1024  # characters a CSV field may hold (Excel stops at 32,767 a cell)
+
+
+class _CheckedRows:
+    """A DictReader whose fields are held to CSV_FIELD_LIMIT by Chiso itself: the csv module's own limit is
+    process-wide, and a library that raises it (frictionless does, on import) would lift it here too."""
+
+    def __init__(self, reader: csv.DictReader[str]) -> None:
+        self.reader = reader
+
+    @property
+    def fieldnames(self) -> Sequence[str] | None:
+        return self.reader.fieldnames
+
+    @property
+    def line_num(self) -> int:
+        return self.reader.line_num
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        for row in self.reader:
+            if any(isinstance(v, str) and len(v) > CSV_FIELD_LIMIT for v in row.values()):
+                raise csv.Error(f"field larger than field limit ({CSV_FIELD_LIMIT})")
+            yield row
+
+
 @contextmanager
-def csv_reader(path: Path) -> Iterator[csv.DictReader[str]]:
+def csv_reader(path: Path) -> Iterator[_CheckedRows]:
     """Rows of a UTF-8 CSV file; a row the csv module cannot parse is refused with its line number."""
-    reader = csv.DictReader(io.StringIO(utf8_text(path), newline=""))
+    reader = _CheckedRows(csv.DictReader(io.StringIO(utf8_text(path), newline="")))
     try:
         yield reader
     except csv.Error as exc:  # a field over the csv module's 128 KiB limit, where Excel stops at 32,767

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 
 import pandas as pd
 import pyarrow as pa
@@ -18,6 +21,16 @@ from chiso.sources.measures import Grain, load_measures
 from chiso.sources.schemas import SourceError, catalog, get_source
 from chiso.sources.service import explain, measure, quarantine
 from chiso.sources.simulate import FORMATS, SOURCES, Plan, simulate
+from chiso.sources.sync import (
+    SyncError,
+    SyncReport,
+    load_mapping,
+    parse_at,
+    parse_every,
+    run_every,
+    sync,
+    sync_folder,
+)
 from chiso.tables import TableError, write_table
 from chiso.units.errors import UnitsError
 
@@ -173,6 +186,11 @@ def measure_command(
     ),
     since: str | None = typer.Option(None, "--from", help="Only records from this date (YYYY-MM-DD), e.g. 2025-07-01."),
     until: str | None = typer.Option(None, "--until", help="Only records before this date (YYYY-MM-DD)."),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Records as they were: latest, a date or a local time (default: the end of each period).",
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Long values: CSV, JSON, XLSX or Parquet."),
     lineage: tuple[str, str, str] | None = typer.Option(
         None, "--lineage", metavar="UNIT VARIABLE PERIOD", help="Show where one value comes from."
@@ -213,6 +231,7 @@ def measure_command(
                 unit_era=unit_era,
                 since=since,
                 until=until,
+                as_of=as_of,
             )
             typer.echo(json.dumps(found, ensure_ascii=False, indent=1))
             return
@@ -227,6 +246,7 @@ def measure_command(
             until=until,
             spark_master=spark_master,
             spark_conf=conf,
+            as_of=as_of,
         )
     except (SourceError, EngineError, UnitsError) as exc:
         fail(str(exc))
@@ -276,3 +296,71 @@ def schema_command(name: str | None = typer.Argument(None, help="dossiers, docum
         )
         for rule in source.rules:
             typer.echo(f"  rule: {rule.reason}")
+
+
+def _echo_sync(report: SyncReport) -> None:
+    print_table(
+        ("sync", "status", "pages", "records", "added", "updated", "duplicates", "quarantined", "retries"),
+        [
+            (
+                report.name,
+                report.status,
+                report.pages,
+                report.records,
+                report.added,
+                report.updated,
+                report.duplicates,
+                report.quarantined,
+                report.retries,
+            )
+        ],
+    )
+    for error in report.errors:
+        typer.echo(f"  {error}", err=True)
+    if report.error:
+        typer.echo(f"  {report.error}", err=True)
+
+
+@app.command("sync")
+def sync_command(
+    mapping: Path | None = typer.Argument(None, help="Mapping file (YAML, schema chiso.sync/1) of a JSON API."),
+    folder: Path | None = typer.Option(None, "--folder", help="Ingest the new files of this folder instead."),
+    source: str | None = typer.Option(None, "--source", help="With --folder: the source (default: file name)."),
+    every: str | None = typer.Option(None, "--every", help="Run in a loop: 24h, 30m, 1d … (stops on SIGTERM)."),
+    at: str | None = typer.Option(None, "--at", help="With --every: first run at this local time, e.g. 02:00."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Đồng bộ dữ liệu nguồn — pull changed records from a system's API (or a folder) into the lake."""
+    if (mapping is None) == (folder is None):
+        fail("Cần một tệp ánh xạ hoặc --folder — give a mapping file or --folder, not both")
+    lake = _lake(data_dir)
+    stop = threading.Event()
+    try:
+        plan = load_mapping(mapping) if mapping is not None else None
+        schedule = (parse_every(every), parse_at(at) if at else None) if every else None
+        if at and not every:
+            fail("--at goes with --every")
+
+        def once() -> SyncReport:
+            if plan is not None:
+                return sync(lake=lake, mapping=plan, stop=stop)
+            assert folder is not None
+            return sync_folder(lake=lake, folder=folder, source=source)
+
+        if schedule is None:
+            report = once()
+            _echo_sync(report)
+            typer.echo(f"Báo cáo / report: {lake.root / 'sync' / report.name / 'reports'}")
+            if report.status == "failed":
+                raise typer.Exit(1)
+            return
+
+        def stopping(signum: int, frame: FrameType | None) -> None:
+            stop.set()  # the page under way is finished and committed, then the loop ends
+
+        signal.signal(signal.SIGTERM, stopping)
+        signal.signal(signal.SIGINT, stopping)
+        run_every(lambda: _echo_sync(once()), every=schedule[0], at=schedule[1], clock=lake.clock, stop=stop)
+        typer.echo("Đã dừng / stopped")
+    except SyncError as exc:
+        fail(str(exc))

@@ -6,6 +6,18 @@ The query reads the source's records as a table named after the source and, when
     SELECT <unit>, <unit era>, <period key>, COUNT(*) AS __records, …, <one aggregate per variable>
     FROM <source> [LEFT JOIN unit_map …] WHERE <time present> AND <measure's where> GROUP BY 1, 2, 3
 
+The source is read through its versions: every record (id) may have been ingested many times, and
+a version is valid from its `_valid_from` (the first version: from the start) until the next one's. A
+window over the id (ordered by start, ingestion time, ingestion and row: a total order) gives each
+version its end, and the WHERE keeps, for each record, the one version valid "as of":
+
+    LATEST        the newest version of each record (the state now);
+    <timestamp>   the version valid just before that instant (an exclusive cut-off);
+    None          the version valid at the end of the period the version itself falls in: the state
+                  when the period closed, so a past month measured again gives the same figures.
+
+The last compares period keys (key(start) <= key(time) < key(end)), so both engines share it.
+
 The period key is a number (2025, 20253, 202507 for year, quarter, month); labels are made in Python,
 so both engines return the same thing. A dialect that cannot express a node raises `EngineError`:
 there is no fallback.
@@ -21,11 +33,13 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from chiso.sources.conditions import compile_condition
 from chiso.sources.measures import Aggregate, Grain, Measure, Variable
-from chiso.sources.schemas import get_source
+from chiso.sources.schemas import Source, get_source
 
 RECORDS, SIMULATED, FIRST, LAST = "__records", "__simulated", "__first", "__last"
 UNIT, UNIT_ERA, PERIOD_KEY = "unit", "unit_era", "period_key"
 NEW_ERA = "2025"
+LATEST = "latest"
+VALID_FROM, VALID_TO = "__valid_from", "__valid_to"
 
 
 class EngineError(RuntimeError):
@@ -100,6 +114,64 @@ def _aggregate(variable: Variable, population: exp.Expression | None) -> exp.Exp
     return exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
 
 
+def changed_table(name: str) -> str:
+    """The table of a source's parts that hold new versions of known records (see `versions`)."""
+    return f"{name}__changed"
+
+
+def versions(name: str, source: Source) -> exp.Query:
+    """Every version of the source's records with its validity: [__valid_from, __valid_to), NULL = open.
+
+    Only records whose id is in a part with new versions (table `<source>__changed`) can have more than
+    one: the window runs over theirs alone, every other record is one version valid throughout.
+    """
+    table = exp.to_table(name)
+    key = exp.column(source.id, quoted=True)
+    changed = exp.select(key.copy()).from_(exp.to_table(changed_table(name)))
+    spec = f"PARTITION BY {key.sql()} ORDER BY _valid_from, _ingested_at, _ingest, _row"
+    later: exp.Expression = exp.maybe_parse(f"LEAD(_valid_from) OVER ({spec})", dialect="duckdb")
+    first: exp.Expression = exp.maybe_parse(f"ROW_NUMBER() OVER ({spec}) = 1", dialect="duckdb")
+    start = exp.Case().when(first, exp.cast(exp.Null(), "TIMESTAMP")).else_(exp.column("_valid_from"))
+    never = exp.cast(exp.Null(), "TIMESTAMP")
+    single = (
+        exp.select(exp.Star(), exp.alias_(never.copy(), VALID_FROM), exp.alias_(never.copy(), VALID_TO))
+        .from_(table.copy())
+        .where(exp.Not(this=key.copy().isin(query=changed.copy())))
+    )
+    several = (
+        exp.select(exp.Star(), exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO))
+        .from_(table.copy())
+        .where(key.copy().isin(query=changed))
+    )
+    return exp.union(single, several, distinct=False)
+
+
+def single_versions(name: str) -> exp.Select:
+    """A source none of whose parts holds a new version: every record is one version, valid throughout."""
+    never = exp.cast(exp.Null(), "TIMESTAMP")
+    return exp.select(exp.Star(), exp.alias_(never.copy(), VALID_FROM), exp.alias_(never, VALID_TO)).from_(name)
+
+
+def as_of_condition(as_of: str | None, grain: Grain, time: exp.Expression) -> exp.Expression:
+    """Which version of each record counts (see the module's docstring)."""
+    start, end = _col(VALID_FROM), _col(VALID_TO)
+    is_open = exp.Is(this=end.copy(), expression=exp.Null())
+    if as_of == LATEST:
+        return is_open
+    begun = exp.Is(this=start.copy(), expression=exp.Null())
+    started: exp.Expression
+    running: exp.Expression
+    if as_of is None:
+        key = period_key(grain, time)
+        started = exp.LTE(this=period_key(grain, start), expression=key.copy())
+        running = exp.GT(this=period_key(grain, end), expression=key.copy())
+    else:
+        cut = exp.cast(exp.Literal.string(as_of), "TIMESTAMP")
+        started = exp.LT(this=start.copy(), expression=cut.copy())
+        running = exp.GTE(this=end.copy(), expression=cut)
+    return exp.and_(exp.paren(exp.or_(begun, started)), exp.paren(exp.or_(is_open, running)))
+
+
 @dataclass(frozen=True)
 class Query:
     measures: tuple[Measure, ...]
@@ -128,9 +200,16 @@ def filter_sql(measure: Measure) -> str:
 
 
 def compile_measure(
-    measure: Measure, grain: Grain, *, era: str | None = None, since: str | None = None, until: str | None = None
+    measure: Measure,
+    grain: Grain,
+    *,
+    era: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    as_of: str | None = None,
+    history: bool = True,
 ) -> Query:
-    return compile_measures([measure], grain, era=era, since=since, until=until)
+    return compile_measures([measure], grain, era=era, since=since, until=until, as_of=as_of, history=history)
 
 
 def compile_measures(
@@ -140,12 +219,16 @@ def compile_measures(
     era: str | None = None,
     since: str | None = None,
     until: str | None = None,
+    as_of: str | None = None,
+    history: bool = True,
 ) -> Query:
     """One query for measures that read the same source and place records by the same unit and time.
 
     Each measure keeps its own filter inside its aggregates, so one scan serves them all. `era=None`:
     each value on the unit its records carry; `era="2025"`: on 2025 units throughout. `since` / `until`
-    (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from 1/7/2025.
+    (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from 1/7/2025. `as_of`:
+    None (the state at the end of each period), LATEST, or an exclusive cut-off timestamp (ISO).
+    `history=False`: no part holds a new version of a record (no window, every record counts).
     """
     first = measures[0]
     if any((m.source, m.unit, m.time) != (first.source, first.unit, first.time) for m in measures):
@@ -180,6 +263,8 @@ def compile_measures(
             projections.append(exp.alias_(_count(_both(population, flag)), column_name(m, SIMULATED), quoted=True))
         projections += [exp.alias_(_aggregate(v, population), column_name(m, v.name), quoted=True) for v in m.variables]
     conditions: list[exp.Expression] = [exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null()))]
+    if history:
+        conditions.append(as_of_condition(as_of, grain, time))
     if since is not None:
         conditions.append(exp.GTE(this=time.copy(), expression=exp.cast(exp.Literal.string(since), "TIMESTAMP")))
     if until is not None:
@@ -187,7 +272,8 @@ def compile_measures(
     if all(m.where is not None for m in measures):
         wheres = [exp.paren(compile_condition(m.where, _col)) for m in measures if m.where is not None]
         conditions.append(exp.paren(exp.or_(*wheres)) if len(wheres) > 1 else wheres[0])
-    tree = exp.select(*projections).from_(exp.alias_(exp.to_table(first.source), "s", table=True))
+    records = versions(first.source, source) if history else single_versions(first.source)
+    tree = exp.select(*projections).from_(records.subquery("s"))
     if era == NEW_ERA:
         on = exp.and_(
             exp.EQ(this=_col("era", "m"), expression=_col("unit_era")),

@@ -1,8 +1,10 @@
 """Ingest source files into the lake: check every record, quarantine the bad ones, append the rest once.
 
 One file at a time, streaming: batches are typed and checked by DuckDB (`checks.py`), valid records go
-to a staging Parquet file and rejected ones, with their reasons, to a staging quarantine file. Then
-records whose id is already in the lake (or earlier in the same file) are dropped, and the results
+to a staging Parquet file and rejected ones, with their reasons, to a staging quarantine file. Each
+record is a version of the record with its id: it gets its start (`_valid_from`: its `updated_at`, else
+the ingestion time) and the hash of its fields; a version already in the lake (same id, same hash) or
+earlier in the same file is dropped, every other one is kept beside the earlier versions. The results
 appear by atomic renames in this order: quarantine, records (the commit), report. A file that fails
 half way leaves nothing behind; a file ingested before is recognised by its hash and adds nothing.
 """
@@ -20,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chiso import units
+from chiso.clock import VIETNAM
 from chiso.sources.checks import q, validation_sql
 from chiso.sources.lake import Lake, atomic_write, file_sha256
 from chiso.sources.readers import BATCH_ROWS, Broken, file_format, open_batches
@@ -36,6 +39,7 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 MEMORY_LIMIT = "3GB"
+VERSIONS_KEY = "chiso_versions"  # Parquet metadata of a part that holds new versions of known records
 
 
 @dataclass
@@ -48,8 +52,9 @@ class IngestReport:
     status: str = "ingested"  # ingested | already ingested | failed
     schema_version: int = 0
     rows: int = 0
-    added: int = 0
-    duplicates: int = 0
+    added: int = 0  # versions added (new records and new versions of records already in the lake)
+    updated: int = 0  # of which new versions of a record already in the lake or earlier in the file
+    duplicates: int = 0  # versions already in the lake or earlier in the file
     quarantined: int = 0
     simulated: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
@@ -126,6 +131,11 @@ def _now(lake: Lake) -> str:
     return lake.clock.now().isoformat(timespec="seconds")
 
 
+def _local_now(lake: Lake) -> str:
+    """The ingestion time in local time without offset, like the records' own timestamps."""
+    return lake.clock.now().astimezone(VIETNAM).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
 def _stage(path: Path, source: Source, report: IngestReport, staging: Path, batch_rows: int) -> None:
     opened = open_batches(path, batch_rows)
     known = {f.name for f in source.fields}
@@ -174,6 +184,8 @@ def _stage(path: Path, source: Source, report: IngestReport, staging: Path, batc
                     )
                 )
             good = good.append_column("_ingest", pa.array([report.ingest_id] * good.num_rows, pa.string()))
+            for name in ("_valid_from", "_ingested_at", "_hash"):  # set at the commit (see `_commit`)
+                good = good.append_column(name, pa.nulls(good.num_rows, schema.field(name).type))
             good = good.select(schema.names).cast(schema)
             if good_writer is None:
                 good_writer = pq.ParquetWriter(staging / "records.parquet", schema, compression="zstd")
@@ -246,12 +258,23 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
         return
     bounds = _id_range(staged, source.id)
     # Only parts whose id range meets this file's can hold one of its ids (ids mostly grow with time).
-    others = [str(p) for p in lake.parts(source_name) if p != own and _overlaps(_id_range(p, source.id), bounds)]
+    # The file's own part is among them when it is checked again (--force): what it added then stays.
+    others = [str(p) for p in lake.parts(source_name) if _overlaps(_id_range(p, source.id), bounds)]
     key = q(source.id)
-    seen = f" AND NOT EXISTS (SELECT 1 FROM read_parquet({others!r}) l WHERE l.{key} = s.{key})" if others else ""
+    ingested = _local_now(lake)
+    start = f"s.{q(source.updated)}" if source.updated else "NULL"
+    fields = ", ".join(f"{q(f.name)} := s.{q(f.name)}" for f in source.fields)
+    versioned = f"""
+        SELECT * REPLACE (COALESCE({start}, TIMESTAMP '{ingested}') AS _valid_from,
+                          TIMESTAMP '{ingested}' AS _ingested_at,
+                          md5(CAST(to_json(struct_pack({fields})) AS VARCHAR)) AS _hash)
+        FROM read_parquet('{staged}') s
+    """
+    lake_rows = f"read_parquet({others!r})"
+    seen = f" AND NOT EXISTS (SELECT 1 FROM {lake_rows} l WHERE l.{key} = s.{key} AND l._hash = s._hash)"
     query = f"""
-        SELECT * FROM read_parquet('{staged}') s WHERE TRUE{seen}
-        QUALIFY row_number() OVER (PARTITION BY s.{key} ORDER BY s._row) = 1
+        SELECT * FROM ({versioned}) s WHERE TRUE{seen if others else ""}
+        QUALIFY row_number() OVER (PARTITION BY s.{key}, s._hash ORDER BY s._row) = 1
     """
     staged_rows = pq.ParquetFile(staged).metadata.num_rows
 
@@ -264,11 +287,25 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
     report.added = meta.num_rows
     report.duplicates = staged_rows - report.added
     if report.added:
+        known = f" WHERE NOT EXISTS (SELECT 1 FROM {lake_rows} l WHERE l.{key} = r.{key})" if others else ""
+        found = con.execute(f"SELECT count(DISTINCT r.{key}) FROM read_parquet('{result}') r{known}").fetchone()
+        report.updated = report.added - int(found[0] if found else 0)
+    if report.updated:
+        # Marked in the part itself: readers compute validity (a window over the id) only for the ids of
+        # such parts; every other record has one version, valid throughout.
+        marked = staging / "marked.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{result}')) TO '{marked}' "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, KV_METADATA {{{VERSIONS_KEY}: 'updates'}})"
+        )
+        marked.replace(result)
+    if report.added:
         report.simulated = int(
             con.execute(f"SELECT count(*) FROM read_parquet('{result}') WHERE simulated").fetchone()[0]  # type: ignore[index]
             if "simulated" in {f.name for f in source.fields}
             else 0
         )
-        atomic_write(own, result.replace)
-    else:
-        own.unlink(missing_ok=True)
+        target, n = own, 1
+        while target.exists():  # checked again, and records quarantined before now pass: a further part
+            target, n = own.with_name(f"{own.stem}-{n}.parquet"), n + 1
+        atomic_write(target, result.replace)

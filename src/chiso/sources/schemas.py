@@ -58,7 +58,13 @@ DERIVED_FIELDS: dict[str, pa.DataType] = {
     "province": pa.string(),  # the province of the record's unit, in the unit's era
     "_ingest": pa.string(),  # ingestion id (source and file hash): see `chiso sources ingest`
     "_row": pa.int64(),  # the record's row in its file (the line number for CSV and JSON Lines)
+    # History: a record (one id) may arrive many times; each version is kept. It is valid from its own
+    # `updated_at`, else from when it was ingested, until the next version's start (computed when read).
+    "_valid_from": pa.timestamp("us"),
+    "_ingested_at": pa.timestamp("us"),  # local time (UTC+7) of the ingestion; orders versions that tie
+    "_hash": pa.string(),  # MD5 of the record's fields: the same version sent again is recognised
 }
+UPDATED_AT = "updated_at"  # the optional field that dates a version (see `Source.updated`)
 
 
 class SourceField(BaseModel):
@@ -136,6 +142,11 @@ class Source(BaseModel):
     def column_names(self) -> list[str]:
         """Every column of the source in the lake: its fields, then the derived ones."""
         return [f.name for f in self.fields] + list(DERIVED_FIELDS)
+
+    @property
+    def updated(self) -> str | None:
+        """The field that dates a record's version, if the schema has one."""
+        return UPDATED_AT if UPDATED_AT in {f.name for f in self.fields} else None
 
     @property
     def time(self) -> str:

@@ -6,7 +6,8 @@
     lineage, unit_era, simulated, first_record_at, last_record_at
 
 which `chiso score --values` reads as it is. `lineage` (a JSON text) names the definition and its
-version, the engine, the lake snapshot and the filter; `records` is the number of records behind the
+version, the engine, the lake snapshot, the filter and the state read (`as_of`: "period end", "latest" or
+a time); `records` is the number of records behind the
 value; `explain` lists them by ingested file.
 """
 
@@ -17,16 +18,19 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot.expressions as exp
 
+from chiso.clock import VIETNAM
 from chiso.sources.compiler import (
     FIRST,
     LAST,
+    LATEST,
     NEW_ERA,
     PERIOD_KEY,
     RECORDS,
@@ -35,6 +39,7 @@ from chiso.sources.compiler import (
     UNIT_ERA,
     EngineError,
     Query,
+    changed_table,
     column_name,
     compile_measure,
     compile_measures,
@@ -44,6 +49,7 @@ from chiso.sources.compiler import (
 )
 from chiso.sources.conditions import compile_condition
 from chiso.sources.engines import DuckDBEngine, Engine, make_engine
+from chiso.sources.ingest import VERSIONS_KEY
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio, Variable
 from chiso.sources.schemas import SourceError, catalog
@@ -67,6 +73,8 @@ VALUE_COLUMNS = [
     "last_record_at",
 ]
 BREAK = "2025-07-01"
+PERIOD_END = "period end"
+HISTORY_COLUMNS = ("_valid_from", "_ingested_at", "_hash")
 
 
 @dataclass
@@ -92,13 +100,17 @@ def measure(
     until: str | None = None,
     spark_master: str | None = None,
     spark_conf: Mapping[str, str] | None = None,
+    as_of: str | None = None,
 ) -> MeasuredValues:
     """Compute every measure of the set for every unit and period of the chosen grains.
 
     `era=None` puts each value on the unit its records carry (old codes before 1/7/2025); `era="2025"`
     puts every period on 2025 units through the whole links of the succession map (see `unitmap`).
-    `since` / `until` (ISO dates) keep only records timed in [since, until).
+    `since` / `until` (ISO dates) keep only records timed in [since, until). `as_of`: which version of
+    each record counts: None, the one valid when each period ended (a past period measured again gives
+    the figures it gave then); "latest", the newest; an ISO date (its end) or time, the one valid then.
     """
+    cut_off = _cut_off(as_of)
     for day in (since, until):
         if day is not None:
             try:
@@ -114,18 +126,21 @@ def measure(
     files = _ingested_files(lake)
     definition_sha = _definition_hash(measures)
     frames = []
+    changed = {source: _changed_parts(lake, source) for source in measures.sources}
     try:
         groups: dict[tuple[str, str, str], list[Measure]] = {}
         for m in measures.measures:  # measures sharing source, unit and time are computed in one scan
             groups.setdefault((m.source, m.unit, m.time), []).append(m)
         queries = [
-            compile_measures(group, grain, era=era, since=since, until=until)
+            compile_measures(
+                group, grain, era=era, since=since, until=until, as_of=cut_off, history=bool(changed[group[0].source])
+            )
             for group in groups.values()
             for grain in grains
         ]
         for query in queries:  # every definition must compile for this engine before anything runs
             runner.prepare(query)
-        available = _bind(runner, lake, measures, era, notes)
+        available = _bind(runner, lake, measures, era, notes, changed)
         for query in queries:
             if query.measure.source not in available:
                 continue
@@ -148,6 +163,7 @@ def measure(
                         "filter": filter_sql(m),
                         "since": since,
                         "until": until,
+                        "as_of": as_of or PERIOD_END,
                     },
                     ensure_ascii=False,
                 )
@@ -166,6 +182,28 @@ def measure(
         underived = underived[underived["unit"].isin({u for _, u in keys})]
     values = values.sort_values(["variable", "period", "unit_era", "unit"], kind="stable").reset_index(drop=True)
     return MeasuredValues(values[VALUE_COLUMNS], underived.reset_index(drop=True), notes)
+
+
+def _cut_off(as_of: str | None) -> str | None:
+    """`as_of` for the compiler: None, LATEST, or the exclusive cut-off (local time) of a date or time."""
+    if as_of is None or as_of == LATEST:
+        return as_of
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        pass
+    else:
+        return f"{day + dt.timedelta(days=1)} 00:00:00"
+    try:
+        moment = dt.datetime.fromisoformat(as_of)
+    except ValueError:
+        raise SourceError(
+            f"Thời điểm không hợp lệ — as of {as_of!r}: write latest, a date (2025-03-31) or a time "
+            "(2025-03-31T17:00:00, local time)"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(VIETNAM).replace(tzinfo=None)
+    return (moment + dt.timedelta(microseconds=1)).isoformat(sep=" ", timespec="microseconds")
 
 
 def _ingested_files(lake: Lake) -> dict[str, list[dict[str, str]]]:
@@ -216,12 +254,36 @@ def values_in(values: pd.DataFrame) -> list[ValueIn]:
     ]
 
 
-def _bind(runner: Engine, lake: Lake, measures: MeasureSet, era: str | None, notes: list[str]) -> set[str]:
+def _changed_parts(lake: Lake, source: str) -> list[Path]:
+    """The parts of a source that hold new versions of known records (marked at ingestion)."""
+    changed = []
+    for part in lake.parts(source):
+        meta = pq.read_metadata(part)
+        if not set(HISTORY_COLUMNS) <= set(meta.schema.names):
+            raise SourceError(
+                f"Kho dữ liệu cũ, cần nạp lại — the {source} part {part.name} was written before records had "
+                f"history (no {', '.join(HISTORY_COLUMNS)}); ingest its files again into a new data directory"
+            )
+        if (meta.metadata or {}).get(VERSIONS_KEY.encode()) is not None:
+            changed.append(part)
+    return changed
+
+
+def _bind(
+    runner: Engine,
+    lake: Lake,
+    measures: MeasureSet,
+    era: str | None,
+    notes: list[str],
+    changed: Mapping[str, list[Path]],
+) -> set[str]:
     available = set()
     for source in measures.sources:
         parts = lake.parts(source)
         if parts:
             runner.bind(source, [str(p) for p in parts])
+            if changed.get(source):
+                runner.bind(changed_table(source), [str(p) for p in changed[source]])
             available.add(source)
         else:
             notes.append(f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped")
@@ -320,21 +382,26 @@ def explain(
     unit_era: str | None = None,
     since: str | None = None,
     until: str | None = None,
+    as_of: str | None = None,
     sample: int = 5,
 ) -> dict[str, Any]:
     """Where one measured value comes from: definition, filter, and its records by ingested file.
 
-    With `era=None` (values on recorded units) a code used in both eras needs `unit_era`.
+    With `era=None` (values on recorded units) a code used in both eras needs `unit_era`. The records
+    are the versions read as of `as_of` (see `measure`): a late correction shows under the file it came in.
     """
     m = measures.measure_of(variable)
     grain, key = grain_of(period)
-    query = compile_measure(m, grain, era=era, since=since, until=until)
+    changed = {source: _changed_parts(lake, source) for source in measures.sources}
+    query = compile_measure(
+        m, grain, era=era, since=since, until=until, as_of=_cut_off(as_of), history=bool(changed[m.source])
+    )
     item = m.variable(variable)
     engine = DuckDBEngine()
     try:
         if not lake.parts(m.source):
             raise SourceError(f"no {m.source} records in {lake.root}; run `chiso sources ingest` first")
-        _bind(engine, lake, measures, era, [])
+        _bind(engine, lake, measures, era, [], changed)
         tree = _records_tree(query, item.name if not isinstance(item, Ratio) else item.numerator)
         sql = tree.sql(dialect="duckdb")
         rows = engine.con.execute(
@@ -364,7 +431,9 @@ def explain(
         }
         for ingest, records, counted, ids in rows
     ]
-    values = measure(lake=lake, measures=measures, grains=(grain,), era=era, since=since, until=until).values
+    values = measure(
+        lake=lake, measures=measures, grains=(grain,), era=era, since=since, until=until, as_of=as_of
+    ).values
     cell = values[(values["unit"] == unit) & (values["variable"] == variable) & (values["period"] == period)]
     if unit_era is not None:
         cell = cell[cell["unit_era"] == unit_era]
@@ -378,6 +447,7 @@ def explain(
         "variable_definition": item.model_dump(mode="json", by_alias=True, exclude_none=True),
         "filter": filter_sql(m),
         "units": era or "recorded",
+        "as_of": as_of or PERIOD_END,
         "unit_era": unit_era or (eras[0] if eras else None),
         "lake_snapshot": lake.snapshot([m.source]),
         "batches": batches,
@@ -415,8 +485,6 @@ def quarantine(*, lake: Lake, source: str | None = None, ingest_id: str | None =
     columns = ["source", "file", "ingest_id", "row", "reason", "record"]
     if not files:
         return pd.DataFrame(columns=columns)
-    import pyarrow.parquet as pq
-
     frame: pd.DataFrame = pa.concat_tables([pq.read_table(f) for f in files]).to_pandas()
     ordered: pd.DataFrame = frame.sort_values(["source", "file", "row"], kind="stable").reset_index(drop=True)
     return ordered[columns]

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from chiso import units
 from chiso.sources.lake import atomic_write
-from chiso.sources.schemas import get_source
+from chiso.sources.schemas import UPDATED_AT, get_source
 from chiso.sources.unitmap import whole_links
 from chiso.units.schemas import Era, Kind, Unit
 from chiso.units.succession import links
@@ -333,7 +333,8 @@ def simulate(plan: Plan, out_dir: Path) -> list[Written]:
     written = []
     for source in plan.sources:
         schema = get_source(source).arrow_schema()
-        fields = [f.name for f in get_source(source).fields]
+        # One version per record, so no `updated_at`: it is valid from the start (docs/sources.md, history).
+        fields = [f.name for f in get_source(source).fields if f.name != UPDATED_AT]
         for year in plan.years:
             path = out_dir / f"{source}-{plan.province}-{year}{FORMATS[plan.format]}"
             rng = np.random.default_rng([plan.seed, year, SOURCES.index(source)])
