@@ -14,7 +14,13 @@ class NotFound(ChisoError):
 
 
 class PermissionDenied(ChisoError):
-    pass
+    """Refused by `chiso.permissions.check`, which says who asked for what (the audit log records it)."""
+
+    def __init__(
+        self, message: str, *, actor: Any = None, action: str | None = None, unit_code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.actor, self.action, self.unit_code = actor, action, unit_code
 
 
 class TransitionRefused(ChisoError):

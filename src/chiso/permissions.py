@@ -85,7 +85,8 @@ ACTIONS: dict[str, Rule] = {
     "results.publish": _rule("publish a result run (and lock the period)", *OFFICE),
     "results.view": _rule("read result runs, published or not", "officer", "appraiser", "viewer", *OFFICE),
     "results.view_published": _rule("read published results", public=True),
-    "audit.view": _rule("read the audit log", "appraiser", *OFFICE),
+    "audit.view": _rule("read and verify the audit log (logins and addresses included)", "admin"),
+    "evidence.manage": _rule("remove stored evidence files no record cites", "admin"),
     "programme.view": _rule("read programmes, their targets, observed figures and forecasts", public=True),
     "task.view": _rule("read plans, tasks and progress reports", "officer", "appraiser", "viewer", "system", *OFFICE),
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),
@@ -123,12 +124,18 @@ def check(actor: Actor, action: str, unit_code: str | UnitRef | None = None) -> 
             return
         named = unit.code if unit.era == CURRENT_ERA else str(unit)
         raise PermissionDenied(
-            f"{actor.user} may {rule.description} only for unit {actor.unit_code}, not {named} ({action})"
+            f"{actor.user} may {rule.description} only for unit {actor.unit_code}, not {named} ({action})",
+            actor=actor,
+            action=action,
+            unit_code=unit.code,
         )
     allowed_roles = sorted(rule.roles | rule.own_unit_roles)
     raise PermissionDenied(
         f"{actor.user} (roles: {', '.join(sorted(actor.roles)) or 'none'}) may not {rule.description} "
-        f"({action}); it needs one of the roles: {', '.join(allowed_roles)}"
+        f"({action}); it needs one of the roles: {', '.join(allowed_roles)}",
+        actor=actor,
+        action=action,
+        unit_code=unit_code.code if isinstance(unit_code, UnitRef) else unit_code,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from chiso import csvsafe
 from chiso.workbooks import FileRefused, survey, utf8_text
 
 READABLE = (".csv", ".xlsx", ".parquet")
@@ -54,7 +55,7 @@ def write_table(path: Path, sheets: Mapping[str, pd.DataFrame], document: Mappin
     if suffix not in WRITABLE:
         raise TableError(f"{path}: cannot write {suffix!r}; use one of {', '.join(WRITABLE)}")
     writers: dict[str, Callable[[Path], None]] = {
-        ".csv": lambda tmp: next(iter(sheets.values())).to_csv(tmp, index=False),
+        ".csv": lambda tmp: csvsafe.write_frame(tmp, next(iter(sheets.values()))),
         ".xlsx": lambda tmp: _write_xlsx(tmp, sheets),
         ".json": lambda tmp: _write_json(tmp, sheets, document or {}),
     }

@@ -57,6 +57,7 @@ READ = [
     ("GET", "/login", None, "/login", None, 200),
     ("POST", "/login", None, "/login", {"user": "admin", "password": PASSWORD, "next": "/admin"}, 303),
     ("GET", "/admin", "admin", "/admin", None, 200),
+    ("GET", "/admin/audit", "admin", "/admin/audit?action=login&since=2025-01-01", None, 200),
     ("POST", "/admin/compute", "admin", "/admin/compute", {"period": f.PERIOD}, 303),
     ("POST", "/admin/period", "admin", "/admin/period", {"period": f.PERIOD, "action": "reopen", "reason": "x"}, 303),
     ("POST", "/admin/users", "admin", "/admin/users", {"user": "moi", "roles": "viewer", "password": "kin-dao-x"}, 303),

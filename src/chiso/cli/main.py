@@ -64,6 +64,8 @@ app = typer.Typer(
             "worker": Lazy(
                 "chiso.cli.hooks:worker", "Tiến trình nền — deliver events and keep provisional results live."
             ),
+            "audit": Lazy("chiso.cli.audit:app", "Nhật ký kiểm toán — the audit log: list, export, verify."),
+            "evidence": Lazy("chiso.cli.evidence:app", "Tệp minh chứng — stored evidence files."),
             "report": Lazy("chiso.cli.report:app", "Báo cáo — reports (PDF, XLSX)."),
             "opendata": Lazy(
                 "chiso.cli.opendata:app",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import click
 import typer
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -19,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from chiso import clock
 from chiso.actors import service as actors
+from chiso.audit import service as audit
 from chiso.cli.output import fail
 from chiso.clock import Clock
 from chiso.collection.evidence import FileStore
-from chiso.db import make_engine, transaction
-from chiso.errors import ChisoError
+from chiso.db import make_engine, session_factory, transaction
+from chiso.errors import ChisoError, PermissionDenied
 from chiso.permissions import Actor
 from chiso.settings import Settings
 from chiso.units.errors import UnitsError
@@ -76,9 +78,28 @@ def work(user: str) -> Iterator[Work]:
     try:
         with transaction(engine, settings.make_clock()) as session:
             yield Work(session, actors.get_by_user(session=session, user=user), settings)
+    except PermissionDenied as exc:
+        _audit_refusal(engine, settings, user, exc)
+        fail(str(exc))
     except (ChisoError, UnitsError) as exc:
         fail(str(exc))
     except DBAPIError as exc:
         fail(f"database {engine.url.render_as_string()}: {exc.orig} (has `chiso db upgrade` been run?)")
     finally:
         engine.dispose()
+
+
+def _audit_refusal(engine: Engine, settings: Settings, user: str, exc: PermissionDenied) -> None:
+    """Record the refusal in a transaction of its own: the command's was rolled back."""
+    command = click.get_current_context(silent=True)
+    audit.record_apart(
+        sessions=session_factory(engine),
+        clock=settings.make_clock(),
+        actor=user,
+        action="permission.refused",
+        entity="command",
+        entity_key=exc.action or (command.command_path if command else "chiso"),
+        unit_code=exc.unit_code,
+        after={"command": command.command_path if command else "chiso", "address": "cli"},
+        reason=str(exc),
+    )

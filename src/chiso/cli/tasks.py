@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -11,6 +10,7 @@ from typing import Any
 
 import typer
 
+from chiso import csvsafe
 from chiso.cli.output import fail, print_table
 from chiso.cli.session import AsOption, work
 from chiso.collection import cells
@@ -67,10 +67,8 @@ def _emit(records: list[dict[str, Any]], fmt: str, columns: tuple[str, ...], row
         typer.echo(json.dumps(records, ensure_ascii=False, indent=1))
     elif fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else ["code"])
-        writer.writeheader()
-        for r in records:
-            writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
+        flat = [{k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in records]
+        csvsafe.write(out, flat, list(records[0]) if records else ["code"])
         typer.echo(out.getvalue(), nl=False)
     elif fmt == "table":
         print_table(columns, rows)

@@ -5,7 +5,6 @@ Thin: every command calls `chiso.units` and formats what it returns.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -18,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from chiso import csvsafe
 from chiso.units import geo, registry, succession
 from chiso.units.config import load_config
 from chiso.units.departments import apply_changes
@@ -78,9 +78,7 @@ def _emit(rows: Sequence[dict[str, Any]], columns: list[str], fmt: Format) -> No
         return
     if fmt is Format.CSV:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        csvsafe.write(buffer, rows, columns, lineterminator="\n")
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not rows:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from chiso import clock, units
+from chiso import clock, csvsafe, units
 from chiso.collection import cells, workbook
 from chiso.collection import service as collection
 from chiso.collection.evidence import EvidenceRefused, FileStore
@@ -87,7 +87,8 @@ def _read_csv(path: Path) -> tuple[dict[str, str], list[Record], list[Problem]]:
                     problems.append(
                         Problem(f"every row must be for one {key} ({meta[key]!r})", sheet=path.name, row=r, column=key)
                     )
-            for column, raw in row.items():
+            for column, escaped in row.items():
+                raw = csvsafe.unescape(escaped)  # what the export escaped against formula injection
                 if column in FIXED_CSV[3:]:
                     record.fields[column] = (raw, column)
                 elif column not in (*FIXED_CSV, *EXPORT_ONLY) and column is not None and raw not in (None, ""):

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, object_session
 
 from chiso import clock, units, versioned
 from chiso.audit import service as audit
@@ -176,8 +176,12 @@ def open_period(*, session: Session, period_in: PeriodOpen, actor: Actor, paths:
 def get_period(*, session: Session, code: str) -> CollectionPeriod:
     period = session.scalar(select(CollectionPeriod).where(CollectionPeriod.code == code))
     if period is None:
-        known = session.scalars(select(CollectionPeriod.code).order_by(CollectionPeriod.id)).all()
-        raise NotFound(f"no period {code!r}; periods: {', '.join(known) or 'none (chiso period open)'}")
+        # Only published periods are named: anyone may ask (the public API's 404), and the codes of
+        # periods still being collected are not theirs to learn (`chiso period status` lists them all).
+        published = session.scalars(
+            select(CollectionPeriod.code).where(CollectionPeriod.state == "published").order_by(CollectionPeriod.id)
+        ).all()
+        raise NotFound(f"no period {code!r}; published periods: {', '.join(published) or 'none'}")
     return period
 
 
@@ -305,7 +309,8 @@ def evidence_rows(item: Declaration, item_in: DeclarationIn, files: FileStore | 
     rows = []
     for e in item_in.evidence or ():
         key = (e.doc_number, None if e.doc_date is None else e.doc_date.isoformat(), e.summary)
-        stored = files.store(e.file) if e.file is not None and files is not None else None
+        # staged with the item's transaction: moved into place only if it commits
+        stored = files.store(e.file, session=object_session(item)) if e.file is not None and files is not None else None
         old = kept.get(key) if stored is None else None
         rows.append(
             Evidence(

@@ -348,7 +348,7 @@ def report(
     reported_on = report_in.reported_on or today or clock.of(session).today()
     documents = []
     for doc in report_in.evidence:  # files first: a refused file leaves nothing behind
-        stored = files.store(doc.file) if doc.file is not None and files is not None else None
+        stored = files.store(doc.file, session=session) if doc.file is not None and files is not None else None
         documents.append(
             TaskEvidence(
                 doc_number=doc.doc_number,

@@ -12,7 +12,6 @@ Only published runs go in: a release never shows a draft or an unapproved figure
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -24,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso import clock
+from chiso import clock, csvsafe
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod
 from chiso.dashboard import data as dashboard_data
@@ -142,10 +141,7 @@ COLUMNS = {
 def _csv(name: str, rows: Sequence[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     columns = [c[0] for c in COLUMNS[name]]
-    writer = csv.DictWriter(out, columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(row.get(k)) for k in columns})
+    csvsafe.write(out, ({k: _cell(row.get(k)) for k in columns} for row in rows), columns, lineterminator="\n")
     return out.getvalue().encode("utf-8")
 
 

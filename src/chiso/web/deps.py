@@ -19,7 +19,7 @@ from chiso.db import begin_write
 from chiso.permissions import PUBLIC, Actor
 from chiso.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from chiso.web.limits import refuse_nul
-from chiso.web.security import LANG_COOKIE, CookieData, Sessions
+from chiso.web.security import LANG_COOKIE, CookieData, CsrfRefused, Sessions
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -154,7 +154,7 @@ async def checked_form(request: Request, current: WhoDep) -> Who:
     refuse_nul(form)
     sent = form.get("csrf_token")
     if not isinstance(sent, str) or not current.csrf or not hmac.compare_digest(sent, current.csrf):
-        raise HTTPException(403, "the form has expired or did not come from Chiso (CSRF); reload the page")
+        raise CsrfRefused(current.actor.user)
     return current
 
 

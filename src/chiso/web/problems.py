@@ -9,10 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chiso.audit import service as audit
 from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.service import ValidationFailed
 from chiso.db import transient
 from chiso.errors import ChisoError, ConflictError, ImmutableError, NotFound, PermissionDenied, TransitionRefused
+from chiso.web.security import CsrfRefused
 
 PROBLEM = "application/problem+json"
 TYPES = "https://chiso.vn/problems/"  # documentation of each problem type, by name
@@ -44,6 +46,27 @@ def status_of(exc: ChisoError, anonymous: bool) -> tuple[int, str, str]:
     return 400, "Bad request", "bad-request"
 
 
+def record_refusal(
+    request: Request, action: str, user: str, refused: str | None, unit_code: str | None, reason: str
+) -> None:
+    """Audit a refusal in a transaction of its own: the request's is rolled back by the time we get here."""
+    audit.record_apart(
+        sessions=request.app.state.sessions,
+        clock=request.app.state.clock,
+        actor=user,
+        action=action,
+        entity="request",
+        entity_key=refused or request.url.path,
+        unit_code=unit_code,
+        after={
+            "method": request.method,
+            "path": request.url.path,
+            "address": request.client.host if request.client else "?",
+        },
+        reason=reason,
+    )
+
+
 def for_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -51,6 +74,9 @@ def for_api(request: Request) -> bool:
 async def chiso_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ChisoError)
     anonymous = getattr(request.state, "anonymous", True)
+    if isinstance(exc, PermissionDenied):
+        refused = exc.actor.user if exc.actor is not None else "public"
+        record_refusal(request, "permission.refused", refused, exc.action, exc.unit_code, str(exc))
     status, title, kind = status_of(exc, anonymous)
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationFailed):
@@ -69,6 +95,8 @@ async def chiso_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, CsrfRefused):
+        record_refusal(request, "csrf.refused", exc.user, None, None, str(exc.detail))
     detail = "" if exc.detail == _title(exc.status_code) else str(exc.detail or "")
     if for_api(request):
         response: Response = problem(exc.status_code, _title(exc.status_code), detail)

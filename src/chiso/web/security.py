@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -105,6 +106,14 @@ class Sessions:
     @staticmethod
     def new_csrf() -> str:
         return secrets.token_urlsafe(24)
+
+
+class CsrfRefused(HTTPException):
+    """A form whose CSRF token is not the session's; `user` is who the session belongs to (audited)."""
+
+    def __init__(self, user: str) -> None:
+        super().__init__(403, "the form has expired or did not come from Chiso (CSRF); reload the page")
+        self.user = user
 
 
 # Offices behind one NAT share an address: their colleagues' typos must not lock an account out, so the

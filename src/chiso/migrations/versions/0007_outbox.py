@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_outbox"
-down_revision = "0005_web_sessions"  # re-chained after the web sessions (parallel branches)
+down_revision = "0006_audit_chain"  # re-chained after the audit chain (parallel branches)
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
@@ -10,6 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+
+from chiso import csvsafe
 
 PageNo = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=5000, description="Items per page (at most 5000).")]
@@ -45,10 +46,8 @@ def paginate(items: Sequence[Any], page: int, per_page: int) -> dict[str, Any]:
 
 def csv_response(rows: Sequence[BaseModel | dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row.model_dump() if isinstance(row, BaseModel) else row)
+    dicts = (row.model_dump() if isinstance(row, BaseModel) else row for row in rows)
+    csvsafe.write(buffer, dicts, columns, lineterminator="\n")
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",

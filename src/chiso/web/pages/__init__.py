@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from chiso.web.pages import (
     admin,
     appraise,
+    audit,
     auth,
     declare,
     framework,
@@ -20,5 +21,19 @@ from chiso.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, overview, unit, framework, programme, tasks, declare, appraise, admin, opendata, reports, hooks):
+for module in (
+    auth,
+    overview,
+    unit,
+    framework,
+    programme,
+    tasks,
+    declare,
+    appraise,
+    admin,
+    opendata,
+    reports,
+    hooks,
+    audit,
+):
     router.include_router(module.router)

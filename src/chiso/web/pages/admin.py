@@ -16,13 +16,13 @@ from chiso.collection import service as collection
 from chiso.collection.schemas import PeriodOpen
 from chiso.dashboard import service as dashboard
 from chiso.dashboard.schemas import PeriodInfo
-from chiso.errors import ChisoError
+from chiso.errors import ChisoError, PermissionDenied
 from chiso.permissions import ROLES, allowed
 from chiso.results import service as results
 from chiso.results.models import ResultRun
 from chiso.web.deps import DB, FormWho, Who, WhoDep
 from chiso.web.limits import form_id
-from chiso.web.problems import status_of
+from chiso.web.problems import record_refusal, status_of
 from chiso.web.render import Page, render
 
 router = APIRouter()
@@ -48,6 +48,7 @@ class AdminPage(Page):
     error: str = ""
     secret: str = ""
     problems: list[str] = field(default_factory=list)
+    can_audit: bool = False
 
 
 def build(session: DB, who: Who, message: str = "", error: str = "", secret: str = "") -> AdminPage:
@@ -55,9 +56,7 @@ def build(session: DB, who: Who, message: str = "", error: str = "", secret: str
     can_results = allowed(actor, "results.compute")
     can_accounts = allowed(actor, "account.manage")
     if not (can_results or can_accounts):
-        from chiso.errors import PermissionDenied
-
-        raise PermissionDenied(f"{actor.user} may not use the administration page")
+        raise PermissionDenied(f"{actor.user} may not use the administration page", actor=actor)
     rows = []
     if can_results:
         for info in dashboard.list_periods(session=session, actor=actor):
@@ -78,6 +77,7 @@ def build(session: DB, who: Who, message: str = "", error: str = "", secret: str
         message,
         error,
         secret,
+        can_audit=allowed(actor, "audit.view"),
     )
 
 
@@ -94,6 +94,8 @@ def _done(what: str) -> Response:
 
 def _failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
     session.rollback()
+    if isinstance(exc, PermissionDenied):
+        record_refusal(request, "permission.refused", who.actor.user, exc.action, exc.unit_code, str(exc))
     status = status_of(exc, anonymous=False)[0] if isinstance(exc, ChisoError) else 422
     return render(request, who, build(session, who, error=str(exc)), status)
 

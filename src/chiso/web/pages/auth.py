@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso.accounts import service as accounts
+from chiso.audit import service as audit
 from chiso.web.deps import DB, FormWho, WhoDep
 from chiso.web.render import Page, render
 from chiso.web.security import COOKIE, CookieData, Sessions
@@ -51,9 +52,17 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
     found = accounts.authenticate(session=session, user=user, password=password)
     if found is None:
         limiter.failed(address, user)
+        audit.record(
+            session=session, actor="public", action="login.failed", entity="account", entity_key=user,
+            after={"user": user[:200], "address": address},
+        )  # fmt: skip
         return render(request, who, LoginPage(target, user, "wrong"), 401)
     limiter.succeeded(address, user)
     _actor, account_id, version = found
+    audit.record(
+        session=session, actor=_actor.user, action="login", entity="account", entity_key=_actor.user,
+        after={"address": address},
+    )  # fmt: skip
     earlier = cookies.read(request)
     if earlier is not None and earlier.session:  # a login on top of another: the other one ends
         accounts.end_session(session=session, secret=earlier.session)
@@ -70,6 +79,12 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
 @router.post("/logout")
 async def logout(request: Request, session: DB, who: FormWho) -> Response:
     """End the session on the server too: the cookie, or any copy of it, no longer logs anyone in."""
+    if who.logged_in:
+        address = request.client.host if request.client else "?"
+        audit.record(
+            session=session, actor=who.actor.user, action="logout", entity="account", entity_key=who.actor.user,
+            after={"address": address},
+        )  # fmt: skip
     data = request.app.state.cookies.read(request)
     if data is not None and data.session:
         accounts.end_session(session=session, secret=data.session)

@@ -18,7 +18,7 @@ from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.models import Evidence
 from chiso.collection.schemas import DeclarationIn, EvidenceIn, ItemView
 from chiso.collection.service import ValidationFailed
-from chiso.errors import ChisoError, ConflictError
+from chiso.errors import ChisoError, ConflictError, PermissionDenied
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import rule_in_words
 from chiso.permissions import check
@@ -268,6 +268,8 @@ async def _save(
                 expected_version=version,
             )
         )
+    except PermissionDenied:
+        raise  # a refusal, not a mistake in the form: the error handler answers and audits it
     except ConflictError:
         session.rollback()
         return await _refused(request, session, who, form, period, unit, indicator, tmp, 409, conflict=True)
