@@ -310,6 +310,7 @@ def _numbers(fw: Framework) -> Iterator[Problem]:
         else:
             first_seen[node.number] = i
 
+
 def _gates(fw: Framework) -> Iterator[Problem]:
     """Gates read other nodes: they must exist and not depend on the gated node (no cycle)."""
     from graphlib import CycleError, TopologicalSorter
