@@ -163,7 +163,7 @@ def lost_updates(url: str, officers: list[Officer], period: str) -> int:
         with transaction(engine) as session:
             for me in officers:
                 for variable in {v for v, _ in me.accepted}:
-                    key = f"{me.unit}/{variable}/{period}"
+                    key = f"2025:{me.unit}/{variable}/{period}"  # values' audit key: (era:code)/variable/period
                     stored = set(
                         session.scalars(
                             select(Value.value).where(

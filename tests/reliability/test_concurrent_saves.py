@@ -33,6 +33,7 @@ from chiso.audit.models import AuditEntry
 from chiso.collection import service as collection
 from chiso.db import make_engine, transaction
 from chiso.settings import Settings
+from chiso.units.ref import UnitRef
 from chiso.values import service as values
 from chiso.web.app import create_app
 
@@ -40,6 +41,10 @@ UNITS = ("01840", "01843", "01849", "01864", "01879", "01882")  # six communes o
 SAVES = 5  # per officer
 INDICATOR, VARIABLE = "c4_13", "public_wifi_points"
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n"
+
+
+def REF(code: str) -> UnitRef:
+    return UnitRef("2025", code)
 
 
 @dataclass
@@ -151,8 +156,8 @@ def test_officers_saving_at_once_get_no_5xx_and_lose_nothing(server: Server):
     assert all(s == 303 for s in statuses), statuses  # distinct units: no conflict either
     with transaction(server.engine, TEST_CLOCK) as s:
         for unit, outcome in outcomes.items():
-            key = f"{unit}/{VARIABLE}/2025"
-            stored = [v.value for v in values.history(session=s, unit_code=unit, variable=VARIABLE, period="2025")]
+            key = f"2025:{unit}/{VARIABLE}/2025"
+            stored = [v.value for v in values.history(session=s, unit=REF(unit), variable=VARIABLE, period="2025")]
             audited = [
                 e.after["value"]
                 for e in s.scalars(
@@ -203,7 +208,7 @@ def test_the_same_item_saved_at_once_one_wins_the_others_get_409(server: Server)
             assert "Người khác vừa lưu" in page and f'inputmode="decimal" value="{figure}"' in page
     winner = next(figure for status, figure, _ in results if status == 303)
     with transaction(server.engine, TEST_CLOCK) as s:
-        kept = [v.value for v in values.history(session=s, unit_code=unit, variable=VARIABLE, period="2025")]
+        kept = [v.value for v in values.history(session=s, unit=REF(unit), variable=VARIABLE, period="2025")]
         assert kept == [float(winner)]
 
 
@@ -248,7 +253,7 @@ def test_same_item_saved_by_two_people_gives_409_with_the_form_kept(collecting):
     again = save(second, page, "7", doc_number="9/BC-UBND", summary="Biên bản kiểm tra WiFi")
     assert again.status_code == 303, again.text[:2000]
     with collecting.session() as s:
-        stored = values.get_current(session=s, unit_code=f.OTHER, variable=VARIABLE, period="2025")
+        stored = values.get_current(session=s, unit=REF(f.OTHER), variable=VARIABLE, period="2025")
         assert stored is not None and stored.value == 7
         period = collection.get_period(session=s, code=f.PERIOD)
         item = collection.get_item(session=s, period=period, unit_code=f.OTHER, indicator=INDICATOR)
@@ -277,7 +282,7 @@ def test_a_kept_file_is_only_its_users(collecting):
 
 
 def test_api_conflict_is_a_409_problem(collecting):
-    secret = token_for(collecting, "admin", "write")
+    secret = token_for(collecting, "measure", "write")  # measured values: the measuring service only (item 5)
     client = collecting.client()
     body = {"unit_code": f.OTHER, "variable": VARIABLE, "period": "2025", "value": 3, "source": "measured"}
     headers = {"Authorization": f"Bearer {secret}"}
@@ -322,7 +327,7 @@ def test_a_write_lock_held_past_the_bound_is_a_503_not_a_500(tmp_path: Path, mon
             assert response.status_code == 503, response.text[:1000]
             assert response.headers["retry-after"] and "đang bận" in response.text
             with transaction(engine, TEST_CLOCK) as s:
-                assert values.get_current(session=s, unit_code=unit, variable=VARIABLE, period="2025") is None
+                assert values.get_current(session=s, unit=REF(unit), variable=VARIABLE, period="2025") is None
             assert client.post("/declare/save", data=data).status_code == 303  # once the lock is free
         finally:
             engine.dispose()

@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from chiso.accounts import service as accounts
+from chiso.audit import chain as audit_chain
 from chiso.clock import bind
 from chiso.db import begin_write
 from chiso.permissions import PUBLIC, Actor
@@ -76,6 +77,11 @@ def db(request: Request, _turn: Annotated[None, Depends(write_turn, scope="funct
     try:
         if request.method in WRITES:
             begin_write(session)
+            # Take the audit chain's lock here, in the worker thread that runs this dependency, and not
+            # later inside an async route on the event loop: there, waiting for it would block the loop,
+            # and the request that holds it needs the loop to reach its commit (a deadlock, seen under
+            # concurrent logins on PostgreSQL). Write requests of a schema therefore take turns.
+            audit_chain.lock(session)
         yield session
         session.commit()
     except BaseException:

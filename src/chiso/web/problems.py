@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chiso.audit import service as audit
@@ -49,7 +50,10 @@ def status_of(exc: ChisoError, anonymous: bool) -> tuple[int, str, str]:
 def record_refusal(
     request: Request, action: str, user: str, refused: str | None, unit_code: str | None, reason: str
 ) -> None:
-    """Audit a refusal in a transaction of its own: the request's is rolled back by the time we get here."""
+    """Audit a refusal in a transaction of its own: the request's is rolled back by the time we get here.
+
+    Called in a worker thread (run_in_threadpool): it waits for the audit chain's lock, and waiting on
+    the event loop would stop the request that holds the lock from reaching its commit."""
     audit.record_apart(
         sessions=request.app.state.sessions,
         clock=request.app.state.clock,
@@ -76,7 +80,9 @@ async def chiso_error(request: Request, exc: Exception) -> Response:
     anonymous = getattr(request.state, "anonymous", True)
     if isinstance(exc, PermissionDenied):
         refused = exc.actor.user if exc.actor is not None else "public"
-        record_refusal(request, "permission.refused", refused, exc.action, exc.unit_code, str(exc))
+        await run_in_threadpool(
+            record_refusal, request, "permission.refused", refused, exc.action, exc.unit_code, str(exc)
+        )
     status, title, kind = status_of(exc, anonymous)
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationFailed):
@@ -96,7 +102,7 @@ async def chiso_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc, CsrfRefused):
-        record_refusal(request, "csrf.refused", exc.user, None, None, str(exc.detail))
+        await run_in_threadpool(record_refusal, request, "csrf.refused", exc.user, None, None, str(exc.detail))
     detail = "" if exc.detail == _title(exc.status_code) else str(exc.detail or "")
     if for_api(request):
         response: Response = problem(exc.status_code, _title(exc.status_code), detail)

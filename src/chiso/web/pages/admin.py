@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from chiso import clock, units
 from chiso.accounts import service as accounts
@@ -92,10 +93,12 @@ def _done(what: str) -> Response:
     return RedirectResponse(f"/admin?done={what}", status_code=303)
 
 
-def _failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
+async def _failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
     session.rollback()
-    if isinstance(exc, PermissionDenied):
-        record_refusal(request, "permission.refused", who.actor.user, exc.action, exc.unit_code, str(exc))
+    if isinstance(exc, PermissionDenied):  # off the event loop: it waits for the audit chain's lock
+        await run_in_threadpool(
+            record_refusal, request, "permission.refused", who.actor.user, exc.action, exc.unit_code, str(exc)
+        )
     status = status_of(exc, anonymous=False)[0] if isinstance(exc, ChisoError) else 422
     return render(request, who, build(session, who, error=str(exc)), status)
 
@@ -114,7 +117,7 @@ async def publish(request: Request, session: DB, who: FormWho) -> Response:
     try:
         results.publish(session=session, run_id=run_id, actor=who.actor)
     except ChisoError as exc:
-        return _failed(request, session, who, exc)
+        return await _failed(request, session, who, exc)
     return _done("publish")
 
 
@@ -130,7 +133,7 @@ async def period_action(request: Request, session: DB, who: FormWho) -> Response
         else:
             raise HTTPException(400, "action is close or reopen")
     except ChisoError as exc:
-        return _failed(request, session, who, exc)
+        return await _failed(request, session, who, exc)
     return _done(action)
 
 
@@ -150,7 +153,7 @@ async def open_period(request: Request, session: DB, who: FormWho) -> Response:
         )
         collection.open_period(session=session, period_in=period_in, actor=who.actor)
     except (ChisoError, ValidationError, ValueError, units.UnitsError) as exc:
-        return _failed(request, session, who, exc)
+        return await _failed(request, session, who, exc)
     return _done("opened")
 
 
@@ -167,7 +170,7 @@ async def create_user(request: Request, session: DB, who: FormWho) -> Response:
         )
         accounts.create_user(session=session, user_in=user_in, actor=who.actor)
     except (ChisoError, ValidationError) as exc:
-        return _failed(request, session, who, exc)
+        return await _failed(request, session, who, exc)
     return _done("user-created")
 
 
@@ -179,7 +182,7 @@ async def disable_user(request: Request, session: DB, who: FormWho) -> Response:
             session=session, user=str(form.get("user", "")), disabled=form.get("enable") is None, actor=who.actor
         )
     except ChisoError as exc:
-        return _failed(request, session, who, exc)
+        return await _failed(request, session, who, exc)
     return _done("user-changed")
 
 
@@ -196,7 +199,7 @@ async def create_token(request: Request, session: DB, who: FormWho) -> Response:
             actor=who.actor,
         )
     except (ChisoError, ValueError) as exc:
-        return _failed(request, session, who, exc)
+        return await _failed(request, session, who, exc)
     # The secret is shown on this response only (never stored, never in a URL).
     return render(request, who, build(session, who, message="token-created", secret=issued.secret))
 
@@ -208,5 +211,5 @@ async def revoke_token(request: Request, session: DB, who: FormWho) -> Response:
     try:
         accounts.revoke_token(session=session, token_id=token_id, actor=who.actor)
     except ChisoError as exc:
-        return _failed(request, session, who, exc)
+        return await _failed(request, session, who, exc)
     return _done("token-revoked")
