@@ -68,7 +68,7 @@ def test_measured_values_recompute_every_variant(collecting, receiver):
     with collecting.session() as s:
         hooks.add(session=s, url=receiver.url, event_types=["vn.chiso.values.*"], actor=collecting.people["admin"])
         s.commit()
-    token = token_for(collecting, "admin", "write")
+    token = token_for(collecting, "measure", "write")  # measured values come from the measuring service only
     value = {"unit_code": f.COMMUNE, "variable": "population", "period": "2025", "value": 12000}
     posted = collecting.client().post("/api/v1/values", json=value, headers={"Authorization": f"Bearer {token}"})
     assert posted.status_code == 201, posted.text[:500]
