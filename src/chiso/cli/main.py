@@ -60,9 +60,10 @@ app = typer.Typer(
             "review": Lazy("chiso.cli.review:app", "Thẩm định — appraisal of declarations."),
             "results": Lazy("chiso.cli.results:app", "Kết quả — result runs: compute, publish, show."),
             "users": Lazy("chiso.cli.users:app", "Tài khoản — accounts, roles and API tokens."),
-            "hooks": Lazy("chiso.cli.hooks:app", "Webhook — subscriptions of the IOC and others, deliveries, tests."),
+            "hooks": Lazy("chiso.cli.hooks:app", "Webhook — push events (results, approvals, periods) to the IOC."),
             "worker": Lazy(
-                "chiso.cli.hooks:worker", "Tiến trình nền — deliver events and keep provisional results live."
+                "chiso.cli.hooks:worker",
+                "Chạy tiến trình gửi sự kiện — keep provisional results live and push events to the webhooks.",
             ),
             "audit": Lazy("chiso.cli.audit:app", "Nhật ký kiểm toán — the audit log: list, export, verify."),
             "evidence": Lazy("chiso.cli.evidence:app", "Tệp minh chứng — stored evidence files."),
