@@ -57,7 +57,14 @@ async def write_turn(request: Request) -> AsyncIterator[None]:
     if request.method not in WRITES:
         yield
         return
-    if request.headers.get("content-type", "").startswith(FORMS):
+    content_type = request.headers.get("content-type", "")
+    if content_type.lower().startswith("multipart/"):
+        # Files come only from people logged in: without a login cookie the body is refused unread
+        # (checked_form checks the session itself once the form is in).
+        data = request.app.state.cookies.read(request)
+        if data is None or data.account_id is None:
+            raise HTTPException(403, "đăng nhập trước khi gửi tệp / log in before sending files")
+    if content_type.startswith(FORMS):
         await request.form()
     turns: WriteTurns | None = getattr(request.app.state, "write_turns", None)
     if turns is None:
