@@ -344,10 +344,11 @@ def sync(
 def _write_report(lake: Lake, name: str, report: dict[str, Any]) -> None:
     stamp = dt.datetime.fromisoformat(report["started_at"]).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
     folder = sync_dir(lake, name) / "reports"
-    path, n = folder / f"{stamp}.json", 1
-    while path.exists():
-        path, n = folder / f"{stamp}-{n}.json", n + 1
-    _write_json(path, report)
+    # Numbered within the second, so that the names sort in the order the syncs ran.
+    n = 1
+    while (folder / f"{stamp}-{n:03d}.json").exists():
+        n += 1
+    _write_json(folder / f"{stamp}-{n:03d}.json", report)
 
 
 INGESTIBLE = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
