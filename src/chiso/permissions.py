@@ -87,6 +87,10 @@ ACTIONS: dict[str, Rule] = {
     "results.view_published": _rule("read published results", public=True),
     "audit.view": _rule("read and verify the audit log (logins and addresses included)", "admin"),
     "evidence.manage": _rule("remove stored evidence files no record cites", "admin"),
+    "dossier.watch": _rule(
+        "see the open dossiers near or past their deadline", "appraiser", "viewer", "system", *OFFICE,
+        own_unit=("officer",),
+    ),
     "programme.view": _rule("read programmes, their targets, observed figures and forecasts", public=True),
     "task.view": _rule("read plans, tasks and progress reports", "officer", "appraiser", "viewer", "system", *OFFICE),
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),

@@ -126,7 +126,7 @@ def measure(
     files = _ingested_files(lake)
     definition_sha = _definition_hash(measures)
     frames = []
-    changed = {source: _changed_parts(lake, source) for source in measures.sources}
+    changed = {source: changed_parts(lake, source) for source in measures.sources}
     try:
         groups: dict[tuple[str, str, str], list[Measure]] = {}
         for m in measures.measures:  # measures sharing source, unit and time are computed in one scan
@@ -254,7 +254,7 @@ def values_in(values: pd.DataFrame) -> list[ValueIn]:
     ]
 
 
-def _changed_parts(lake: Lake, source: str) -> list[Path]:
+def changed_parts(lake: Lake, source: str) -> list[Path]:
     """The parts of a source that hold new versions of known records (marked at ingestion)."""
     changed = []
     for part in lake.parts(source):
@@ -392,7 +392,7 @@ def explain(
     """
     m = measures.measure_of(variable)
     grain, key = grain_of(period)
-    changed = {source: _changed_parts(lake, source) for source in measures.sources}
+    changed = {source: changed_parts(lake, source) for source in measures.sources}
     query = compile_measure(
         m, grain, era=era, since=since, until=until, as_of=_cut_off(as_of), history=bool(changed[m.source])
     )
