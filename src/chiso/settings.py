@@ -88,6 +88,13 @@ class Settings(BaseSettings):
             "rehearse a deadline. Default: the system clock. Dates are Vietnam's (UTC+7)."
         ),
     )
+    holidays_file: Path | None = Field(
+        None,
+        description=(
+            "Days off besides weekends and the fixed public holidays (Tết, Giỗ Tổ, days moved by the "
+            "Government): a text file with one ISO date per line, for deadlines in working days."
+        ),
+    )
     webhook_attempts: int = Field(
         10, gt=0, le=50, description="Attempts to push an event to a webhook before its delivery is dead."
     )

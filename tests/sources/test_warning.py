@@ -75,7 +75,9 @@ def test_open_dossiers_with_working_days_left_counted_by_hand(lake: Lake):
         "C": (1, "due_soon"),
         "D": (5, "later"),
     }
-    by_unit = {r.receiving_unit: (r.overdue, r.due_today, r.due_soon, r.later, r.open) for r in found.by_unit.itertuples()}
+    by_unit = {
+        u.receiving_unit: (u.overdue, u.due_today, u.due_soon, u.later, u.open) for u in found.by_unit.itertuples()
+    }
     assert by_unit == {OWN: (1, 1, 1, 1, 4), OTHER: (1, 0, 0, 0, 1)}
     assert set(found.attention["id"]) == {"A", "B", "C", "G"}
     assert _left(warnings(lake, at=AT, within=5))["D"] == (5, "due_soon")
@@ -115,3 +117,27 @@ def test_nothing_ingested_is_nothing_open_and_a_negative_window_is_refused(tmp_p
     assert empty.dossiers.empty and empty.by_unit.empty
     with pytest.raises(SourceError):
         warnings(Lake(tmp_path / "none"), at=AT, within=-1)
+
+
+def test_cli_lists_the_units_and_dossiers_that_need_action(cli, cli_env, tmp_path: Path, monkeypatch):
+    lake = Lake(tmp_path / "var")  # the data directory of cli_env
+    _ingest(lake, tmp_path, "dossiers-1.jsonl", FIRST)
+    holidays = tmp_path / "holidays.txt"
+    holidays.write_text("2026-05-04\n", encoding="utf-8")
+    monkeypatch.setenv("CHISO_HOLIDAYS_FILE", str(holidays))
+    assert cli("db", "upgrade", "--admin", "admin").exit_code == 0
+    out = tmp_path / "due.xlsx"
+    shown = cli("sources", "due", "--at", "2026-04-29T10:00", "--as", "admin", "--out", out)
+    assert shown.exit_code == 0, shown.stderr
+    assert "Phường Đức Xuân (01840)" in shown.stdout and "Phường Ba Đình (00004)" in shown.stdout
+    assert "4 hồ sơ cần xử lý ngay" in shown.stdout  # A, B, C (due on the listed day off: today), G
+    lines = {line.split()[0]: line for line in shown.stdout.splitlines() if line[:1] in "ABCDG"}
+    assert "quá hạn" in lines["G"] and "đến hạn hôm nay" in lines["C"] and "D" not in lines
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(out, read_only=True)
+    assert book.sheetnames == ["dossiers", "units"]
+    assert [r[0] for r in book["dossiers"].iter_rows(min_row=2, values_only=True)] == ["G", "A", "B", "C", "D"]
+    bad = cli("sources", "due", "--at", "29/4/2026", "--as", "admin")
+    assert bad.exit_code != 0 and "2026-04-29" in bad.stderr

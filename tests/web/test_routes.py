@@ -40,6 +40,8 @@ READ = [
     ("GET", "/api/v1/programmes", None, "/api/v1/programmes", None, 200),
     ("GET", "/api/v1/programmes/{code}/status", None, "/api/v1/programmes/thai-nguyen-01-nq-tu/status", None, 200),
     ("GET", "/api/v1/tasks", "token:lanhdao", "/api/v1/tasks?overdue=true", None, 200),
+    ("GET", "/api/v1/dossiers/due", "token:lanhdao", "/api/v1/dossiers/due?within=5", None, 200),
+    ("GET", "/dossiers/due", "canbo.ducxuan", "/dossiers/due", None, 200),
     ("GET", "/", None, "/", None, 200),
     ("GET", "/programmes", None, "/programmes", None, 200),
     ("GET", "/opendata", None, "/opendata", None, 200),

@@ -364,3 +364,57 @@ def sync_command(
         typer.echo("Đã dừng / stopped")
     except SyncError as exc:
         fail(str(exc))
+
+
+STATE_LABELS = {"overdue": "quá hạn", "due_today": "đến hạn hôm nay", "due_soon": "sắp đến hạn", "later": "còn hạn"}
+
+
+@app.command("due")
+def due_command(
+    within: int = typer.Option(3, "--within", min=0, help="Working days ahead that count as due soon."),
+    unit: str | None = typer.Option(None, "--unit", help="Only this receiving unit (official code)."),
+    at: str | None = typer.Option(None, "--at", help="As of this local date-time (default: now)."),
+    limit: int = typer.Option(20, "--limit", help="Dossiers to print (0: all)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write every open dossier (CSV, JSON or XLSX)."),
+    as_user: str = typer.Option(..., "--as", envvar="CHISO_AS", help="Người thực hiện — the user acting."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Cảnh báo sớm — open dossiers near or past their deadline, in working days, per unit."""
+    from chiso.cli.session import work
+    from chiso.sources.warning import calendar_of, for_actor, local, parse_moment
+
+    with work(as_user) as w:
+        try:
+            moment = parse_moment(at) if at else local(w.clock.now())
+            found = for_actor(
+                w.actor,
+                _lake(data_dir),
+                at=moment,
+                within=within,
+                calendar=calendar_of(w.settings.holidays_file),
+                unit=unit,
+            )
+        except SourceError as exc:
+            fail(str(exc))
+    if out is not None:
+        try:
+            write_table(out, {"dossiers": found.dossiers, "units": found.by_unit})
+        except TableError as exc:
+            fail(str(exc))
+    names = {key: f"{name} ({key[1]})" for key, name in found.unit_names().items()}
+    print_table(
+        ("đơn vị / unit", "quá hạn", "đến hạn hôm nay", f"trong {within} ngày", "đang mở / open"),
+        [(names[(r.unit_era, r.receiving_unit)], r.overdue, r.due_today, r.due_soon, r.open)
+         for r in found.by_unit.itertuples()],
+    )  # fmt: skip
+    shown = found.attention if limit == 0 else found.attention.head(limit)
+    if len(shown):
+        print_table(
+            ("hồ sơ / dossier", "thủ tục", "đơn vị", "hạn / due", "ngày làm việc còn lại", "trạng thái"),
+            [(r.id, r.procedure_code, names[(r.unit_era, r.receiving_unit)], f"{r.due_at:%d/%m/%Y %H:%M}",
+              r.working_days_left, STATE_LABELS[r.state]) for r in shown.itertuples()],
+        )  # fmt: skip
+    typer.echo(
+        f"{len(found.attention)} hồ sơ cần xử lý ngay (quá hạn, đến hạn hôm nay hoặc trong {within} ngày làm việc) "
+        f"/ dossiers needing action, as of {moment:%d/%m/%Y %H:%M}"
+    )

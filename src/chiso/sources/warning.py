@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import sqlglot.expressions as exp
 
+from chiso.clock import VIETNAM
 from chiso.permissions import ACTIONS, Actor, check
 from chiso.sources.compiler import as_of_condition, changed_table, single_versions, versions
 from chiso.sources.lake import Lake
@@ -79,6 +80,11 @@ class Calendar:
         return np.where(days >= start, ahead, np.busday_count(days + 1, start + 1, holidays=holidays) * -1)
 
 
+def calendar_of(holidays_file: Path | None) -> Calendar:
+    """The working-day calendar of the setting `holidays_file` (none: the fixed holidays only)."""
+    return Calendar(read_days_off(holidays_file) if holidays_file else frozenset())
+
+
 def read_days_off(path: Path) -> frozenset[dt.date]:
     """The days off listed in a file: one ISO date per line; `#` starts a comment; blank lines ignored."""
     found = set()
@@ -125,7 +131,7 @@ def open_dossiers(lake: Lake, *, at: dt.datetime, units: Iterable[str] | None = 
         wanted = sorted(set(units)) if units is not None else None
         unit_filter = "AND receiving_unit IN (SELECT unnest($units))" if wanted is not None else ""
         sql = f"""
-            SELECT {", ".join(columns)}
+            SELECT {", ".join(columns[:-1])}, COALESCE(simulated, FALSE) AS simulated
             FROM ({table.sql(dialect="duckdb")}) AS s
             WHERE {current} AND status IN {OPEN_STATUSES} AND due_at IS NOT NULL AND received_at <= $at
               {unit_filter}
@@ -147,6 +153,19 @@ class Warnings:
     within: int
     dossiers: pd.DataFrame  # COLUMNS, due first
     by_unit: pd.DataFrame  # unit_era, receiving_unit, overdue, due_today, due_soon, later, open
+
+    def unit_names(self) -> dict[tuple[str, str], str]:
+        """The name of each (era, code) counted; the code itself for a unit the registry does not know."""
+        from chiso import units
+        from chiso.units.errors import UnitsError
+
+        names = {}
+        for era, code in zip(self.by_unit["unit_era"], self.by_unit["receiving_unit"], strict=True):
+            try:
+                names[(era, code)] = units.get(code, era=era).name
+            except UnitsError:
+                names[(era, code)] = code
+        return names
 
     @property
     def attention(self) -> pd.DataFrame:
@@ -199,3 +218,21 @@ def for_actor(
         unit = actor.unit_code  # an officer sees their own unit without having to name it
     check(actor, ACTION, unit)
     return warnings(lake, at=at, within=within, calendar=calendar, units=None if unit is None else [unit])
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    """A moment as the lake's records write it: Vietnam's local time without an offset."""
+    return moment.astimezone(VIETNAM).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def parse_moment(text: str) -> dt.datetime:
+    """A local date (its end: what was known that day) or date-time, for `--at` and `?at=`."""
+    try:
+        if len(text) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(23, 59, 59))
+        return local(dt.datetime.fromisoformat(text))
+    except ValueError:
+        raise SourceError(
+            f"Thời điểm không hợp lệ {text!r}: viết 2026-04-29 hoặc 2026-04-29T10:00 (giờ Việt Nam) — "
+            "write a date or a local date-time"
+        ) from None

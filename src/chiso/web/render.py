@@ -89,6 +89,8 @@ def navigation(who: Who | None, path: str, _: Any) -> list[NavItem]:
             items.append(("/tasks", _("Nhiệm vụ")))
         if actor.has("officer"):
             items.append(("/declare", _("Kê khai")))
+        if who.logged_in and allowed(actor, "dossier.watch"):
+            items.append(("/dossiers/due", _("Cảnh báo hồ sơ")))
         if allowed(actor, "declaration.appraise"):
             items.append(("/appraise", _("Thẩm định")))
         if allowed(actor, "results.compute") or allowed(actor, "account.manage"):

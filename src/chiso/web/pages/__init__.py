@@ -10,6 +10,7 @@ from chiso.web.pages import (
     audit,
     auth,
     declare,
+    dossiers,
     framework,
     hooks,
     opendata,
@@ -35,5 +36,6 @@ for module in (
     reports,
     hooks,
     audit,
+    dossiers,
 ):
     router.include_router(module.router)

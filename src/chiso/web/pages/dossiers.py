@@ -1,0 +1,103 @@
+"""Early warning on the web: `GET /dossiers/due` — open dossiers near or past their deadline, per unit.
+
+A unit's officer sees their unit; the programme office, appraisers and leaders every unit of the
+lake, or one (`?unit=`). Read from the lake of Chiso's data directory, as of the app's clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from chiso.sources.lake import Lake
+from chiso.sources.warning import calendar_of, for_actor, local
+from chiso.web.deps import WhoDep
+from chiso.web.render import Page, render
+
+router = APIRouter()
+SHOWN = 300  # dossiers listed on the page; the CLI and the API give all of them
+
+
+@dataclass(frozen=True)
+class UnitDue:
+    code: str
+    name: str
+    overdue: int
+    due_today: int
+    due_soon: int
+    open: int
+
+
+@dataclass(frozen=True)
+class DossierDue:
+    id: str
+    procedure_code: str
+    unit: str
+    received_at: dt.datetime
+    due_at: dt.datetime
+    working_days_left: int
+    state: str
+
+
+@dataclass(frozen=True)
+class DossiersDuePage(Page):
+    at: dt.datetime
+    within: int
+    unit: str | None
+    units: list[UnitDue]
+    dossiers: list[DossierDue]
+    more: int  # dossiers needing action beyond those listed
+
+    @property
+    def totals(self) -> tuple[int, int, int]:
+        return (
+            sum(u.overdue for u in self.units),
+            sum(u.due_today for u in self.units),
+            sum(u.due_soon for u in self.units),
+        )
+
+
+@router.get("/dossiers/due")
+def dossiers_due(
+    request: Request,
+    who: WhoDep,
+    within: int = Query(3, ge=0, le=60),
+    unit: str | None = Query(None, max_length=20, pattern=r"^[0-9A-Za-z-]+$"),
+) -> Response:
+    if not who.logged_in:
+        return RedirectResponse(f"/login?{urlencode({'next': str(request.url.path)})}", status_code=303)
+    settings = request.app.state.settings
+    clock = request.app.state.clock
+    at = local(clock.now())
+    found = for_actor(
+        who.actor,
+        Lake.at(settings.data_dir, clock),
+        at=at,
+        within=within,
+        calendar=calendar_of(settings.holidays_file),
+        unit=unit or None,
+    )
+    names = found.unit_names()
+    rows = [
+        UnitDue(r.receiving_unit, names[(r.unit_era, r.receiving_unit)], r.overdue, r.due_today, r.due_soon, r.open)
+        for r in found.by_unit.itertuples()
+    ]
+    attention = found.attention
+    listed = [
+        DossierDue(
+            r.id,
+            r.procedure_code,
+            names[(r.unit_era, r.receiving_unit)],
+            r.received_at.to_pydatetime(),
+            r.due_at.to_pydatetime(),
+            int(r.working_days_left),
+            r.state,
+        )
+        for r in attention.head(SHOWN).itertuples()
+    ]
+    page = DossiersDuePage(at, within, unit, rows, listed, max(0, len(attention) - SHOWN))
+    return render(request, who, page)
