@@ -269,3 +269,16 @@ def test_the_2024_open_data_release_is_a_valid_data_package(session, tmp_path):
     assert values and all(v["simulated"] for v in values)  # every demo figure is simulated, and says so
     assert {v["source"] for v in values} >= {"declared", "measured"}
     assert release.descriptor["chiso"]["simulated_values"] == len(values)
+
+
+def test_early_warning_has_the_last_weeks_dossiers_and_no_years_old_ones(demo, settings):
+    from chiso.sources.lake import Lake
+    from chiso.sources.warning import local, warnings
+
+    now = local(TEST_CLOCK.now())
+    found = warnings(Lake.at(settings.data_dir), at=now, within=3)
+    received = found.dossiers["received_at"]
+    assert len(found.dossiers) > 20 and set(found.dossiers["unit_era"]) == {"2025"}
+    assert (received > now - dt.timedelta(days=30)).all()  # the simulated years' open dossiers were resolved
+    assert {"overdue", "due_soon", "later"} <= set(found.dossiers["state"])
+    assert found.dossiers["simulated"].all()

@@ -21,13 +21,13 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from chiso import units
+from chiso import clock, units
 from chiso.actors import service as actors
 from chiso.actors.models import ActorRecord
 from chiso.audit import service as audit
 from chiso.audit.models import AuditEntry
 from chiso.collection.models import CollectionPeriod
-from chiso.demo import collect, national, province
+from chiso.demo import collect, live, national, province
 from chiso.demo import plan as example_plan
 from chiso.demo.accounts import demo_accounts, officer_user
 from chiso.demo.figures import Profile
@@ -36,6 +36,8 @@ from chiso.errors import ChisoError
 from chiso.national import service as national_service
 from chiso.permissions import MEASURE, ROLES, Actor
 from chiso.settings import Settings
+from chiso.sources.lake import Lake
+from chiso.sources.warning import local
 from chiso.values.models import Value
 
 PROVINCE = "19"
@@ -109,6 +111,13 @@ def build(
         communes=[u.code for u in scope],
         seed=seed,
         actor=measurer,
+    )
+    say("Hồ sơ gần đây, cảnh báo sớm / the last weeks' dossiers, for early warning")
+    live.feed(
+        Lake.at(settings.data_dir, settings.make_clock()),
+        province=PROVINCE,
+        now=local(clock.of(session).now()),
+        seed=seed,
     )
     for year in YEARS:
         shares = province.split(province.ENTERPRISES[year], weights)
