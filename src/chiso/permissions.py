@@ -88,7 +88,11 @@ ACTIONS: dict[str, Rule] = {
     "audit.view": _rule("read and verify the audit log (logins and addresses included)", "admin"),
     "evidence.manage": _rule("remove stored evidence files no record cites", "admin"),
     "dossier.watch": _rule(
-        "see the open dossiers near or past their deadline", "appraiser", "viewer", "system", *OFFICE,
+        "see the open dossiers near or past their deadline",
+        "appraiser",
+        "viewer",
+        "system",
+        *OFFICE,
         own_unit=("officer",),
     ),
     "programme.view": _rule("read programmes, their targets, observed figures and forecasts", public=True),
