@@ -182,7 +182,13 @@ def test_the_programme_reads_the_demo(session):
     assert found["level4_services"].status.value == "on_track"
     assert found["dx_specialists"].status.value == "no_data"
     assert found["digital_tech_enterprises"].forecast is not None
-    assert found["work_records_online_commune"].latest_year == 2024
+    # the work records online are measured from the document system's records from 2023 on (issue 15, item 6)
+    commune = table[table["variable"] == "work_records_online_share_commune"].set_index("period")
+    assert found["work_records_online_commune"].latest_year == 2025
+    assert commune["source"].to_dict() == {2021: "imported", 2022: "imported", 2023: "measured", 2024: "measured",
+                                           2025: "measured"}  # fmt: skip
+    lineage = commune.loc[2025, "lineage"]
+    assert lineage.measure == "service-2025:work_records_by_level" and lineage.records > 0 and lineage.simulated
     # what the communes declared is not read: only imported and measured figures
     provinces = {u.code for era in ("2024", "2025") for u in national.units.list_units(era=era, kind="province")}
     assert set(table["unit"]) <= provinces  # the 63 (rank targets set among them) and the 34

@@ -308,3 +308,43 @@ def test_the_vietnamese_programme_page_has_no_english(observed):
     assert [body[max(0, m.start() - 60) : m.end() + 10] for m in ENGLISH_NUMBER.finditer(body)] == []
     english = _visible_text(client.get(f"/programmes/{SLUG}?lang=en").text)
     assert "Already at the target&#39;s level in 2024 (93.0%)" in english  # the same reasons, in English
+
+
+def test_a_target_reads_its_measured_figure_with_lineage_over_the_imported_one(observed):
+    """Issue 15, item 6: work records online at provincial level (> 90 % by 2025) names the measured
+    variable `work_record_online_rate_province_level`; a measured 2024 takes the place of the imported
+    93 %, a measured 2025 is the latest, and the card says "Đo tự động" with where it comes from."""
+    from chiso.permissions import MEASURE
+
+    lineage = {
+        "measure": "service-2025:work_records_by_level",
+        "measure_version": 1,
+        "records": 3112,
+        "computed_at": "2025-06-01T08:00:00+07:00",
+        "files": [{"file": "documents-2025.parquet", "sha256": "ab" * 32}],
+        "simulated": False,
+    }
+    with observed.session() as s:
+        for period, value in (("2024", 0.80), ("2025", 0.95)):
+            value_in = ValueIn(
+                era="2025",
+                unit_code="19",
+                variable="work_record_online_rate_province_level",
+                period=period,
+                value=value,
+                source="measured",
+                lineage={**lineage, "period": period},
+            )
+            values.record(session=s, value_in=value_in, actor=MEASURE)
+        s.commit()
+    page = observed.client().get(f"/programmes/{SLUG}")
+    records = _card(page.text, "work_records_online_province")
+    assert "Đo tự động" in records and "95,0 %" in records and "(2025)" in records
+    assert "service-2025:work_records_by_level" in records and "3.112" in records
+    assert "documents-2025.parquet" in records and "--lineage 19 work_record_online_rate_province_level 2025" in records
+    level4 = _card(page.text, "level4_services")
+    assert "Đo tự động" not in level4  # no measure named: its imported series as before
+    api = observed.client().get(f"/api/v1/programmes/{CODE}/status").json()
+    target = next(t for t in api["targets"] if t["code"] == "work_records_online_province")
+    assert (target["value"], target["value_year"]) == (0.95, 2025)
+    assert target["measured"] == "service-2025:work_records_by_level"

@@ -31,10 +31,11 @@ from chiso.demo import collect, live, national, province
 from chiso.demo import plan as example_plan
 from chiso.demo.accounts import demo_accounts, officer_user
 from chiso.demo.figures import Profile
-from chiso.demo.measured import measure_communes
+from chiso.demo.measured import measure_communes, measure_province
 from chiso.errors import ChisoError
 from chiso.national import service as national_service
 from chiso.permissions import MEASURE, ROLES, Actor
+from chiso.programme import load_programme
 from chiso.settings import Settings
 from chiso.sources.lake import Lake
 from chiso.sources.warning import local
@@ -110,6 +111,15 @@ def build(
         years=YEARS,
         communes=[u.code for u in scope],
         seed=seed,
+        actor=measurer,
+    )
+    programme = load_programme("01/NQ-TU")
+    measure_province(
+        session,
+        settings,
+        province=PROVINCE,
+        years=YEARS,
+        variables=[t.tracks.measured for t in programme.targets if t.tracks and t.tracks.measured],
         actor=measurer,
     )
     say("Hồ sơ gần đây, cảnh báo sớm / the last weeks' dossiers, for early warning")

@@ -3,7 +3,8 @@
 The simulated years leave some dossiers open for good (the simulator keeps about 1.5 % in
 processing, and those whose resolution would fall after the last simulated year). A real portal sends
 each dossier again when it is resolved: the feed does the same — a new version of every dossier open
-for more than `STALE_DAYS`, resolved (late, when its deadline has passed) — and adds the dossiers of the
+for more than `STALE_DAYS`, resolved in the last `STALE_DAYS` (the backlog cleared: late, dated now,
+so the simulated years measured as of their end keep their figures) — and adds the dossiers of the
 last weeks, received by the province's communes and departments, some resolved, some still open with
 deadlines from a few working days ago to two weeks ahead. Every record is `simulated`, seeded, dated
 from the demo's clock; ingested like any file (a second build the same day adds nothing).
@@ -65,8 +66,7 @@ def _resolved_stale(lake: Lake, now: dt.datetime, rng: np.random.Generator) -> l
     out = []
     for row in current:
         record = dict(zip(names, row, strict=True))
-        late = dt.timedelta(days=int(rng.integers(1, 20)))
-        resolved = min(record["due_at"] + late, now - dt.timedelta(hours=1))
+        resolved = now - dt.timedelta(hours=float(rng.uniform(1, 24 * STALE_DAYS)))
         out.append(
             {
                 **{k: _json(v) for k, v in record.items()},

@@ -14,7 +14,7 @@ old commune's records cannot be divided); for those units and years the figures 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -68,3 +68,30 @@ def measure_communes(
     for unit, period, variable, value in chosen[["unit", "period", "variable", "value"]].itertuples(index=False):
         figures[int(period)].setdefault(str(unit), {})[str(variable)] = float(value)
     return Measured(dict(figures))
+
+
+PROVINCE_SET = "service-2025"
+
+
+def measure_province(
+    session: Session,
+    settings: Settings,
+    *,
+    province: str,
+    years: Sequence[int],
+    variables: Iterable[str],
+    actor: Actor,
+) -> int:
+    """Record the province's own yearly figures that the programme's targets read as measured
+    (`tracks.measured`), counted by the `service-2025` set over the records already in the lake."""
+    wanted = set(variables)
+    if not wanted:
+        return 0
+    lake = Lake.at(settings.data_dir, settings.make_clock())
+    result = measure(
+        lake=lake, measures=load_measures(PROVINCE_SET), grains=[Grain.YEAR], era="2025", province=province
+    )
+    frame = result.values
+    labels = {str(y) for y in years}
+    chosen = frame[(frame["unit"] == province) & frame["variable"].isin(wanted) & frame["period"].isin(labels)]
+    return len(values.record_many(session=session, values_in=values_in(chosen), actor=actor))

@@ -3,9 +3,10 @@
 Published where FACTS.md §1 gives a figure (level-4 services 34.87 % in 2020 and 100 % of eligible
 services in 2021; 52 % of households on fixed broadband in 2020; 70–80 % smartphones in 2021, recorded
 as 75 %); derived from the demo's published commune declarations where the province's figure is an
-aggregate of them (work records online at commune level, digital technology enterprises); simulated
-otherwise. Each value's lineage says which, and every simulated or derived-from-simulated one is
-labelled `simulated`.
+aggregate of them (digital technology enterprises); simulated otherwise. From 2023 the work records
+processed online at each level are measured from the document system's records instead
+(`demo/measured.py`), as the programme's targets name them (`tracks.measured`). Each value's lineage
+says which, and every simulated or derived-from-simulated one is labelled `simulated`.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ PUBLISHED: dict[str, dict[int, tuple[float, str]]] = {
 SIMULATED: dict[str, dict[int, float]] = {
     "smartphone_user_share": {2022: 0.8, 2023: 0.82, 2024: 0.87},
     "households_fibre_share": {2021: 0.6, 2022: 0.67, 2023: 0.73, 2024: 0.78},
-    "work_records_online_share_province": {2021: 0.72, 2022: 0.8, 2023: 0.86, 2024: 0.91},
-    "work_records_online_share_district": {2021: 0.58, 2022: 0.66, 2023: 0.72, 2024: 0.77},
+    # 2023– are measured from the document system's records (demo/measured.py: measure_province)
+    "work_records_online_share_province": {2021: 0.72, 2022: 0.8},
+    "work_records_online_share_district": {2021: 0.58, 2022: 0.66},
     "work_records_online_share_commune": {2021: 0.33, 2022: 0.41},
     "digital_tech_enterprises": {2021: 410, 2022: 486},
 }
@@ -55,7 +57,7 @@ def series(*, session: Session, actor: Actor, seed: int) -> int:
 
 
 def derived(*, session: Session, actor: Actor, year: int, period_code: str, communes: list[str]) -> int:
-    """The province's commune-level aggregates for a published year, from the communes' figures."""
+    """The province's aggregate of the communes' figures for a published year (digital enterprises)."""
     current = values.current(session=session, period=str(year), era=ERA, unit_codes=communes)
 
     def total(variable: str) -> float:
@@ -63,13 +65,6 @@ def derived(*, session: Session, actor: Actor, year: int, period_code: str, comm
 
     lineage = {"simulated": True, "derived_from": period_code, "units": len(communes)}
     batch = [
-        _value(
-            "work_records_online_share_commune",
-            year,
-            round(total("work_records_online") / total("work_records"), 4),
-            {**lineage, "method": "Σ work_records_online / Σ work_records"},
-            "tổng hợp từ kê khai mô phỏng",
-        ),
         _value(
             "digital_tech_enterprises",
             year,

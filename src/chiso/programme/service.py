@@ -14,11 +14,12 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from chiso import clock
+from chiso.dashboard.schemas import MeasuredInput
 from chiso.errors import NotFound
 from chiso.national import service as national
 from chiso.permissions import Actor, check
 from chiso.programme.io import shipped
-from chiso.programme.observed import observations, simulated_targets
+from chiso.programme.observed import measured_targets, observations, simulated_targets
 from chiso.programme.spec import Programme, Target
 from chiso.programme.status import Status, TargetStatus, evaluate, rank_of, summary
 from chiso.units import succession
@@ -44,6 +45,7 @@ class TargetView:
     recomputed: tuple[int, ...] = ()  # years of a rank series whose rank is recomputed, not the published one
     units: int | None = None  # how many units a rank target's latest rank is among
     merged: MergedRank | None = None
+    measured: MeasuredInput | None = None  # the lineage of the latest figure, when measured from records
 
     @property
     def target(self) -> Target:
@@ -110,11 +112,13 @@ def status(*, session: Session, actor: Actor, code: str) -> ProgrammeStatus:
 
     def views(of: Programme) -> list[TargetView]:
         simulated = simulated_targets(of, table)
+        measured = measured_targets(of, table)
         out = []
         for result in evaluate(of, table, today=today):
             series, recomputed, units = _series(of, result.target, table)
             merged = _merged_rank(session, of, result.target)
-            out.append(TargetView(result, result.target.code in simulated, series, recomputed, units, merged))
+            code = result.target.code
+            out.append(TargetView(result, code in simulated, series, recomputed, units, merged, measured.get(code)))
         return out
 
     return ProgrammeStatus(programme, views(programme), views(as_expectations) if as_expectations else [])

@@ -49,6 +49,13 @@ class Tracks(Frozen):
     framework: str | None = None
     node: str | None = None
     variable: str | None = None
+    measured: str | None = Field(
+        None,
+        description=(
+            "A measured variable (from a measure set over the records) that gives the figure of the years "
+            "it was measured, before the `variable`'s imported figures."
+        ),
+    )
     statistic: Literal["value", "rank"] = Field(
         "value", description="`rank` compares the unit's competition rank among all units scored."
     )
@@ -59,6 +66,8 @@ class Tracks(Frozen):
             raise ValueError("give either `framework` + `node` or `variable`")
         if self.node is not None and self.framework is None:
             raise ValueError("`node` needs the `framework` it belongs to")
+        if self.measured is not None and self.variable is None:
+            raise ValueError("`measured` completes a `variable`'s series; give the variable too")
         if self.statistic == "rank" and self.node is None:
             raise ValueError("a rank is read from a framework node")
         return self

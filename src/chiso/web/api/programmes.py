@@ -133,6 +133,7 @@ def _target(p: Programme, view: TargetView) -> TargetStatusOut:
         source=t.source or p.document.number,
         has_source=t.tracks is not None,
         simulated=view.simulated,
+        measured=view.measured.measure if view.measured else None,
     )
 
 

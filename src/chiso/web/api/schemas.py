@@ -224,6 +224,13 @@ class TargetStatusOut(BaseModel):
     source: str = Field(description="Where the target is set: document and article.")
     has_source: bool = Field(description="False: nothing measures this target yet.")
     simulated: bool = Field(description="The latest value is a simulated figure (a demonstration), not real data.")
+    measured: str | None = Field(
+        None,
+        description=(
+            "When the latest value was measured from records (đo tự động): the measure (set:code) that counted it; "
+            "its full lineage: GET /api/v1/values or `chiso sources measure --lineage`."
+        ),
+    )
 
 
 class ProgrammeStatusOut(BaseModel):
