@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from chiso.dashboard.service import nodes_of
 from chiso.errors import NotFound
 from chiso.framework import Framework, Indicator, shipped_codes
-from chiso.framework.describe import rule_in_words
+from chiso.framework.describe import display_code, rule_in_words
 from chiso.permissions import check
 from chiso.web.api.catalog import shipped
 from chiso.web.deps import WhoDep
@@ -64,10 +64,10 @@ def framework_page(request: Request, who: WhoDep, code: str) -> Response:
     rows = []
     for info in nodes_of(fw):
         node = fw.node(info.code)
-        vi, en = rule_in_words(node, fw.pipeline.normalise) if isinstance(node, Indicator) else ("", "")
+        vi, en = rule_in_words(node, fw.pipeline.normalise, framework=fw) if isinstance(node, Indicator) else ("", "")
         rows.append(
             Row(
-                node.code,
+                display_code(node),
                 node.name,
                 node.name_en,
                 info.depth,
