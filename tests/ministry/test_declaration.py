@@ -15,7 +15,8 @@ from chiso.collection.models import FrameworkVersion
 from chiso.demo import ministry as example
 from chiso.errors import PermissionDenied
 from chiso.framework import parse_framework
-from chiso.ministry import export, service as ministry
+from chiso.ministry import export
+from chiso.ministry import service as ministry
 from chiso.ministry.models import ComponentList
 from chiso.national import service as national
 from chiso.permissions import Actor

@@ -281,6 +281,7 @@ def compose(*, year: int, province: str, rows: Sequence[Row], source: str, note:
     nodes.append(index.model_dump(mode="json", exclude_defaults=True, by_alias=True))
     for position, main in enumerate(spec.mains, start=1):
         mine = [r for r in rows if r.main == main.code]
+        top = numbers.format(main.max_points or 0)
         nodes.append(
             Aggregate(
                 kind="aggregate",
@@ -288,7 +289,7 @@ def compose(*, year: int, province: str, rows: Sequence[Row], source: str, note:
                 number=str(position),
                 name=main.name,
                 name_en=main.name_en,
-                description=f"{len(mine)} chỉ số thành phần; tỷ lệ điểm đạt được trên {numbers.format(main.max_points or 0)} điểm.",
+                description=f"{len(mine)} chỉ số thành phần; tỷ lệ điểm đạt được trên {top} điểm.",
                 max_points=main.max_points,
                 method="sum",
                 output="share",

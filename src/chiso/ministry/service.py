@@ -76,7 +76,10 @@ def import_file(*, session: Session, path: Path, year: int, province: str, actor
         from chiso import csvsafe
 
         table = table.map(csvsafe.unescape)
-    records = table.astype(object).where(table.notna(), None).to_dict("records")
+    records = [
+        {str(k): v for k, v in record.items()}
+        for record in table.astype(object).where(table.notna(), None).to_dict("records")
+    ]
     return import_rows(
         session=session,
         year=year,
@@ -260,7 +263,7 @@ def _components(session: Session, year: int) -> list[Component]:
     for row in stored.rows:
         code, lead = row["code"], row["lead"]
         node = framework.node(code)
-        item = items.get(code)
+        found = items.get(code)
         figure = current.get((lead, code))
         out.append(
             Component(
@@ -272,12 +275,12 @@ def _components(session: Session, year: int) -> list[Component]:
                 lead=lead,
                 lead_name=names.get(lead, lead),
                 max_points=node.max_points or 0.0,
-                state=item.state if item else "draft",
+                state=found.state if found else "draft",
                 value=None if figure is None else figure.value,
-                self_score=item.self_score if item else None,
-                appraised_score=item.appraised_score if item else None,
-                evidence=[(e.doc_number, e.doc_date, e.summary, e.file_name or "") for e in item.evidence]
-                if item
+                self_score=found.self_score if found else None,
+                appraised_score=found.appraised_score if found else None,
+                evidence=[(e.doc_number, e.doc_date, e.summary, e.file_name or "") for e in found.evidence]
+                if found
                 else [],
             )
         )
@@ -309,9 +312,12 @@ def estimate(*, session: Session, year: int, actor: Actor) -> Estimate:
         )
     shipped = spec.framework
     given = pd.DataFrame([{"unit": stored.province, "period": str(year), **{m.code: m.value for m in mains}}])
-    scored = chiso.score(shipped, given, period_column="period").scores.set_index("unit").loc[stored.province]
+    result = chiso.score(shipped, given, period_column="period").scores.set_index("unit")
+    scored: dict[str, float] = {
+        str(k): float(v) for k, v in result.loc[stored.province].to_dict().items() if k != "period"
+    }
     pillars = [
-        (n.code, n.name, float(scored[n.code]))
+        (n.code, n.name, scored[n.code])
         for n in shipped.nodes
         if isinstance(n, chiso.framework.View) and n.code in scored and not np.isnan(scored[n.code])
     ]
@@ -326,7 +332,7 @@ def estimate(*, session: Session, year: int, actor: Actor) -> Estimate:
         stored.note,
         mains,
         pillars,
-        float(scored[shipped.index]),
+        scored[shipped.index],
         found,
         by_state,
     )
