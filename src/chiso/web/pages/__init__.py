@@ -12,6 +12,7 @@ from chiso.web.pages import (
     declare,
     framework,
     hooks,
+    ministry,
     opendata,
     overview,
     programme,
@@ -35,5 +36,6 @@ for module in (
     reports,
     hooks,
     audit,
+    ministry,
 ):
     router.include_router(module.router)
