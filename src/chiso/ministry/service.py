@@ -111,6 +111,9 @@ def import_rows(
     read = components.read_rows(records, columns, year=year, province=province)
     if read.problems:
         raise ComponentListRefused(source, read.problems)
+    marker = components.plain(EXAMPLE_NOTE)
+    if not note and any(marker in components.plain(v) for cells in read.cells for v in cells.values()):
+        note = EXAMPLE_NOTE  # the demo's example list (`chiso ministry components example`) stays marked
     framework = components.compose(year=year, province=province, rows=read.rows, source=source, note=note)
     version = collection.publish_framework(session=session, framework=framework, actor=actor)
     # Without problems, every non-empty row of the file gave one component, in the file's order.
