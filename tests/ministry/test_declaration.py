@@ -172,3 +172,38 @@ def test_only_the_office_imports_and_officers_do_not_read_the_estimate(db_sessio
     example.load(session=db_session, admin=people["admin"])
     with pytest.raises(PermissionDenied):
         ministry.declaration(session=db_session, year=h.YEAR, actor=Actor("x", frozenset({"officer"}), "19-SKHCN"))
+
+
+def test_an_assessed_component_has_no_score_without_a_persons(tmp_path):
+    import numpy as np
+
+    from chiso.engine import Panel, run
+    from chiso.framework.describe import rule_in_words
+
+    read = ministry.components.read_rows(example.example_rows(), example.COLUMNS, year=h.YEAR, province=h.PROVINCE)
+    fw = ministry.components.compose(year=h.YEAR, province=h.PROVINCE, rows=read.rows, source="x.xlsx")
+    figures = {v: np.array([[5.0]]) for v in fw.variables}
+    alone = run(fw, Panel.from_arrays(["19"], ["2025"], figures))
+    assert np.isnan(alone.values["tp1_1"][0, 0])  # a figure is not points
+    assert np.isnan(alone.values["awareness"][0, 0])  # nor does its main indicator get one
+    given = {"tp1_1": np.array([[34.0]])}
+    scored = run(fw, Panel.from_arrays(["19"], ["2025"], figures, given=given))
+    assert scored.values["awareness"][0, 0] == pytest.approx(0.34)
+    vi, en = rule_in_words(fw.node("tp1_1"))  # type: ignore[arg-type]
+    assert "tự chấm" in vi and "not published" in en
+
+
+def test_assignments_name_units_and_indicators_of_the_period(db_session):
+    from chiso.collection.schemas import PeriodOpen
+    from chiso.errors import NotFound
+
+    admin = f.people(db_session)["admin"]
+    with pytest.raises(NotFound, match="19-SCT, c9_9"):
+        collection.open_period(
+            session=db_session,
+            period_in=PeriodOpen(
+                framework="commune-2025", year=2025, units=(f.COMMUNE,), opens_on=h.OPENS, closes_on=h.CLOSES,
+                assigned={f.COMMUNE: ("c1_1",), "19-SCT": ("c9_9",)},
+            ),
+            actor=admin,
+        )  # fmt: skip
