@@ -9,13 +9,16 @@ from and that it is an example; the list and its framework carry the note "ví d
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from importlib import resources
 from typing import Any
 
+import yaml
 from sqlalchemy.orm import Session
 
-from chiso.framework import Indicator, load_framework
+from chiso.framework import Framework, Indicator, parse_framework
 from chiso.framework.describe import rule_in_words
 from chiso.ministry import components
 from chiso.ministry import service as ministry
@@ -63,6 +66,15 @@ LEADS = {
 SET_NAMES = {"department-2025": "bộ chỉ số sở, ban, ngành 2025", "commune-2025": "bộ chỉ số cấp xã 2025"}
 
 
+@functools.lru_cache(maxsize=2)
+def _shipped(code: str) -> Framework:
+    """A shipped set, read with libyaml where it is there: the pure-Python reader took 2.5 s for the
+    commune set on a busy machine, 0.08 s with libyaml (the files are Chiso's own, not a user's)."""
+    text = (resources.files("chiso.framework.data") / f"{code}.yaml").read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return parse_framework(yaml.load(text, Loader=loader), f"{code} (shipped)")
+
+
 def _split(total: float, parts: int) -> list[float]:
     """`total` points in `parts` whole numbers that add up to it, the larger ones first."""
     base, extra = divmod(int(total), parts)
@@ -72,7 +84,7 @@ def _split(total: float, parts: int) -> list[float]:
 def example_rows(year: int = YEAR, province: str = "19") -> list[dict[str, Any]]:
     """The example component list, as a file would hold it (one dict per row, keyed by COLUMNS)."""
     spec = components.method(year)
-    sets = {code: load_framework(code) for code in SET_NAMES}
+    sets = {code: _shipped(code) for code in SET_NAMES}
     rows = []
     for position, main in enumerate(spec.mains, start=1):
         picked: list[tuple[str, Indicator]] = []

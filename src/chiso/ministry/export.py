@@ -48,7 +48,7 @@ ESTIMATE_SHEET = "Ước tính"
 def write(*, session: Session, year: int, path: Path, actor: Actor) -> service.Estimate:
     """Write the year's declaration to `path` (.xlsx), atomically; returns the estimate it shows."""
     check(actor, "ministry.view")
-    stored = service.current_list(session=session, year=year)
+    stored, _period = service.declared_list(session=session, year=year)
     est = service.estimate(session=session, year=year, actor=actor)
     by_code = {c.code: c for c in est.components}
     wb = Workbook()

@@ -250,9 +250,27 @@ def declaration(*, session: Session, year: int, actor: Actor) -> list[Component]
     return _components(session, year)
 
 
+def declared_list(*, session: Session, year: int) -> tuple[ComponentList, CollectionPeriod]:
+    """The year's declaration period and the component list it was opened with (a list imported after
+    the period opened changes nothing in it)."""
+    newest = current_list(session=session, year=year)
+    period = session.scalar(select(CollectionPeriod).where(CollectionPeriod.code == period_code(year)))
+    if period is None:
+        raise NotFound(
+            f"chưa mở kỳ kê khai DTI năm {year} / the declaration of {year} is not open:"
+            f" chiso ministry open --year {year} --opens YYYY-MM-DD --closes YYYY-MM-DD"
+        )
+    opened = session.scalars(
+        select(ComponentList)
+        .where(ComponentList.year == year, ComponentList.framework_version_id == period.framework_version_id)
+        .order_by(ComponentList.id.desc())
+        .limit(1)
+    ).first()
+    return opened or newest, period
+
+
 def _components(session: Session, year: int) -> list[Component]:
-    stored = current_list(session=session, year=year)
-    period = collection.get_period(session=session, code=period_code(year))
+    stored, period = declared_list(session=session, year=year)
     framework = collection.framework_of(period)
     leads = assignments(stored)
     items: dict[str, Declaration] = {}
@@ -293,7 +311,7 @@ def _components(session: Session, year: int) -> list[Component]:
 def estimate(*, session: Session, year: int, actor: Actor) -> Estimate:
     """The main indicators, pillars and DTI the declaration gives, by the shipped formulas of the year."""
     check(actor, "ministry.view")
-    stored = current_list(session=session, year=year)
+    stored, _period = declared_list(session=session, year=year)
     found = _components(session, year)
     spec = components.method(year)
     mains = []
