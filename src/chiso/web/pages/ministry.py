@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso import units
+from chiso.ministry import components
 from chiso.ministry import service as ministry
 from chiso.web.deps import DB, WhoDep
 from chiso.web.render import Page, render
@@ -58,7 +59,7 @@ def ministry_page(request: Request, session: DB, who: WhoDep, year: int) -> Resp
         province_name=next((u.name for u in units.find(est.province, era=ministry.ERA)), est.province),
         note=est.note,
         period=est.period,
-        method=ministry.components.method(year).decision,
+        method=components.method(year).decision,
         mains=found.mains,
         pillars=found.pillars,
         dti=found.dti,
