@@ -207,3 +207,27 @@ def test_assignments_name_units_and_indicators_of_the_period(db_session):
             ),
             actor=admin,
         )  # fmt: skip
+
+
+def test_a_922_list_of_98_components_composes_smart_city_included():
+    import numpy as np
+
+    from chiso.engine import Panel, run
+
+    spec = ministry.components.method(2023)
+    rows = []
+    for i, main in enumerate(spec.mains, start=1):  # the main indicator by its position in the method
+        count = spec.per_main[main.code]
+        base, extra = divmod(int(main.max_points or 0), count)
+        rows += [
+            {"Chỉ số chính": str(i), "Mã": f"{i}.{j + 1}", "Tên": f"Thành phần {i}.{j + 1}",
+             "Điểm tối đa": base + (1 if j < extra else 0), "Đơn vị chủ trì": "SKHCN"}
+            for j in range(count)
+        ]  # fmt: skip
+    read = ministry.components.read_rows(rows, list(rows[0]), year=2023, province=h.PROVINCE)
+    assert not read.problems and len(read.rows) == 98
+    fw = ministry.components.compose(year=2023, province=h.PROVINCE, rows=read.rows, source="922.xlsx")
+    figures = {v: np.array([[1.0]]) for v in fw.variables}
+    full = {i.code: np.array([[i.max_points]]) for i in fw.indicators}
+    result = run(fw, Panel.from_arrays(["19"], ["2023"], figures, given=full))
+    assert result.values["dti"][0, 0] == pytest.approx(1.0) and result.values["smart_city"][0, 0] == 0

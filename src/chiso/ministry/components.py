@@ -292,7 +292,7 @@ def compose(*, year: int, province: str, rows: Sequence[Row], source: str, note:
                 description=f"{len(mine)} chỉ số thành phần; tỷ lệ điểm đạt được trên {top} điểm.",
                 max_points=main.max_points,
                 method="sum",
-                output="share",
+                output="share" if main.max_points else "points",  # smart city (922): 0 points, not shared
                 missing="zero",
                 children=tuple(Child(code=r.code) for r in mine),
             ).model_dump(mode="json", exclude_defaults=True)
