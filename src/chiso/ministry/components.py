@@ -183,7 +183,12 @@ def read_rows(
                 "lead",
             )
         try:
-            points = numbers.parse(raw["max_points"]) if raw["max_points"] else None
+            points: float | None
+            given = records[i - 2].get(found["max_points"])
+            if isinstance(given, int | float) and not isinstance(given, bool) and given == given:
+                points = float(given)  # a number cell of a workbook: no notation to read
+            else:
+                points = numbers.parse(raw["max_points"]) if raw["max_points"] else None
         except numbers.NumberRefused as exc:
             problem(str(exc), "max_points")
             continue
@@ -206,10 +211,15 @@ def read_rows(
         except ValidationError as exc:
             for error in exc.errors():
                 f = {"number": "code"}.get(str(error["loc"][0]), str(error["loc"][0]))
-                problem(f"{raw.get(f, '')!r}: {error['msg']}", f)
+                problem(f"«{raw.get(f, '')}»: giá trị không hợp lệ / invalid value: {error['msg']}", f)
             continue
         if row.code in seen:
-            problem(f"mã {row.number} trùng với dòng {seen[row.code]} / code repeated (row {seen[row.code]})", "code")
+            problem(
+                f"mã {row.number} trùng với dòng {seen[row.code]} (Excel đổi 1.10 thành 1.1 nếu cột không"
+                f" định dạng văn bản) / code repeated (row {seen[row.code]}; Excel turns 1.10 into 1.1 unless"
+                " the column is text)",
+                "code",
+            )
             continue
         seen[row.code] = i
         out.rows.append(row)
