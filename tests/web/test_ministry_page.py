@@ -101,6 +101,9 @@ def test_departments_fill_the_office_appraises_the_page_shows_the_gaps(site):
     institutions = _cells(after.text, "institutions")
     assert institutions[3] == "0,8000"
     assert institutions[4] == f"+{expected['institutions'] - 0.8:.4f}".replace(".", ",")
+    english = leader.get(f"/ministry/{h.YEAR}?lang=en").text
+    assert _cells(english, "awareness")[1:] == ["Digital awareness", "0.5000", "0.6000", "-0.1000"]
+    assert "DTI declaration 2025" in english
     dti = _cells(after.text, "dti-province-2024")
     assert dti[1] == "DTI" and dti[3] != "–" and dti[4] != "–"
     assert float(dti[2].replace(",", ".")) == pytest.approx(

@@ -369,6 +369,7 @@ class Line:
     name: str
     estimate: float
     published: float | None
+    name_en: str = ""
 
     @property
     def gap(self) -> float | None:
@@ -412,11 +413,16 @@ def comparison(*, session: Session, year: int, actor: Actor) -> Comparison:
         for code, _name, _value in est.pillars:
             if code in first and not pd.isna(first[code]):
                 pillars_pub[code] = float(first[code])
+    shipped = national.framework(year)
+
+    def english(code: str) -> str:
+        return shipped.node(code).name_en
+
     return Comparison(
         est,
-        [Line(m.code, m.number, m.name, m.value, figures.get(m.code)) for m in est.mains],
-        [Line(code, "", name, value, pillars_pub.get(code)) for code, name, value in est.pillars],
-        Line(est.framework, "", "DTI", est.dti, pub_dti),
+        [Line(m.code, m.number, m.name, m.value, figures.get(m.code), english(m.code)) for m in est.mains],
+        [Line(code, "", name, value, pillars_pub.get(code), english(code)) for code, name, value in est.pillars],
+        Line(est.framework, "", "DTI", est.dti, pub_dti, "DTI"),
         bool(figures),
         rank,
     )
