@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from chiso import clock, workbooks
 from chiso.collection.cells import evidence_text
 from chiso.ministry import service
+from chiso.ministry.schemas import Estimate
 from chiso.permissions import Actor, check
 
 SCHEMA = "chiso/dti-declaration"
@@ -45,7 +46,7 @@ SHEET = "Kê khai"
 ESTIMATE_SHEET = "Ước tính"
 
 
-def write(*, session: Session, year: int, path: Path, actor: Actor) -> service.Estimate:
+def write(*, session: Session, year: int, path: Path, actor: Actor) -> Estimate:
     """Write the year's declaration to `path` (.xlsx), atomically; returns the estimate it shows."""
     check(actor, "ministry.view")
     stored, _period = service.declared_list(session=session, year=year)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso import units
-from chiso.ministry import components
+from chiso.ministry import components, schemas
 from chiso.ministry import service as ministry
 from chiso.web.deps import DB, WhoDep
 from chiso.web.render import Page, render
@@ -34,14 +34,14 @@ class MinistryPage(Page):
     note: str
     period: str
     method: str
-    mains: list[ministry.Line]
-    pillars: list[ministry.Line]
-    dti: ministry.Line
+    mains: list[schemas.Line]
+    pillars: list[schemas.Line]
+    dti: schemas.Line
     published: bool
     rank: int | None
     components: int
     by_state: dict[str, int]
-    unscored: list[ministry.Component]
+    unscored: list[schemas.Component]
     leads: list[Lead]
 
 
@@ -51,7 +51,7 @@ def ministry_page(request: Request, session: DB, who: WhoDep, year: int) -> Resp
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     found = ministry.comparison(session=session, year=year, actor=who.actor)
     est = found.estimate
-    leads: dict[str, list[ministry.Component]] = {}
+    leads: dict[str, list[schemas.Component]] = {}
     for c in est.components:
         leads.setdefault(c.lead, []).append(c)
     page = MinistryPage(
