@@ -154,6 +154,7 @@ def import_models() -> None:
     import chiso.audit.models
     import chiso.collection.models
     import chiso.events.models
+    import chiso.ministry.models
     import chiso.programme.models
     import chiso.results.models
     import chiso.values.models  # noqa: F401

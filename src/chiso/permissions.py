@@ -100,6 +100,10 @@ ACTIONS: dict[str, Rule] = {
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),
     "task.manage": _rule("create, edit and import plans and their tasks", *OFFICE),
     "report.view": _rule("read a province's annual report (PDF, XLSX)", "viewer", *OFFICE),
+    "ministry.import": _rule("import the Ministry's DTI component list and open the province's declaration", *OFFICE),
+    "ministry.view": _rule(
+        "read the province's DTI declaration, its estimate and the comparison", "appraiser", "viewer", *OFFICE
+    ),
     "hooks.manage": _rule("manage webhook subscriptions and read their delivery log", "admin"),
 }
 

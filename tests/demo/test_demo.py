@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.conftest import BACKENDS, TEST_CLOCK, fresh_database
 
-from chiso import migrations
+from chiso import migrations, units
 from chiso.collection import service as collection
 from chiso.collection.models import Appraisal, CollectionPeriod, Declaration, Submission
 from chiso.db import make_engine, transaction
@@ -288,3 +288,13 @@ def test_early_warning_has_the_last_weeks_dossiers_and_no_years_old_ones(demo, s
     assert (received > now - dt.timedelta(days=30)).all()  # the simulated years' open dossiers were resolved
     assert {"overdue", "due_soon", "later"} <= set(found.dossiers["state"])
     assert found.dossiers["simulated"].all()
+
+
+def test_the_example_dti_component_list_is_marked_as_an_example(session):
+    from chiso.ministry import service as ministry
+
+    stored = ministry.current_list(session=session, year=2025)
+    assert stored.note == "ví dụ minh họa" and stored.province == "19" and len(stored.rows) == 47
+    assert "ví dụ minh họa" in stored.framework_version.name
+    assert all("không phải danh mục của Bộ" in row["cells"]["Ghi chú"] for row in stored.rows)
+    assert {row["lead"] for row in stored.rows} <= {u.code for u in units.list_units(era="2025", kind="department")}

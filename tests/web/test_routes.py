@@ -45,6 +45,7 @@ READ = [
     ("GET", "/", None, "/", None, 200),
     ("GET", "/programmes", None, "/programmes", None, 200),
     ("GET", "/opendata", None, "/opendata", None, 200),
+    ("GET", "/ministry/{year}", "lanhdao", "/ministry/2025", None, 404),  # no component list imported here
     ("GET", "/opendata/{year}.zip", None, "/opendata/2025.zip", None, 200),
     ("GET", "/programmes/{code}", None, "/programmes/thai-nguyen-01-nq-tu", None, 200),
     ("GET", "/tasks", "canbo.ducxuan", "/tasks", None, 200),

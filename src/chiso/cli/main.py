@@ -68,6 +68,10 @@ app = typer.Typer(
             "audit": Lazy("chiso.cli.audit:app", "Nhật ký kiểm toán — the audit log: list, export, verify."),
             "evidence": Lazy("chiso.cli.evidence:app", "Tệp minh chứng — stored evidence files."),
             "report": Lazy("chiso.cli.report:app", "Báo cáo — reports (PDF, XLSX)."),
+            "ministry": Lazy(
+                "chiso.cli.ministry:app",
+                "Kê khai DTI với Bộ — the province's DTI declaration: components, estimate, export.",
+            ),
             "opendata": Lazy(
                 "chiso.cli.opendata:app",
                 "Dữ liệu mở — open data: the published results of a year as a data package.",

@@ -314,6 +314,8 @@ def export_rows(
             continue
         rows = _rows(session, period, submission.unit_code)
         for ind in framework.indicators:
+            if ind.code not in rows:  # not this unit's item (PeriodOpen.assigned)
+                continue
             data = rows[ind.code]
             item = collection.get_item(
                 session=session, period=period, unit_code=submission.unit_code, indicator=ind.code

@@ -19,6 +19,13 @@ class PeriodOpen(Frozen):
     closes_on: dt.date
     era: str = "2025"
     code: str | None = Field(None, max_length=64, description="Default: YEAR/FRAMEWORK, e.g. 2025/commune-2025.")
+    assigned: dict[str, tuple[str, ...]] | None = Field(
+        None,
+        description=(
+            "The indicators each unit declares, when units share the framework's indicators between them (the"
+            " province's DTI declaration: each component led by one department); default: every indicator."
+        ),
+    )
 
 
 class EvidenceIn(Frozen):

@@ -132,6 +132,12 @@ def open_period(*, session: Session, period_in: PeriodOpen, actor: Actor, paths:
     unknown = [code for code in period_in.units if not units.find(code, era=period_in.era)]
     if unknown:
         raise NotFound(f"unknown unit code(s) in era {period_in.era}: {', '.join(unknown)} (see chiso units search)")
+    codes = {ind.code for ind in framework.indicators}
+    assigned = period_in.assigned or {}
+    strays = sorted({unit for unit in assigned if unit not in period_in.units})
+    strays += sorted({ind for inds in assigned.values() for ind in inds if ind not in codes})
+    if strays:
+        raise NotFound(f"assigned to units or indicators that are not in the period: {', '.join(strays)}")
     code = period_in.code or f"{period_in.year}/{framework.code}"
     if session.scalar(select(CollectionPeriod.id).where(CollectionPeriod.code == code)) is not None:
         raise ChisoError(f"period {code} exists already; reopen it with a reason, or choose another --code")
@@ -153,6 +159,7 @@ def open_period(*, session: Session, period_in: PeriodOpen, actor: Actor, paths:
         session.add_all(
             Declaration(submission=submission, indicator_code=ind.code, state="draft", updated_by=actor.user)
             for ind in framework.indicators
+            if period_in.assigned is None or ind.code in assigned.get(unit_code, ())
         )
     audit.record(
         session=session,

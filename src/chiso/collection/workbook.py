@@ -104,7 +104,9 @@ def write_template(
                 validations[key] = dv
             validations[key].add(ref)
 
-        for r, ind in enumerate(framework.indicators, start=FIRST_ROW):
+        # The unit's own items: in a shared declaration (PeriodOpen.assigned) a unit has only some of them.
+        own = [ind for ind in framework.indicators if ind.code in rows] if rows else list(framework.indicators)
+        for r, ind in enumerate(own, start=FIRST_ROW):
             data = rows.get(ind.code, RowData())
             vi, _ = rule_in_words(ind, framework.pipeline.normalise)
             cells: dict[str, Any] = {

@@ -5,7 +5,8 @@ the province's 92 communes and 12 departments, the commune and department framew
 collection periods 2023, 2024 (published) and 2025 (open, part-way), the appraisal of every
 declaration, result runs; the commune set's measurable indicators measured from simulated records
 (`measured`); the national view (every province's DTI main indicators, 2020–2024, both eras); the
-province's series for Resolution 01/NQ-TU; an example plan of tasks; the demo accounts.
+province's series for Resolution 01/NQ-TU; an example plan of tasks; an example DTI component list
+(ví dụ minh họa, docs/ministry.md); the demo accounts.
 
 Deterministic (one seed), idempotent (building again changes nothing; a database that is not the
 demo is refused), and every simulated figure says so in its lineage (`simulated: true`).
@@ -28,6 +29,7 @@ from chiso.audit import service as audit
 from chiso.audit.models import AuditEntry
 from chiso.collection.models import CollectionPeriod
 from chiso.demo import collect, live, national, province
+from chiso.demo import ministry as example_components
 from chiso.demo import plan as example_plan
 from chiso.demo.accounts import demo_accounts, officer_user
 from chiso.demo.figures import Profile
@@ -160,6 +162,8 @@ def build(
     province.series(session=session, actor=people.admin, seed=seed)
     say("Kế hoạch ví dụ / example plan")
     example_plan.load(session=session, admin=people.admin, officers=people.officers)
+    say("Danh mục chỉ số thành phần DTI (ví dụ minh họa) / example DTI component list")
+    example_components.load(session=session, admin=people.admin, province=PROVINCE)
     audit.record(
         session=session,
         actor=people.admin.user,

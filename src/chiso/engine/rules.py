@@ -14,6 +14,7 @@ import numpy as np
 from chiso.engine.panel import Array
 from chiso.engine.steplog import StepLog
 from chiso.framework.spec import (
+    AssessedRule,
     BooleanRule,
     DistanceToTargetRule,
     GoalpostsRule,
@@ -31,7 +32,7 @@ from chiso.framework.spec import (
 
 def full_scale(rule: ScoringRule, max_points: float | None) -> tuple[float, float] | None:
     """(floor, full marks) of the rule's output, or None when the scale is open (z-scores, ranks)."""
-    if isinstance(rule, RatioRule | TiersRule | ThresholdsRule | BooleanRule | PointsRule):
+    if isinstance(rule, RatioRule | TiersRule | ThresholdsRule | BooleanRule | PointsRule | AssessedRule):
         return (0.0, float(max_points)) if max_points is not None else None
     if isinstance(rule, MinMaxRule):
         return (rule.low, rule.high)
@@ -47,8 +48,9 @@ def apply_rule(
     scorer = _SCORERS[type(rule)]
     with np.errstate(invalid="ignore", divide="ignore"):
         score = scorer(rule, x, max_points or 0.0, direction, code, log)
-    lost = ~np.isnan(x) & np.isnan(score)
-    log.add("score", code, "not_scored", lost, before=x, detail=f"rule {rule.rule} gave no score")
+    if not isinstance(rule, AssessedRule):  # no score without a person's is what that rule means
+        lost = ~np.isnan(x) & np.isnan(score)
+        log.add("score", code, "not_scored", lost, before=x, detail=f"rule {rule.rule} gave no score")
     return score
 
 
@@ -97,6 +99,11 @@ def _points(rule: PointsRule, x: Array, max_points: float, direction: int, code:
     outside = (x < 0) | (x > max_points)
     log.add("score", code, "capped", outside, before=x, detail=f"declared points outside 0–{max_points:g}")
     return np.clip(x, 0.0, max_points)
+
+
+def _assessed(rule: AssessedRule, x: Array, max_points: float, direction: int, code: str, log: StepLog) -> Array:
+    # No formula: the points are a person's (self-score, appraisal), given to the engine beside the figures.
+    return np.full_like(x, np.nan)
 
 
 def _goalposts(rule: GoalpostsRule, x: Array, max_points: float, direction: int, code: str, log: StepLog) -> Array:
@@ -203,6 +210,7 @@ _SCORERS: dict[type, _Scorer] = {
     ThresholdsRule: _thresholds,  # type: ignore[dict-item]
     BooleanRule: _boolean,  # type: ignore[dict-item]
     PointsRule: _points,  # type: ignore[dict-item]
+    AssessedRule: _assessed,  # type: ignore[dict-item]
     GoalpostsRule: _goalposts,  # type: ignore[dict-item]
     MinMaxRule: _minmax,  # type: ignore[dict-item]
     ZScoreRule: _zscore,  # type: ignore[dict-item]

@@ -8,6 +8,7 @@ from typing import Literal
 from chiso import numbers
 from chiso.framework.spec import (
     Aggregate,
+    AssessedRule,
     BooleanRule,
     DistanceToTargetRule,
     Framework,
@@ -71,6 +72,11 @@ def rule_in_words(
         return (f"Có: {mp} điểm; không: 0 điểm", f"Yes: {mp} points; no: 0")
     if isinstance(rule, PointsRule):
         return (f"Điểm chấm trực tiếp, từ 0 đến {mp}", f"Points awarded directly, 0 to {mp}")
+    if isinstance(rule, AssessedRule):
+        return (
+            f"Đơn vị tự chấm, cơ quan thẩm định chấm lại, từ 0 đến {mp} điểm (công thức chưa công bố)",
+            f"Self-scored by the unit and scored again by the appraiser, 0 to {mp} points (formula not published)",
+        )
     if isinstance(rule, GoalpostsRule):
         cap = "" if rule.cap else " (không giới hạn)"
         return (

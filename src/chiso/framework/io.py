@@ -207,6 +207,7 @@ def _dotted(loc: list[Any]) -> str:
             "thresholds",
             "boolean",
             "points",
+            "assessed",
             "goalposts",
             "minmax",
             "zscore",

@@ -106,6 +106,17 @@ class PointsRule(Frozen):
     input: VariableName | None = None
 
 
+class AssessedRule(Frozen):
+    """Points given by people, not by a formula: the unit's self-score, then the appraiser's score.
+
+    For indicators whose formula is not published (the Ministry's DTI components): the figure read is
+    declared and kept as evidence, and without a score from a person the indicator has none.
+    """
+
+    rule: Literal["assessed"]
+    input: VariableName | None = None
+
+
 class GoalpostsRule(Frozen):
     """scale × (x − min) / (max − min) with fixed goalposts (DESI); capped to [0, scale] if `cap`."""
 
@@ -178,6 +189,7 @@ ScoringRule = Annotated[
     | ThresholdsRule
     | BooleanRule
     | PointsRule
+    | AssessedRule
     | GoalpostsRule
     | MinMaxRule
     | ZScoreRule
@@ -187,7 +199,7 @@ ScoringRule = Annotated[
     Field(discriminator="rule"),
 ]
 
-POINTS_RULES = frozenset({"ratio", "tiers", "thresholds", "boolean", "points"})
+POINTS_RULES = frozenset({"ratio", "tiers", "thresholds", "boolean", "points", "assessed"})
 CROSS_SECTION_RULES = frozenset({"minmax", "zscore", "rank", "percentile", "distance_to_target"})
 
 

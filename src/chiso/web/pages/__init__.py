@@ -13,6 +13,7 @@ from chiso.web.pages import (
     dossiers,
     framework,
     hooks,
+    ministry,
     opendata,
     overview,
     programme,
@@ -37,5 +38,6 @@ for module in (
     hooks,
     audit,
     dossiers,
+    ministry,
 ):
     router.include_router(module.router)
