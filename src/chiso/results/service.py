@@ -28,6 +28,7 @@ from chiso.engine import Panel, Result, run
 from chiso.errors import ChisoError, ImmutableError, NotFound
 from chiso.events import service as events
 from chiso.permissions import Actor, check
+from chiso.results import intervals
 from chiso.results.models import VARIANTS, ResultRow, ResultRun
 from chiso.values import service as values
 
@@ -123,6 +124,8 @@ def compute(
             )
         )
         if found is not None:
+            if variant == "final":  # a run computed before intervals existed gets them (once)
+                intervals.store(session=session, run=found, framework=framework, panel=panel, era=period.era)
             out.append((found, False))
             continue
         result = run(framework, panel)
@@ -144,6 +147,8 @@ def compute(
         # One multi-row INSERT rather than thousands of ORM objects: rows are written once, never updated.
         session.execute(insert(ResultRow), _rows(result, run_row.id, period.era))
         session.expire(run_row, ["rows"])
+        if variant == "final":  # the run pages rank by: how far its ranks move when the weights vary
+            intervals.store(session=session, run=run_row, framework=framework, panel=panel, era=period.era)
         audit.record(
             session=session,
             actor=actor.user,
@@ -185,10 +190,13 @@ def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
     period = session.get(CollectionPeriod, run_row.period_id)
     assert period is not None
     if run_row.variant == "final":
-        _, fingerprint = _panel_inputs(session, period, "final")
+        panel, fingerprint = _panel_inputs(session, period, "final")
         digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
         if digest != run_row.inputs_sha256:
             raise ChisoError(f"run {run_id} is out of date: the values changed since; compute again and publish that")
+        # A run computed before intervals existed gets them now, from the same inputs (the hash says so).
+        framework = collection.framework_of(period)
+        intervals.store(session=session, run=run_row, framework=framework, panel=panel, era=period.era)
         review.lock(session=session, period=period, actor=actor)
     run_row.published, run_row.published_at, run_row.published_by = True, clock.of(session).now(), actor.user
     audit.record(
