@@ -137,17 +137,18 @@ _LOCK = threading.Lock()
 def load(session: Session, run: ResultRun) -> Intervals | None:
     """The run's stored intervals, or None when it has none (a run of another variant, or not stored yet).
 
-    Read by the dashboard services after their permission check; kept per run, since they never change.
+    Read by the dashboard services after their permission check. The rows are kept per run (they never
+    change); whether the run has them is asked each time, a primary-key read.
     """
+    head = session.get(RankIntervalSet, run.id)
+    if head is None:
+        return None
     key = (run.id, run.inputs_sha256)  # as `dashboard.rundata`: the same id may name another run elsewhere
     with _LOCK:
         found = _CACHE.get(key)
         if found is not None:
             _CACHE.move_to_end(key)
             return found
-    head = session.get(RankIntervalSet, run.id)
-    if head is None:  # not cached: a publish may store them later
-        return None
     rows = session.execute(
         select(RankInterval.unit_code, RankInterval.rank, RankInterval.q05, RankInterval.q95).where(
             RankInterval.run_id == run.id
