@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 
-from chiso import csvsafe
+from chiso import csvsafe, numbers
 from chiso.dashboard.schemas import Improvement, NodeInfo, Ranking, UnitProfile
 from chiso.web.i18n import Formats
 from chiso.workbooks import SheetTable, tables_workbook
@@ -46,9 +46,9 @@ def _round(value: object, column: Column) -> object:
         return value
     if column.kind in ("rank", "int", "signed"):
         return int(value)
-    if column.kind == "pct":
-        return round(float(value), column.digits + 2)
-    return round(float(value), column.digits)
+    if column.kind == "pct":  # shown as a percentage with `digits` decimals
+        return numbers.rounded(float(value) * 100, column.digits) / 100
+    return numbers.rounded(float(value), column.digits)
 
 
 def _csv_cell(value: object, column: Column) -> object:
