@@ -1,10 +1,12 @@
-"""Rank intervals of a final result run: how far each unit's rank moves when the weights vary (issue 16).
+"""Rank intervals of a published final run: how far each unit's rank moves when the weights vary (issue 16).
 
 The uncertainty engine (`chiso.uncertainty`) runs the specification in `data/rank-intervals.yaml` on
 the panel the run was computed from: each draw varies every weight below the index by ±25 %, and a
-unit's interval is the 5–95 % range of its rank over the draws. It runs once, when the run is computed
-(or published, for a run computed before this existed); the rows are stored with the specification as
-run and never change, so pages read them and never run the engine.
+unit's interval is the 5–95 % range of its rank over the draws. It runs once, when the run is published
+(or, for a run published before this existed, when its period is computed again); the rows are stored
+with the specification as run and never change, so pages read them and never run the engine.
+Provisional runs get none: the worker recomputes them after every approval, and the intervals cost a
+few hundred runs' work (`benchmarks/bench_rank_intervals.py`).
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ def compute(
             )
         )
         if found is not None:
-            if variant == "final":  # a run computed before intervals existed gets them (once)
+            if variant == "final" and found.published:  # published before rank intervals existed: added, once
                 intervals.store(session=session, run=found, framework=framework, panel=panel, era=period.era)
             out.append((found, False))
             continue
@@ -147,8 +147,6 @@ def compute(
         # One multi-row INSERT rather than thousands of ORM objects: rows are written once, never updated.
         session.execute(insert(ResultRow), _rows(result, run_row.id, period.era))
         session.expire(run_row, ["rows"])
-        if variant == "final":  # the run pages rank by: how far its ranks move when the weights vary
-            intervals.store(session=session, run=run_row, framework=framework, panel=panel, era=period.era)
         audit.record(
             session=session,
             actor=actor.user,
@@ -194,7 +192,9 @@ def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
         digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
         if digest != run_row.inputs_sha256:
             raise ChisoError(f"run {run_id} is out of date: the values changed since; compute again and publish that")
-        # A run computed before intervals existed gets them now, from the same inputs (the hash says so).
+        # How far its ranks move when the weights vary: computed once, now, from the inputs it was computed
+        # from (the hash says so). Not for provisional runs: the worker recomputes them after every
+        # approval, and the intervals cost 100–200 runs' work (benchmarks/bench_rank_intervals.py).
         framework = collection.framework_of(period)
         intervals.store(session=session, run=run_row, framework=framework, panel=panel, era=period.era)
         review.lock(session=session, period=period, actor=actor)
