@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod
+from chiso.dashboard import rundata
+from chiso.dashboard.schemas import GroupInfo, RankingRow
 from chiso.engine import Panel, run
+from chiso.engine.ranks import competition_ranks
 from chiso.framework import Indicator
 from chiso.framework.spec import BooleanRule, PointsRule, RatioRule, TiersRule
 from chiso.results.models import ResultRun
@@ -70,3 +74,61 @@ def of_run(
             while len(_CACHE) > 64:
                 _CACHE.popitem(last=False)
     return out
+
+
+def counted(session: Session, period: CollectionPeriod, run: ResultRun, data: rundata.RunData, code: str) -> np.ndarray:
+    """The indicator's own value per unit of the run, where the run counts the item (it has points)."""
+    found = of_run(session, period, run, data.units).get(code)
+    if found is None:
+        return np.full(len(data.units), np.nan)
+    counted = ~np.isnan(data.values.get(code, np.full(len(data.units), np.nan)))
+    return np.where(counted, found, np.nan)
+
+
+def rows(
+    data: rundata.RunData,
+    rate: np.ndarray,
+    prev: tuple[rundata.RunData, np.ndarray] | None,
+    indicator: Indicator,
+    group: GroupInfo | None,
+    name: Callable[[str], str],
+) -> list[RankingRow]:
+    """The ranking's rows by the indicator's own value (`rate`), with its stored value and points."""
+    members = group.members if group else None
+
+    def ranks_of(units: tuple[str, ...], vector: np.ndarray) -> np.ndarray:
+        eligible = np.array([members is None or u in members for u in units], dtype=bool)
+        signed = -vector if indicator.direction == -1 else vector
+        ranked: np.ndarray = competition_ranks(signed[None, :], eligible[None, :])[0]
+        return ranked
+
+    ranks = ranks_of(data.units, rate).tolist()
+    previous: dict[str, int] = {}
+    if prev is not None:
+        prev_data, prev_rate = prev
+        previous = {
+            u: int(r)
+            for u, r in zip(prev_data.units, ranks_of(prev_data.units, prev_rate).tolist(), strict=True)
+            if r == r
+        }
+    nan = np.full(len(data.units), np.nan)
+    values = data.values.get(indicator.code, nan).tolist()
+    points = data.points.get(indicator.code, nan).tolist()
+    rows = []
+    for i, unit in enumerate(data.units):
+        if members is not None and unit not in members:
+            continue
+        value, point, rank, own = values[i], points[i], ranks[i], float(rate[i])
+        rows.append(
+            RankingRow(
+                unit,
+                name(unit),
+                None if value != value else value,
+                None if point != point else point,
+                None if rank != rank else int(rank),
+                previous.get(unit),
+                rate=None if own != own else own,
+            )
+        )
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit_code))
+    return rows

@@ -299,11 +299,12 @@ def ranking(
     if by_rate:
         assert isinstance(chosen_node, Indicator)
         previous = (
-            (prev, _rates(session, before, prev_run, prev, code))
+            (prev, rates.counted(session, before, prev_run, prev, code))
             if prev is not None and prev_run is not None and before is not None
             else None
         )
-        rows = _rate_rows(data, _rates(session, period, run, data, code), previous, chosen_node, chosen, period.era)
+        own = rates.counted(session, period, run, data, code)
+        rows = rates.rows(data, own, previous, chosen_node, chosen, lambda u: unit_name(u, period.era))
         found = None
     else:
         rows = _ranking_rows(data, prev, code, chosen, period.era, found)
@@ -325,63 +326,6 @@ def ranking(
         if by_rate and isinstance(chosen_node, Indicator)
         else None,
     )
-
-
-def _rates(session: Session, period: CollectionPeriod, run: ResultRun, data: rundata.RunData, code: str) -> np.ndarray:
-    """The indicator's own value per unit of the run, where the run counts the item (it has points)."""
-    found = rates.of_run(session, period, run, data.units).get(code)
-    if found is None:
-        return np.full(len(data.units), np.nan)
-    counted = ~np.isnan(data.values.get(code, np.full(len(data.units), np.nan)))
-    return np.where(counted, found, np.nan)
-
-
-def _rate_rows(
-    data: rundata.RunData,
-    rate: np.ndarray,
-    prev: tuple[rundata.RunData, np.ndarray] | None,
-    indicator: Indicator,
-    group: GroupInfo | None,
-    era: str,
-) -> list[RankingRow]:
-    members = group.members if group else None
-
-    def ranks_of(units: tuple[str, ...], vector: np.ndarray) -> np.ndarray:
-        eligible = np.array([members is None or u in members for u in units], dtype=bool)
-        signed = -vector if indicator.direction == -1 else vector
-        ranked: np.ndarray = competition_ranks(signed[None, :], eligible[None, :])[0]
-        return ranked
-
-    ranks = ranks_of(data.units, rate).tolist()
-    previous: dict[str, int] = {}
-    if prev is not None:
-        prev_data, prev_rate = prev
-        previous = {
-            u: int(r)
-            for u, r in zip(prev_data.units, ranks_of(prev_data.units, prev_rate).tolist(), strict=True)
-            if r == r
-        }
-    nan = np.full(len(data.units), np.nan)
-    values = data.values.get(indicator.code, nan).tolist()
-    points = data.points.get(indicator.code, nan).tolist()
-    rows = []
-    for i, unit in enumerate(data.units):
-        if members is not None and unit not in members:
-            continue
-        value, point, rank, own = values[i], points[i], ranks[i], float(rate[i])
-        rows.append(
-            RankingRow(
-                unit,
-                unit_name(unit, era),
-                None if value != value else value,
-                None if point != point else point,
-                None if rank != rank else int(rank),
-                previous.get(unit),
-                rate=None if own != own else own,
-            )
-        )
-    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit_code))
-    return rows
 
 
 _ROWS: OrderedDict[tuple[object, ...], list[RankingRow]] = OrderedDict()
