@@ -21,7 +21,7 @@ from chiso.dashboard import rundata
 from chiso.dashboard.schemas import GroupInfo, RankingRow
 from chiso.engine import Panel, run
 from chiso.engine.ranks import competition_ranks
-from chiso.framework import Indicator
+from chiso.framework import Framework, Indicator
 from chiso.framework.spec import BooleanRule, PointsRule, RatioRule, TiersRule
 from chiso.results.models import ResultRun
 from chiso.values import service as values
@@ -30,8 +30,14 @@ _CACHE: OrderedDict[tuple[int, str], dict[str, np.ndarray]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def rankable(indicator: Indicator) -> bool:
-    """Whether the indicator has a value worth ranking by: a share or a count, not a level or points."""
+def rankable(framework: Framework, indicator: Indicator) -> bool:
+    """Whether the indicator has a value worth ranking by: a share or a count, not a level or points.
+
+    Not in a framework whose indicators need a unit-group column (`applies_to`): the stored runs have
+    none, so the engine could not read the figures again.
+    """
+    if any(i.applies_to is not None for i in framework.indicators) or framework.pipeline.impute.group:
+        return False
     return indicator.scoring is not None and not isinstance(indicator.scoring, TiersRule | BooleanRule | PointsRule)
 
 
@@ -81,8 +87,8 @@ def counted(session: Session, period: CollectionPeriod, run: ResultRun, data: ru
     found = of_run(session, period, run, data.units).get(code)
     if found is None:
         return np.full(len(data.units), np.nan)
-    counted = ~np.isnan(data.values.get(code, np.full(len(data.units), np.nan)))
-    return np.where(counted, found, np.nan)
+    scored = ~np.isnan(data.values.get(code, np.full(len(data.units), np.nan)))
+    return np.where(scored, found, np.nan)
 
 
 def rows(
@@ -112,13 +118,13 @@ def rows(
             if r == r
         }
     nan = np.full(len(data.units), np.nan)
-    values = data.values.get(indicator.code, nan).tolist()
+    stored = data.values.get(indicator.code, nan).tolist()
     points = data.points.get(indicator.code, nan).tolist()
     rows = []
     for i, unit in enumerate(data.units):
         if members is not None and unit not in members:
             continue
-        value, point, rank, own = values[i], points[i], ranks[i], float(rate[i])
+        value, point, rank, own = stored[i], points[i], ranks[i], float(rate[i])
         rows.append(
             RankingRow(
                 unit,

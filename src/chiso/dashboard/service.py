@@ -274,7 +274,7 @@ def ranking(
         chosen_node = framework.node(code)
     except KeyError:
         raise NotFound(f"framework {framework.code} has no node {code!r}") from None
-    by_rate = by_rate and isinstance(chosen_node, Indicator) and rates.rankable(chosen_node)
+    by_rate = by_rate and isinstance(chosen_node, Indicator) and rates.rankable(framework, chosen_node)
     data = rundata.load(session, run)
     map_kind, province, groups = _scope(data.units, period.era)
     chosen = next((g for g in groups if g.code == group), None)
