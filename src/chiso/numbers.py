@@ -110,6 +110,14 @@ def format(value: float, *, lang: str = "vi", digits: int | None = None) -> str:
     return _plain(_exact(value), notation, grouping=True)
 
 
+def rounded(value: float, digits: int) -> float:
+    """`value` rounded as `format` shows it with `digits` decimals (the same rule), as a number: exports
+    write what the page shows (6.475 is shown 6,48, and exported 6.48)."""
+    found = parse(format(value, lang="en", digits=digits), notation="en")
+    assert found is not None  # a formatted number always reads back
+    return found + 0.0  # -0.0 → 0.0, as the page shows "0"
+
+
 def field(value: float | None, *, lang: str = "vi") -> str:
     """What a form's input shows: exact, ungrouped, never ambiguous, so it reads back to `value` itself."""
     if value is None:

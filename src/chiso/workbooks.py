@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from chiso.errors import ChisoError
 
@@ -249,6 +250,55 @@ def read_meta(wb: Any) -> dict[str, str]:
             if key is not None:
                 meta[str(key)] = "" if value is None else str(value)
     return meta
+
+
+# --- tables out ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetTable:
+    """A table for a workbook: its sheet name (≤ 31 characters), headers, an Excel number format per
+    column ("@" for text) and rows of numbers and texts."""
+
+    name: str
+    headers: Sequence[str]
+    formats: Sequence[str]
+    rows: Sequence[Sequence[object]]
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def tables_workbook(tables: Sequence[SheetTable]) -> bytes:
+    """One sheet per table, the header bold and frozen, numbers stored as numbers in their format."""
+    book = Workbook()
+    first = book.active
+    assert first is not None  # a new workbook has one sheet
+    book.remove(first)
+    taken: set[str] = set()
+    for table in tables:
+        base = _SHEET_FORBIDDEN.sub(" ", table.name)[:31].strip() or "Sheet"
+        name, n = base, 2
+        while name.casefold() in taken:
+            suffix = f" ({n})"
+            name, n = base[: 31 - len(suffix)] + suffix, n + 1
+        taken.add(name.casefold())
+        sheet = book.create_sheet(name)
+        sheet.append(list(table.headers))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([None if isinstance(v, float) and v != v else v for v in row])
+        sheet.freeze_panes = "A2"
+        for i, (header, number_format) in enumerate(zip(table.headers, table.formats, strict=True), start=1):
+            letter = get_column_letter(i)
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = number_format
+            longest = max([len(header), *(len(str(r[i - 1])) for r in table.rows if r[i - 1] is not None)])
+            sheet.column_dimensions[letter].width = min(max(8, longest + 2), 70)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 # --- CSV and other text --------------------------------------------------------------------------------

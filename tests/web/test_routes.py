@@ -54,6 +54,8 @@ READ = [
     ("GET", "/reports/annual", "lanhdao", "/reports/annual?province=19&year=2025&format=xlsx", None, 200),
     ("POST", "/tasks/{code}/report", "canbo.ducxuan", "/tasks/1/report", {"plan": f.PLAN, "note": "Đã làm"}, 303),
     ("GET", "/units/{code}", None, f"/units/{f.COMMUNE}?period={P}", None, 200),
+    ("GET", "/units/{code}/profile.{fmt}", None, f"/units/{f.COMMUNE}/profile.xlsx?period={P}", None, 200),
+    ("GET", "/ranking.{fmt}", None, f"/ranking.csv?period={P}", None, 200),
     ("GET", "/frameworks", None, "/frameworks", None, 200),
     ("GET", "/frameworks/{code}", None, "/frameworks/commune-2025", None, 200),
     ("GET", "/map/{era}/{kind}/{province}.svg", None, "/map/2025/commune/19.svg", None, 200),

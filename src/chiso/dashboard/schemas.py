@@ -13,6 +13,16 @@ class NodeInfo:
     max_points: float | None
     parent: str | None
     depth: int
+    number: str | None = None  # the official numbering (4.22.10), where the framework gives one
+
+    @property
+    def label(self) -> str:
+        """The number and the name (4.4 Tỷ lệ …), as pages show a node; never its code."""
+        return f"{self.number} {self.name}" if self.number else self.name
+
+    @property
+    def label_en(self) -> str:
+        return f"{self.number} {self.name_en}" if self.number and self.name_en else self.name_en
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,9 @@ class RankingRow:
     points: float | None
     rank: int | None
     previous_rank: int | None
+    rank_low: int | None = None  # the rank's interval when the weights vary (RankIntervals), where stored
+    rank_high: int | None = None
+    rate: float | None = None  # an indicator's own value (the share it scores), when ranked by it
 
     @property
     def change(self) -> int | None:
@@ -83,6 +96,21 @@ class Ranking:
     map_kind: str | None  # "commune" (of `province`), "province" (national) or None (departments)
     province: str | None
     changes_hidden: bool = False  # last period ranked other units: its ranks are not compared with these
+    intervals: RankIntervals | None = None  # how the rows' rank intervals were drawn, when they have some
+    rate_kind: str | None = None  # "share" or "value": an indicator ranked by its own value (`rate`)
+
+    @property
+    def by_rate(self) -> bool:
+        """Ranked by the indicator's own value, its points beside."""
+        return self.rate_kind is not None
+
+
+@dataclass(frozen=True)
+class RankIntervals:
+    """How rank intervals were drawn: `draws` weight sets, each weight × (1 ± `factor`), 5–95 % of the ranks."""
+
+    draws: int
+    factor: float
 
 
 @dataclass(frozen=True)
@@ -107,6 +135,7 @@ class ItemScores:
     state: str | None
     evidence: list[EvidenceLine] = field(default_factory=list)
     measured: list[MeasuredInput] = field(default_factory=list)  # inputs computed from source records
+    number: str | None = None  # official numbering (4.4)
 
 
 @dataclass(frozen=True)
@@ -146,6 +175,7 @@ class Gap:
     points: float
     max_points: float
     mean_points: float | None
+    number: str | None = None
 
     @property
     def lost(self) -> float:
@@ -163,6 +193,7 @@ class Improvement:
     index_gain: float
     rank_before: int | None
     rank_after: int | None
+    number: str | None = None  # official numbering (4.22.10)
 
     @property
     def rank_gain(self) -> int | None:
@@ -194,3 +225,5 @@ class UnitProfile:
     strengths: list[Gap]
     weaknesses: list[Gap]
     can_see_declarations: bool
+    interval: tuple[int, int] | None = None  # the index rank's interval when the weights vary
+    intervals: RankIntervals | None = None

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, defer
 from chiso import units
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod, Declaration, FrameworkVersion, Submission
-from chiso.dashboard import lineage, rundata
+from chiso.dashboard import lineage, rates, rundata
 from chiso.dashboard.schemas import (
     EvidenceLine,
     Gap,
@@ -29,6 +29,7 @@ from chiso.dashboard.schemas import (
     PeriodInfo,
     Ranking,
     RankingRow,
+    RankIntervals,
     RunInfo,
     TrendPoint,
     UnitProfile,
@@ -37,6 +38,7 @@ from chiso.engine.ranks import competition_ranks
 from chiso.errors import NotFound
 from chiso.framework import Framework, Indicator
 from chiso.permissions import Actor, allowed, check
+from chiso.results import intervals as rank_intervals
 from chiso.results.models import ResultRun
 from chiso.units.groups import province_groups
 from chiso.units.ref import UnitRef
@@ -156,7 +158,9 @@ def _nodes_of(framework: Framework) -> list[NodeInfo]:
             return
         seen.add(code)
         node = framework.node(code)
-        out.append(NodeInfo(code, node.name, node.name_en, node.kind, node.max_points, parent.get(code), depth))
+        out.append(
+            NodeInfo(code, node.name, node.name_en, node.kind, node.max_points, parent.get(code), depth, node.number)
+        )
         if node.kind == "aggregate":
             for child in node.children:
                 visit(child.code, depth + 1)
@@ -252,8 +256,13 @@ def ranking(
     node: str | None = None,
     group: str | None = None,
     variant: str = "final",
+    by_rate: bool = False,
 ) -> Ranking:
-    """Every unit's value, points and rank on a node (overall or within a group), with last year's rank."""
+    """Every unit's value, points and rank on a node (overall or within a group), with last year's rank.
+
+    `by_rate`: an indicator with a value of its own (a share, a count) is ranked by that value, its
+    points beside (`RankingRow.rate`); other nodes rank by their value as always.
+    """
     check(actor, "results.view_published")
     period = get_period(session, actor, period_code)
     run = _visible_run(session, actor, period, variant)
@@ -262,9 +271,10 @@ def ranking(
     framework = collection.framework_of(period)
     code = node or framework.index
     try:
-        framework.node(code)
+        chosen_node = framework.node(code)
     except KeyError:
         raise NotFound(f"framework {framework.code} has no node {code!r}") from None
+    by_rate = by_rate and isinstance(chosen_node, Indicator) and rates.rankable(framework, chosen_node)
     data = rundata.load(session, run)
     map_kind, province, groups = _scope(data.units, period.era)
     chosen = next((g for g in groups if g.code == group), None)
@@ -283,7 +293,21 @@ def ranking(
     )
     if changes_hidden:
         prev, prev_run = None, None
-    rows = _ranking_rows(data, prev, code, chosen, period.era)
+    # Stored intervals are of the overall rank on the index: shown there, not within a group.
+    stored = rank_intervals.load(session, run) if chosen is None else None
+    found = stored if stored is not None and stored.node == code else None
+    if by_rate:
+        assert isinstance(chosen_node, Indicator)
+        previous = (
+            (prev, rates.counted(session, before, prev_run, prev, code))
+            if prev is not None and prev_run is not None and before is not None
+            else None
+        )
+        own = rates.counted(session, period, run, data, code)
+        rows = rates.rows(data, own, previous, chosen_node, chosen, lambda u: unit_name(u, period.era))
+        found = None
+    else:
+        rows = _ranking_rows(data, prev, code, chosen, period.era, found)
     info = next(n for n in nodes_of(framework) if n.code == code)
     return Ranking(
         _period_info(session, period, run.published),
@@ -297,6 +321,10 @@ def ranking(
         map_kind,
         province,
         changes_hidden,
+        RankIntervals(found.draws, found.factor) if found is not None else None,
+        ("share" if rates.is_share(chosen_node) else "value")
+        if by_rate and isinstance(chosen_node, Indicator)
+        else None,
     )
 
 
@@ -305,10 +333,15 @@ _ROWS_LOCK = threading.Lock()
 
 
 def _ranking_rows(
-    data: rundata.RunData, prev: rundata.RunData | None, code: str, group: GroupInfo | None, era: str
+    data: rundata.RunData,
+    prev: rundata.RunData | None,
+    code: str,
+    group: GroupInfo | None,
+    era: str,
+    intervals: rank_intervals.Intervals | None = None,
 ) -> list[RankingRow]:
     """The rows of a ranking, kept per (run, previous run, node, group): stored runs never change."""
-    key = (data.run_id, data.key, prev.key if prev else None, code, group.code if group else None, era)
+    key = (data.run_id, data.key, prev.key if prev else None, code, group.code if group else None, era, bool(intervals))
     with _ROWS_LOCK:
         found = _ROWS.get(key)
         if found is not None:
@@ -329,6 +362,7 @@ def _ranking_rows(
         if members is not None and unit not in members:
             continue
         value, point, rank = values[i], points[i], rank_list[i]
+        interval = intervals.by_unit.get(unit) if intervals else None
         rows.append(
             RankingRow(
                 unit,
@@ -337,6 +371,8 @@ def _ranking_rows(
                 None if point != point else point,
                 None if rank != rank else int(rank),
                 previous_ranks.get(unit),
+                interval.low if interval else None,
+                interval.high if interval else None,
             )
         )
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit_code))
@@ -464,16 +500,19 @@ def unit_profile(*, session: Session, actor: Actor, period_code: str, unit_code:
                 if item
                 else [],
                 [measured[v] for v in ind.variables if v in measured],
+                ind.number,
             )
         )
         if ind.max_points and ind.code in data.values:
             column = data.values[ind.code]
             mean = float(np.nanmean(column)) if not np.isnan(column).all() else None
             # No final score earns nothing: a weakness like any other lost points.
-            gap = Gap(ind.code, ind.name, final or 0.0, ind.max_points, mean)
+            gap = Gap(ind.code, ind.name, final or 0.0, ind.max_points, mean, ind.number)
             weaknesses.append(gap)
             if mean is not None and final is not None:
                 strengths.append(gap)
+    stored = rank_intervals.load(session, run)
+    interval = stored.by_unit.get(unit_code) if stored is not None and stored.node == framework.index else None
     weight = _weights(framework)
     weaknesses.sort(key=lambda g: -g.lost * weight.get(g.code, 1.0))
     strengths.sort(key=lambda g: -(g.points - (g.mean_points or 0)) * weight.get(g.code, 1.0))
@@ -489,6 +528,8 @@ def unit_profile(*, session: Session, actor: Actor, period_code: str, unit_code:
         [g for g in strengths if g.points > (g.mean_points or 0)][:5],
         [g for g in weaknesses if g.lost > 0][:5],
         see_items,
+        (interval.low, interval.high) if interval is not None else None,
+        RankIntervals(stored.draws, stored.factor) if stored is not None and interval is not None else None,
     )
 
 

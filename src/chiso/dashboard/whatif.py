@@ -109,6 +109,7 @@ def compute(framework: Framework, data: rundata.RunData, unit_code: str) -> list
                 0.0 if np.isnan(gain) else gain,
                 rank_before,
                 rank_after,
+                ind.number,
             )
         )
     out.sort(key=lambda i: (-i.index_gain, -(i.rank_gain or 0), i.code))

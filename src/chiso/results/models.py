@@ -62,3 +62,40 @@ append_only(
     when=_unpublished,
 )
 append_only(ResultRow, "a result run is immutable: compute a new run instead")
+
+
+class RankIntervalSet(Base):
+    """How far a run's ranks move when the weights vary: the analysis that made its `RankInterval` rows.
+
+    Written once per final run, when it is computed (or published, for a run computed before), and never
+    changed: a published run's intervals are those of the day it was computed.
+    """
+
+    __tablename__ = "rank_interval_set"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("result_run.id"), primary_key=True)
+    node: Mapped[str] = mapped_column(String(64))  # the node ranked (the index)
+    spec: Mapped[dict[str, Any]]  # the `chiso/sensitivity` specification, as run
+    draws: Mapped[int]
+    factor: Mapped[float] = mapped_column(Float)  # the largest weight noise: weights × (1 ± factor)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=column_now)
+
+
+class RankInterval(Base):
+    """One unit's rank in the run and its 5–95 % quantiles over the draws (R's type 7, as COINr)."""
+
+    __tablename__ = "rank_interval"
+    __table_args__ = (UniqueConstraint("run_id", "era", "unit_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("rank_interval_set.run_id"))
+    era: Mapped[str] = mapped_column(String(8))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[float | None] = mapped_column(Float)  # the run's own rank (the nominal one)
+    q05: Mapped[float | None] = mapped_column(Float)
+    median: Mapped[float | None] = mapped_column(Float)
+    q95: Mapped[float | None] = mapped_column(Float)
+
+
+append_only(RankIntervalSet, "rank intervals are written once with their run and never change")
+append_only(RankInterval, "rank intervals are written once with their run and never change")

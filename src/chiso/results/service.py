@@ -28,6 +28,7 @@ from chiso.engine import Panel, Result, run
 from chiso.errors import ChisoError, ImmutableError, NotFound
 from chiso.events import service as events
 from chiso.permissions import Actor, check
+from chiso.results import intervals
 from chiso.results.models import VARIANTS, ResultRow, ResultRun
 from chiso.values import service as values
 
@@ -123,6 +124,8 @@ def compute(
             )
         )
         if found is not None:
+            if variant == "final" and found.published:  # published before rank intervals existed: added, once
+                intervals.store(session=session, run=found, framework=framework, panel=panel, era=period.era)
             out.append((found, False))
             continue
         result = run(framework, panel)
@@ -185,10 +188,15 @@ def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
     period = session.get(CollectionPeriod, run_row.period_id)
     assert period is not None
     if run_row.variant == "final":
-        _, fingerprint = _panel_inputs(session, period, "final")
+        panel, fingerprint = _panel_inputs(session, period, "final")
         digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
         if digest != run_row.inputs_sha256:
             raise ChisoError(f"run {run_id} is out of date: the values changed since; compute again and publish that")
+        # How far its ranks move when the weights vary: computed once, now, from the inputs it was computed
+        # from (the hash says so). Not for provisional runs: the worker recomputes them after every
+        # approval, and the intervals cost 100–200 runs' work (benchmarks/bench_rank_intervals.py).
+        framework = collection.framework_of(period)
+        intervals.store(session=session, run=run_row, framework=framework, panel=panel, era=period.era)
         review.lock(session=session, period=period, actor=actor)
     run_row.published, run_row.published_at, run_row.published_by = True, clock.of(session).now(), actor.user
     audit.record(

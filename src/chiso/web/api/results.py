@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
 from chiso.dashboard import data
@@ -16,6 +17,28 @@ from chiso.web.api.schemas import ContributionOut, IocBlock, RankingOut, Ranking
 from chiso.web.deps import DB, WhoDep
 
 router = APIRouter(tags=["results"])
+
+
+class RankingIntervalOut(RankingOut):
+    rank_low: int | None = Field(
+        None, description="Best rank of the unit's rank interval when the weights vary (`intervals`); index only."
+    )
+    rank_high: int | None = Field(None, description="Worst rank of that interval.")
+
+
+class RankIntervalsOut(BaseModel):
+    draws: int = Field(description="Weight sets drawn, each weight × (1 + factor·U(−1, 1)).")
+    factor: float = Field(description="The weights' noise: 0.25 is ±25 %.")
+
+
+class RankingWithIntervals(RankingPage):
+    """A ranking; on the index of a final run, each unit's rank interval (5–95 % of its ranks over the draws,
+    widened to hold its rank), computed once when the run was computed and stored with it."""
+
+    items: list[RankingIntervalOut]  # type: ignore[assignment]
+    intervals: RankIntervalsOut | None = Field(None, description="How the intervals were drawn; null: none.")
+
+
 _BODIES: dict[tuple[object, ...], tuple[object, bytes]] = {}
 PeriodCode = Annotated[str, Query(min_length=1, max_length=64, description="Period code, e.g. 2025/commune-2025.")]
 Variant = Annotated[Literal["final", "appraised", "self_assessed"], Query(description="Which run.")]
@@ -66,7 +89,7 @@ def results(
     return {**paginate(out, page, per_page), "run_id": run_id, "published": published, "simulated": simulated}
 
 
-@router.get("/rankings", response_model=RankingPage, responses=CSV)
+@router.get("/rankings", response_model=RankingWithIntervals, responses=CSV)
 def rankings(
     session: DB,
     who: WhoDep,
@@ -92,7 +115,8 @@ def rankings(
     cached = _BODIES.get(key)
     if cached is not None and cached[0] is found.rows:
         return Response(cached[1], media_type="application/json")
-    items = [{**vars(r), "change": r.change} for r in found.rows]
+    fields = RankingIntervalOut.model_fields
+    items = [{k: v for k, v in vars(r).items() if k in fields} | {"change": r.change} for r in found.rows]
     body = {
         **paginate(items, page, per_page),
         "period": found.period.code,
@@ -106,6 +130,7 @@ def rankings(
         "scope": found.run.scope,
         "partial": found.run.partial,
         "changes_hidden": found.changes_hidden,
+        "intervals": {"draws": found.intervals.draws, "factor": found.intervals.factor} if found.intervals else None,
     }
     encoded = to_json(body)
     if len(_BODIES) > 64:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -14,6 +15,7 @@ from chiso.dashboard.schemas import PeriodInfo, Ranking
 from chiso.errors import NotFound
 from chiso.permissions import allowed
 from chiso.units.errors import UnitsError
+from chiso.web import exports
 from chiso.web.deps import DB, WhoDep
 from chiso.web.i18n import Formats, gettext
 from chiso.web.render import Page, render
@@ -115,7 +117,9 @@ def overview(
             counts[state] = counts.get(state, 0) + 1
         completeness = counts
     try:
-        ranking = dashboard.ranking(session=session, actor=who.actor, period_code=code, node=node, group=group or None)
+        ranking = dashboard.ranking(
+            session=session, actor=who.actor, period_code=code, node=node, group=group or None, by_rate=True
+        )
     except NotFound:  # the period has no results yet: its progress only
         return render(request, who, OverviewPage(periods, chosen, None, None, "", "", completeness))
     view = map_view(ranking, chosen.era, fmt)
@@ -137,6 +141,34 @@ def overview(
         else ""
     )
     return render(request, who, OverviewPage(periods, chosen, ranking, view, pillars_svg, trend_svg, completeness))
+
+
+@router.get("/ranking.{fmt}")
+def ranking_download(
+    session: DB,
+    who: WhoDep,
+    fmt: Literal["csv", "xlsx"],
+    period: str | None = None,
+    node: str | None = None,
+    group: str | None = None,
+) -> Response:
+    """The overview's ranking as CSV or XLSX: the same rows, ranks and rounding as the page."""
+    if period is None:
+        periods = dashboard.list_periods(session=session, actor=who.actor)
+        if not periods:
+            raise NotFound("no period has results yet")
+        period = periods[0].code
+    found = dashboard.ranking(
+        session=session, actor=who.actor, period_code=period, node=node, group=group or None, by_rate=True
+    )
+    _ = gettext(who.lang)
+    tables = [exports.ranking_table(found, who.lang, _), exports.ranking_about(found, who.lang, _)]
+    name = f"xep-hang-{found.period.year}-{exports.slug(found.period.framework)}"
+    if found.node.code != found.nodes[0].code:  # nodes start with the index
+        name += f"-{exports.slug(found.node.number or found.node.code)}"
+    if found.group:
+        name += f"-{exports.slug(found.group.code)}"
+    return exports.download(tables, fmt, name)
 
 
 @router.get("/map/{era}/{kind}/{province}.svg")

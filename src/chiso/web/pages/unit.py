@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -13,9 +14,10 @@ from chiso.charts.render import svg
 from chiso.collection.models import Declaration, Evidence, Submission
 from chiso.dashboard import service as dashboard
 from chiso.dashboard import whatif
-from chiso.dashboard.schemas import Improvement, UnitProfile
+from chiso.dashboard.schemas import Improvement, PeriodInfo, UnitProfile
 from chiso.errors import NotFound
 from chiso.permissions import check
+from chiso.web import exports
 from chiso.web.deps import DB, WhoDep
 from chiso.web.files import download
 from chiso.web.i18n import Formats, gettext
@@ -31,11 +33,12 @@ class UnitPage(Page):
     improvements: list[Improvement]
     pillars_svg: str
     trend_svg: str
-    periods: list[str]
+    periods: list[PeriodInfo]
 
 
-@router.get("/units/{code}")
-def unit_page(request: Request, session: DB, who: WhoDep, code: str, period: str | None = None) -> Response:
+def _profile(
+    session: DB, who: WhoDep, code: str, period: str | None
+) -> tuple[list[PeriodInfo], UnitProfile, list[Improvement]]:
     periods = dashboard.list_periods(session=session, actor=who.actor)
     if period is None:
         period = next((p.code for p in periods if _in_period(session, who, p.code, code)), None)
@@ -43,6 +46,12 @@ def unit_page(request: Request, session: DB, who: WhoDep, code: str, period: str
             raise NotFound(f"no results for unit {code} yet")
     profile = dashboard.unit_profile(session=session, actor=who.actor, period_code=period, unit_code=code)
     improvements = whatif.improve_first(session=session, actor=who.actor, period_code=period, unit_code=code)
+    return periods, profile, improvements
+
+
+@router.get("/units/{code}")
+def unit_page(request: Request, session: DB, who: WhoDep, code: str, period: str | None = None) -> Response:
+    periods, profile, improvements = _profile(session, who, code, period)
     _ = gettext(who.lang)
     fmt = Formats(who.lang)
     rows: list[dict[str, object]] = []
@@ -66,8 +75,19 @@ def unit_page(request: Request, session: DB, who: WhoDep, code: str, period: str
         if len(profile.history) > 1
         else ""
     )
-    codes = [p.code for p in periods if p.framework == profile.period.framework]
-    return render(request, who, UnitPage(profile, improvements, pillars_svg, trend_svg, codes))
+    same = [p for p in periods if p.framework == profile.period.framework]
+    return render(request, who, UnitPage(profile, improvements, pillars_svg, trend_svg, same))
+
+
+@router.get("/units/{code}/profile.{fmt}")
+def unit_download(
+    session: DB, who: WhoDep, code: str, fmt: Literal["csv", "xlsx"], period: str | None = None
+) -> Response:
+    """The profile's tables as CSV (the indicators) or XLSX (every table), rounded as the page shows them."""
+    _periods, profile, improvements = _profile(session, who, code, period)
+    tables = exports.profile_tables(profile, improvements, who.lang, gettext(who.lang))
+    name = f"ho-so-{exports.slug(code)}-{exports.slug(profile.unit_name)}-{profile.period.year}"
+    return exports.download(tables, fmt, name)
 
 
 def _in_period(session: DB, who: WhoDep, period: str, unit: str) -> bool:
