@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chiso.web.api import catalog, programmes, results, values
+from chiso.web.api import catalog, geo, programmes, results, series, values
 from chiso.web.api.common import PROBLEMS
 
 router = APIRouter(responses=PROBLEMS)
@@ -12,3 +12,5 @@ router.include_router(catalog.router)
 router.include_router(results.router)
 router.include_router(values.router)
 router.include_router(programmes.router)
+router.include_router(series.router)
+router.include_router(geo.router)
