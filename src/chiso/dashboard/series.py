@@ -170,7 +170,7 @@ def scores(*, session: Session, actor: Actor, filters: Filters, variant: str = "
                     "value": _num(vals[i]),
                     "points": None if pts is None else _num(pts[i]),
                     "rank": None if rks is None or np.isnan(rks[i]) else int(rks[i]),
-                    "source": sources.get((unit, node.code), "declared") if is_indicator else "computed",
+                    "source": _source(sources, unit, node.code, vals[i]) if is_indicator else "computed",
                     "simulated": simulated,
                     "published": run.published,
                     "run_id": run.id,
@@ -185,6 +185,11 @@ def _reading_order(framework: Framework) -> list[Any]:
     return [framework.node(n.code) for n in nodes_of(framework)]
 
 
+def _source(sources: dict[tuple[str, str], str], unit: str, indicator: str, value: float) -> str | None:
+    # A score without figures behind it was given by the unit (a self-score); no score, no source.
+    return sources.get((unit, indicator)) or (None if np.isnan(value) else "declared")
+
+
 def _num(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
@@ -192,8 +197,8 @@ def _num(x: float) -> float | None:
 def _sources(
     session: Session, period: CollectionPeriod, framework: Framework, unit_codes: list[str], variant: str
 ) -> dict[tuple[str, str], str]:
-    """Each (unit, indicator)'s source: its figures' (simulated, measured, imported) or its score's
-    (appraised when the appraiser gave one and the run counts it, else declared)."""
+    """Each (unit, indicator)'s source where it has one: its figures' (simulated, measured, imported,
+    declared) or its score's (appraised, when the appraiser gave one and the run counts it)."""
     current = values_service.current(session=session, period=period.value_period, era=period.era, unit_codes=unit_codes)
     appraised: set[tuple[str, str]] = set()
     if variant != "self_assessed":
@@ -209,7 +214,8 @@ def _sources(
             found = {_source_of(current[(unit, v)]) for v in indicator.variables if (unit, v) in current}
             if (unit, indicator.code) in appraised:
                 found.add("appraised")
-            out[(unit, indicator.code)] = next((s for s in SOURCE_ORDER if s in found), "declared")
+            if found:
+                out[(unit, indicator.code)] = next(s for s in SOURCE_ORDER if s in found)
     return out
 
 

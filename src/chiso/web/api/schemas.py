@@ -296,8 +296,8 @@ class SeriesPoint(BaseModel):
     value: float | None
     points: float | None
     rank: int | None = Field(description="Rank among the run's units (competition ranking: 1, 2, 2, 4).")
-    source: Literal["declared", "appraised", "measured", "imported", "simulated", "computed"] = Field(
-        description=SOURCE_DOC
+    source: Literal["declared", "appraised", "measured", "imported", "simulated", "computed"] | None = Field(
+        description=SOURCE_DOC + " Empty when the unit gave nothing for the indicator."
     )
     simulated: bool = Field(description="The run read simulated values (a demonstration), not real data.")
     published: bool
