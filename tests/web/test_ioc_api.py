@@ -82,9 +82,11 @@ def test_updated_since(published):
     newest = [v for v in every if dt.datetime.fromisoformat(v["recorded_at"]).replace(tzinfo=dt.UTC) == last]
     just_before = quote((last - dt.timedelta(microseconds=1)).isoformat())
     assert api.get(f"/api/v1/values?period={P}&updated_since={just_before}", headers=token).json()["items"] == newest
-    assert api.get(f"/api/v1/values?period={P}&updated_since={quote(last.isoformat())}", headers=token).json()[
-        "total"
-    ] == 0 < len(every)
+    assert (
+        api.get(f"/api/v1/values?period={P}&updated_since={quote(last.isoformat())}", headers=token).json()["total"]
+        == 0
+        < len(every)
+    )
     figures = f"/api/v1/series/values?framework=commune-2025&updated_since="
     assert api.get(figures + quote(last.isoformat()), headers=token).json()["total"] == 0
     assert api.get(figures + just_before, headers=token).json()["total"] == len(newest)
