@@ -219,7 +219,7 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine can take a while to import the app
         while True:
             try:
                 httpx.get(base + "/api/v1/health", timeout=1)
