@@ -267,3 +267,29 @@ def test_answers_follow_every_committed_change(collecting):
 def test_unknown_framework_is_a_clear_404(published, path):
     response = published.client().get(path, headers=bearer(published))
     assert response.status_code == 404 and "nope" in response.json()["detail"]
+
+
+def test_a_repeated_or_conditional_request_does_no_work_until_the_data_changes(collecting, monkeypatch):
+    from chiso.dashboard import series
+
+    calls = []
+    original = series.figures
+
+    def counted(**kwargs):
+        calls.append(kwargs["filters"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(series, "figures", counted)
+    api = collecting.client()
+    token = bearer(collecting)
+    path = "/api/v1/series/values?framework=commune-2025"
+    first = api.get(path, headers=token)
+    assert api.get(path, headers=token).content == first.content
+    assert api.get(path, headers={**token, "If-None-Match": first.headers["etag"]}).status_code == 304
+    assert len(calls) == 1
+    with collecting.session() as s:
+        f.declare_all(s, collecting.people["other"], f.DECLARATIONS[1:2], unit=f.OTHER)
+        s.commit()
+    changed = api.get(path, headers={**token, "If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200 and len(calls) == 2
+    assert "cyber_drill" in {r["variable"] for r in changed.json()["items"] if r["unit_code"] == f.OTHER}
