@@ -56,6 +56,7 @@ class ResponseCache:
         self._entries: OrderedDict[tuple[object, ...], Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._computing: dict[tuple[object, ...], threading.Lock] = {}
 
     def get(self, key: tuple[object, ...]) -> Entry | None:
         with self._lock:
@@ -75,6 +76,25 @@ class ResponseCache:
             while self._bytes > self.max_bytes:
                 _, dropped = self._entries.popitem(last=False)
                 self._bytes -= dropped.size
+
+    def get_or_compute(self, key: tuple[object, ...], compute: Callable[[], Entry]) -> Entry:
+        """The entry of `key`, computed by one thread while the others asking for it wait (a cold start
+        under load computes each answer once, not once per waiting client)."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            turn = self._computing.setdefault(key, threading.Lock())
+        with turn:
+            found = self.get(key)
+            if found is None:
+                try:
+                    found = compute()
+                    self.put(key, found)
+                finally:
+                    with self._lock:
+                        self._computing.pop(key, None)
+            return found
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -102,11 +122,7 @@ def respond(request: Request, session: Session, actor: Actor, compute: Callable[
     version = audit.last_id(session)
     query = tuple(sorted(request.query_params.multi_items()))
     key = (request.url.path, query, vary, actor.user, actor.roles, actor.unit_code, version)
-    cache = of(request)
-    entry = cache.get(key)
-    if entry is None:
-        entry = _entry(compute())
-        cache.put(key, entry)
+    entry = of(request).get_or_compute(key, lambda: _entry(compute()))
     return send(request, entry)
 
 
