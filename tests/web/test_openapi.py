@@ -9,7 +9,7 @@ from tests import factories as f
 from tests.web.conftest import token_for
 
 EXAMPLES = 20
-KNOWN = {"period": f.PERIOD, "unit": f.COMMUNE, "province": "19", "code": "commune-2025"}
+KNOWN = {"period": f.PERIOD, "unit": f.COMMUNE, "province": "19", "code": "commune-2025", "framework": "commune-2025"}
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,

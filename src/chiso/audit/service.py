@@ -78,6 +78,16 @@ def _head(session: Session) -> str:
     return stored or chain.GENESIS
 
 
+def last_id(session: Session) -> int:
+    """The id of the newest entry (0 for none): a version of everything stored.
+
+    Every change of data writes an entry in its transaction, and entries are appended under the chain's
+    lock, which their transaction keeps until it ends: ids grow in the order the changes commit. A reader
+    that sees entry N sees every change committed before it; one committed later has an id above N.
+    """
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_head(session: Session, transaction: Any) -> None:
     # Once the transaction ends, its lock is gone: the next one reads the head again, under the lock.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,11 +10,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from chiso import units
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod
-from chiso.dashboard import rundata
-from chiso.dashboard.service import _run_info, _scope, _visible_run, get_period, pillars_of, unit_name
+from chiso.dashboard import rundata, series
+from chiso.dashboard.service import _run_info, _scope, _visible_run, get_period, pillars_of
 from chiso.errors import NotFound
+from chiso.framework import Framework
 from chiso.permissions import ACTIONS, Actor, check
 from chiso.results.models import ResultRun
 from chiso.values import service as values_service
@@ -120,9 +123,13 @@ def list_values(
     return sorted(rows, key=lambda v: (v.unit_code, v.variable))
 
 
-def ioc_latest(*, session: Session, actor: Actor, province: str) -> list[dict[str, Any]]:
-    """For each framework assessed in `province`, the latest published final run: index and pillars."""
+def ioc_latest(
+    *, session: Session, actor: Actor, province: str, updated_since: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """For each framework assessed in `province`, the latest published final run: index and pillars
+    (with `updated_since`, only those published after it)."""
     check(actor, "results.view_published")
+    since = series.since_utc(updated_since)
     published = session.scalars(
         select(ResultRun)
         .options(defer(ResultRun.outputs))
@@ -144,26 +151,46 @@ def ioc_latest(*, session: Session, actor: Actor, province: str) -> list[dict[st
         pillars = pillars_of(framework)
         units = [u for u in data.units if kind != "province" or u == province]
         years[framework.code] = period.year
+        if since is not None and run.published_at is not None and series.as_utc(run.published_at) <= since:
+            continue
         blocks[framework.code] = {
             "framework": framework.code,
             "framework_name": framework.name,
+            "framework_name_en": framework.name_en or framework.name,
             "period": period.code,
             "year": period.year,
             "published_at": run.published_at,
             "simulated": _run_info(session, run, period).simulated,
-            "index": framework.index,
-            "pillars": pillars,
-            "units": [
-                {
-                    "code": u,
-                    "name": unit_name(u, period.era),
-                    "index": data.value(framework.index, u),
-                    "rank": None if data.rank(framework.index, u) is None else int(data.rank(framework.index, u) or 0),
-                    "pillars": {p: data.value(p, u) for p in pillars},
-                }
-                for u in units
-            ],
+            "index": _node(framework, framework.index),
+            "pillars": {p: _node(framework, p) for p in pillars},
+            "units": [_ioc_unit(data, framework.index, pillars, u, period.era) for u in units],
         }
-    if not blocks:
+    if not blocks and not years:
         raise NotFound(f"no published results for province {province}")
     return sorted(blocks.values(), key=lambda b: b["framework"])
+
+
+def _node(framework: Framework, code: str) -> dict[str, Any]:
+    node = framework.node(code)
+    return {
+        "code": node.code,
+        "number": node.number,
+        "name": node.name,
+        "name_en": node.name_en or node.name,
+        "max_points": node.max_points,
+        "measure_unit": node.unit,
+    }
+
+
+def _ioc_unit(data: rundata.RunData, index: str, pillars: list[str], code: str, era: str) -> dict[str, Any]:
+    found = units.find(code, era=era)
+    rank = data.rank(index, code)
+    return {
+        "code": code,
+        "name": found[0].name if found else code,
+        "name_en": (found[0].name_en or found[0].name) if found else code,
+        "unit_era": era,
+        "index": data.value(index, code),
+        "rank": None if rank is None else int(rank),
+        "pillars": {p: data.value(p, code) for p in pillars},
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from chiso import units
 from chiso.dashboard import service as dashboard
@@ -13,7 +13,8 @@ from chiso.errors import NotFound
 from chiso.framework import Framework, load_framework, shipped_codes
 from chiso.permissions import check
 from chiso.units.errors import UnitsError
-from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api import cache
+from chiso.web.api.common import CSV, NOT_MODIFIED, Format, PageNo, PerPage, csv_response, paginate
 from chiso.web.api.schemas import FrameworkOut, Health, Page, PeriodOut, UnitOut
 from chiso.web.deps import DB, WhoDep
 
@@ -49,6 +50,7 @@ def _unit(u: units.Unit) -> UnitOut:
 
 @router.get("/units", tags=["units"], response_model=Page[UnitOut], responses=CSV)
 def list_units(
+    request: Request,
     era: Era = "2025",
     kind: Annotated[str | None, Query(pattern="^(province|district|commune|department)$")] = None,
     province: Annotated[str | None, Query(max_length=8, pattern="^[0-9]{1,3}$")] = None,
@@ -57,13 +59,25 @@ def list_units(
     format: Format = "json",
 ) -> Any:
     """Administrative units and departments of an era (official codes), by kind and province."""
-    try:
-        found = [_unit(u) for u in units.list_units(era=era, kind=kind, province=province)]
-    except UnitsError as exc:
-        raise NotFound(str(exc)) from exc
-    if format == "csv":
-        return csv_response(found, list(UnitOut.model_fields), f"units-{era}.csv")
-    return paginate(found, page, per_page)
+    key = ("units", tuple(sorted(request.query_params.multi_items())))  # shipped data: no version to follow
+    store = cache.of(request)
+    entry = store.get(key)
+    if entry is None:
+        try:
+            found = [_unit(u) for u in units.list_units(era=era, kind=kind, province=province)]
+        except UnitsError as exc:
+            raise NotFound(str(exc)) from exc
+        if format == "csv":
+            response = csv_response(found, list(UnitOut.model_fields), f"units-{era}.csv")
+            entry = cache.entry_of(bytes(response.body), "text/csv; charset=utf-8", {
+                "content-disposition": response.headers["content-disposition"]
+            })  # fmt: skip
+        else:
+            entry = cache.entry_of(
+                Page[UnitOut](**paginate(found, page, per_page)).model_dump_json().encode(), "application/json"
+            )
+        store.put(key, entry)
+    return cache.send(request, entry)
 
 
 @router.get("/units/{code}", tags=["units"])
@@ -74,24 +88,28 @@ def get_unit(code: str, era: Era = "2025") -> UnitOut:
     return _unit(found[0])
 
 
-@router.get("/frameworks", tags=["frameworks"])
-def list_frameworks(who: WhoDep) -> list[FrameworkOut]:
+@router.get("/frameworks", tags=["frameworks"], response_model=list[FrameworkOut], responses=NOT_MODIFIED)
+def list_frameworks(request: Request, session: DB, who: WhoDep) -> Any:
     """The shipped indicator frameworks."""
-    check(who.actor, "framework.view")
-    out = []
-    for code in shipped_codes():
-        fw = shipped(code)
-        out.append(
-            FrameworkOut(
-                code=fw.code,
-                edition=fw.edition,
-                name=fw.name,
-                name_en=fw.name_en,
-                index=fw.index,
-                indicators=len(fw.indicators),
+
+    def compute() -> list[FrameworkOut]:
+        check(who.actor, "framework.view")
+        out = []
+        for code in shipped_codes():
+            fw = shipped(code)
+            out.append(
+                FrameworkOut(
+                    code=fw.code,
+                    edition=fw.edition,
+                    name=fw.name,
+                    name_en=fw.name_en,
+                    index=fw.index,
+                    indicators=len(fw.indicators),
+                )
             )
-        )
-    return out
+        return out
+
+    return cache.respond(request, session, who.actor, compute)
 
 
 @router.get("/frameworks/{code}", tags=["frameworks"])
@@ -105,7 +123,11 @@ def get_framework(code: str, who: WhoDep) -> dict[str, Any]:
     return document
 
 
-@router.get("/periods", tags=["periods"])
-def list_periods(session: DB, who: WhoDep) -> list[PeriodOut]:
+@router.get("/periods", tags=["periods"], response_model=list[PeriodOut], responses=NOT_MODIFIED)
+def list_periods(request: Request, session: DB, who: WhoDep) -> Any:
     """Collection periods, newest first (without a token: those with published results)."""
-    return [PeriodOut(**vars(p)) for p in dashboard.list_periods(session=session, actor=who.actor)]
+
+    def compute() -> list[PeriodOut]:
+        return [PeriodOut(**vars(p)) for p in dashboard.list_periods(session=session, actor=who.actor)]
+
+    return cache.respond(request, session, who.actor, compute)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
@@ -14,9 +15,17 @@ from chiso import csvsafe
 
 PageNo = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=5000, description="Items per page (at most 5000).")]
+UpdatedSince = Annotated[
+    dt.datetime | None,
+    Query(description="Only items changed after this moment (ISO 8601; without an offset: Vietnam's time, UTC+7)."),
+]
 Format = Annotated[Literal["json", "csv"], Query(description="json (paginated) or csv (every row, for bulk use).")]
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the ETag sent in If-None-Match is still the answer's"}
+}
 CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"},
+    **NOT_MODIFIED,
 }
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/problem+json": {"schema": {"type": "object"}}}}

@@ -10,13 +10,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from chiso import clock
+from chiso.dashboard import series
 from chiso.programme import service as programmes
 from chiso.programme import tasks
 from chiso.programme.models import Task
 from chiso.programme.service import TargetView
 from chiso.programme.spec import Programme, Target
 from chiso.programme.status import LABELS, describe
-from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api import cache
+from chiso.web.api.common import CSV, NOT_MODIFIED, Format, PageNo, PerPage, UpdatedSince, csv_response, paginate
 from chiso.web.api.schemas import IntervalOut, Page, ProgrammeOut, ProgrammeStatusOut, TargetStatusOut, TaskOut
 from chiso.web.deps import DB, WhoDep
 from chiso.web.i18n import Formats
@@ -29,31 +31,41 @@ ProgrammeCode = Annotated[
 TaskStatus = Literal["not_started", "in_progress", "done", "paused", "cancelled"]
 
 
-@router.get("/programmes")
-def list_programmes(request: Request, who: WhoDep) -> list[ProgrammeOut]:
+@router.get("/programmes", response_model=list[ProgrammeOut], responses=NOT_MODIFIED)
+def list_programmes(request: Request, session: DB, who: WhoDep) -> Any:
     """The programmes shipped with Chiso (resolutions, decisions) and how many targets each has."""
     province = request.app.state.settings.province
-    return [_programme(p) for p in programmes.list_programmes(actor=who.actor, province=province)]
+
+    def compute() -> list[ProgrammeOut]:
+        return [_programme(p) for p in programmes.list_programmes(actor=who.actor, province=province)]
+
+    return cache.respond(request, session, who.actor, compute)
 
 
-@router.get("/programmes/{code}/status")
-def programme_status(session: DB, who: WhoDep, code: ProgrammeCode) -> ProgrammeStatusOut:
+@router.get("/programmes/{code}/status", response_model=ProgrammeStatusOut, responses=NOT_MODIFIED)
+def programme_status(request: Request, session: DB, who: WhoDep, code: ProgrammeCode) -> Any:
     """Each target's latest value, progress, forecast for the target year with its interval, and status.
 
     Read from imported and measured figures only; `simulated` marks demonstration figures.
     """
-    found = programmes.status(session=session, actor=who.actor, code=code)
-    return ProgrammeStatusOut(
-        programme=_programme(found.programme),
-        simulated=found.simulated,
-        summary={status.value: count for status, count in found.summary.items()},
-        targets=[_target(found.programme, view) for view in found.targets],
-        expectations=[_target(found.programme, view) for view in found.expectations],
-    )
+
+    def compute() -> ProgrammeStatusOut:
+        found = programmes.status(session=session, actor=who.actor, code=code)
+        return ProgrammeStatusOut(
+            programme=_programme(found.programme),
+            simulated=found.simulated,
+            summary={status.value: count for status, count in found.summary.items()},
+            targets=[_target(found.programme, view) for view in found.targets],
+            expectations=[_target(found.programme, view) for view in found.expectations],
+        )
+
+    # A status is judged on the day: the same data gives another answer tomorrow.
+    return cache.respond(request, session, who.actor, compute, vary=str(clock.of(session).today()))
 
 
 @router.get("/tasks", response_model=Page[TaskOut], responses=CSV)
 def list_tasks(
+    request: Request,
     session: DB,
     who: WhoDep,
     plan: Annotated[str | None, Query(max_length=64, description="A plan's code; default: every plan.")] = None,
@@ -64,24 +76,30 @@ def list_tasks(
     overdue: Annotated[
         bool, Query(description="Only tasks past their due date and neither done nor cancelled.")
     ] = False,
+    updated_since: UpdatedSince = None,
     page: PageNo = 1,
     per_page: PerPage = 100,
     format: Format = "json",
 ) -> Any:
     """Tasks in plan order, with their status, progress and whether they are overdue today."""
     today = clock.of(session).today()
-    found = tasks.list_tasks(
-        session=session,
-        actor=who.actor,
-        plan_code=plan,
-        unit_code=unit,
-        statuses=[status] if status else (),
-        overdue_on=today if overdue else None,
-    )
-    out = [_task(t, today) for t in found]
-    if format == "csv":
-        return csv_response(out, list(TaskOut.model_fields), "tasks.csv")
-    return paginate(out, page, per_page)
+
+    def compute() -> Any:
+        found = tasks.list_tasks(
+            session=session,
+            actor=who.actor,
+            plan_code=plan,
+            unit_code=unit,
+            statuses=[status] if status else (),
+            overdue_on=today if overdue else None,
+        )
+        since = series.since_utc(updated_since)
+        out = [_task(t, today) for t in found if since is None or series.as_utc(t.updated_at) > since]
+        if format == "csv":
+            return csv_response(out, list(TaskOut.model_fields), "tasks.csv")
+        return Page[TaskOut](**paginate(out, page, per_page))
+
+    return cache.respond(request, session, who.actor, compute, vary=str(today))
 
 
 def _programme(p: Programme) -> ProgrammeOut:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
@@ -12,7 +13,8 @@ from pydantic_core import to_json
 from chiso.dashboard import data
 from chiso.dashboard import service as dashboard
 from chiso.errors import NotFound
-from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api import cache
+from chiso.web.api.common import CSV, NOT_MODIFIED, Format, PageNo, PerPage, csv_response, paginate
 from chiso.web.api.schemas import ContributionOut, IocBlock, RankingOut, RankingPage, ResultOut, ResultsPage
 from chiso.web.deps import DB, WhoDep
 
@@ -39,7 +41,6 @@ class RankingWithIntervals(RankingPage):
     intervals: RankIntervalsOut | None = Field(None, description="How the intervals were drawn; null: none.")
 
 
-_BODIES: dict[tuple[object, ...], tuple[object, bytes]] = {}
 PeriodCode = Annotated[str, Query(min_length=1, max_length=64, description="Period code, e.g. 2025/commune-2025.")]
 Variant = Annotated[Literal["final", "appraised", "self_assessed"], Query(description="Which run.")]
 Node = Annotated[
@@ -60,6 +61,7 @@ def _members(session: DB, who: WhoDep, period: str, group: str | None) -> frozen
 
 @router.get("/results", response_model=ResultsPage, responses=CSV)
 def results(
+    request: Request,
     session: DB,
     who: WhoDep,
     period: PeriodCode,
@@ -72,25 +74,30 @@ def results(
     format: Format = "json",
 ) -> Any:
     """Value, points and overall rank of every node and unit of a run (without a token: published runs)."""
-    members = _members(session, who, period, group)
-    run_id, published, simulated, rows = data.result_rows(
-        session=session,
-        actor=who.actor,
-        period_code=period,
-        variant=variant,
-        node=node,
-        unit_code=unit,
-        group_members=members,
-    )
-    out = [ResultOut(**vars(r)) for r in rows]
-    if format == "csv":  # every row says whether it comes from simulated values
-        marked = [{**r.model_dump(), "simulated": simulated} for r in out]
-        return csv_response(marked, [*ResultOut.model_fields, "simulated"], f"results-{run_id}.csv")
-    return {**paginate(out, page, per_page), "run_id": run_id, "published": published, "simulated": simulated}
+
+    def compute() -> Any:
+        members = _members(session, who, period, group)
+        run_id, published, simulated, rows = data.result_rows(
+            session=session,
+            actor=who.actor,
+            period_code=period,
+            variant=variant,
+            node=node,
+            unit_code=unit,
+            group_members=members,
+        )
+        out = [ResultOut(**vars(r)) for r in rows]
+        if format == "csv":  # every row says whether it comes from simulated values
+            marked = [{**r.model_dump(), "simulated": simulated} for r in out]
+            return csv_response(marked, [*ResultOut.model_fields, "simulated"], f"results-{run_id}.csv")
+        return {**paginate(out, page, per_page), "run_id": run_id, "published": published, "simulated": simulated}
+
+    return cache.respond(request, session, who.actor, compute)
 
 
 @router.get("/rankings", response_model=RankingWithIntervals, responses=CSV)
 def rankings(
+    request: Request,
     session: DB,
     who: WhoDep,
     period: PeriodCode,
@@ -102,6 +109,25 @@ def rankings(
     format: Format = "json",
 ) -> Any:
     """Units ranked on a node (default: the index), within a group if given, with last period's rank."""
+    return cache.respond(
+        request,
+        session,
+        who.actor,
+        lambda: _ranking(session, who, period, node, group, variant, page, per_page, format),
+    )
+
+
+def _ranking(
+    session: DB,
+    who: WhoDep,
+    period: str,
+    node: str | None,
+    group: str | None,
+    variant: str,
+    page: int,
+    per_page: int,
+    format: str,
+) -> Response:
     found = dashboard.ranking(
         session=session, actor=who.actor, period_code=period, node=node, group=group, variant=variant
     )
@@ -110,11 +136,7 @@ def rankings(
         rows = [{**vars(r), "change": r.change, "simulated": found.run.simulated, "unit_era": era} for r in found.rows]
         columns = [*RankingOut.model_fields, "simulated", "unit_era"]
         return csv_response(rows, columns, f"ranking-{found.node.code}.csv")
-    # Thousands of rows: plain dicts serialised once per stored ranking (the shape of RankingPage).
-    key = (id(found.rows), page, per_page, found.period.code, found.run.id, found.run.published, found.run.simulated)
-    cached = _BODIES.get(key)
-    if cached is not None and cached[0] is found.rows:
-        return Response(cached[1], media_type="application/json")
+    # Thousands of rows: plain dicts serialised once (the shape of RankingPage), kept by the response cache.
     fields = RankingIntervalOut.model_fields
     items = [{k: v for k, v in vars(r).items() if k in fields} | {"change": r.change} for r in found.rows]
     body = {
@@ -132,25 +154,38 @@ def rankings(
         "changes_hidden": found.changes_hidden,
         "intervals": {"draws": found.intervals.draws, "factor": found.intervals.factor} if found.intervals else None,
     }
-    encoded = to_json(body)
-    if len(_BODIES) > 64:
-        _BODIES.clear()
-    _BODIES[key] = (found.rows, encoded)
-    return Response(encoded, media_type="application/json")
+    return Response(to_json(body), media_type="application/json")
 
 
-@router.get("/contributions")
+@router.get("/contributions", response_model=list[ContributionOut], responses=NOT_MODIFIED)
 def contributions(
-    session: DB, who: WhoDep, period: PeriodCode, unit: Annotated[str, Query(max_length=32)]
-) -> list[ContributionOut]:
+    request: Request, session: DB, who: WhoDep, period: PeriodCode, unit: Annotated[str, Query(max_length=32)]
+) -> Any:
     """Each indicator's part of one unit's index in the final run (they add up to the index)."""
-    rows = data.contributions(session=session, actor=who.actor, period_code=period, unit_code=unit)
-    return [ContributionOut(**r) for r in rows]
+
+    def compute() -> list[ContributionOut]:
+        rows = data.contributions(session=session, actor=who.actor, period_code=period, unit_code=unit)
+        return [ContributionOut(**r) for r in rows]
+
+    return cache.respond(request, session, who.actor, compute)
 
 
-@router.get("/ioc/latest")
+@router.get("/ioc/latest", response_model=list[IocBlock], responses=NOT_MODIFIED)
 def ioc_latest(
-    session: DB, who: WhoDep, province: Annotated[str, Query(pattern="^[0-9]{2}$", description="Province code.")]
-) -> list[IocBlock]:
-    """For the province's IOC, in one call: the latest published index and pillar values of all its units."""
-    return [IocBlock(**b) for b in data.ioc_latest(session=session, actor=who.actor, province=province)]
+    request: Request,
+    session: DB,
+    who: WhoDep,
+    province: Annotated[str, Query(pattern="^[0-9]{2}$", description="Province code.")],
+    updated_since: Annotated[
+        dt.datetime | None,
+        Query(description="Only frameworks published after this moment (ISO 8601; no offset: Vietnam's time)."),
+    ] = None,
+) -> Any:
+    """For the province's IOC, in one call: the latest published index and pillar values of all its units,
+    with the names (Vietnamese, English) and numbers of the index and pillars and the scale of their values."""
+
+    def compute() -> list[IocBlock]:
+        blocks = data.ioc_latest(session=session, actor=who.actor, province=province, updated_since=updated_since)
+        return [IocBlock(**b) for b in blocks]
+
+    return cache.respond(request, session, who.actor, compute)

@@ -146,23 +146,37 @@ class ValueWrite(BaseModel):
         return self
 
 
+class IocNode(BaseModel):
+    """A node of the framework: its code, official number and names, and the scale of its values."""
+
+    code: str
+    number: str | None = Field(description="The official number (4.22), if the framework gives one.")
+    name: str
+    name_en: str
+    max_points: float | None = Field(description="The most the node scores, when it is scored in points.")
+    measure_unit: str = Field(description="The unit of its values (điểm, %), empty when none is declared.")
+
+
 class IocUnit(BaseModel):
     code: str
     name: str
-    index: float | None
-    rank: int | None
-    pillars: dict[str, float | None]
+    name_en: str
+    unit_era: str = Field(description="The era of the unit list the code belongs to (2024 or 2025).")
+    index: float | None = Field(description="The index's value, on the scale `index` describes.")
+    rank: int | None = Field(description="The unit's rank on the index among the run's units.")
+    pillars: dict[str, float | None] = Field(description="Each pillar's value by its code (see `pillars`).")
 
 
 class IocBlock(BaseModel):
     framework: str
     framework_name: str
+    framework_name_en: str
     period: str
     year: int
     published_at: dt.datetime | None
     simulated: bool
-    index: str
-    pillars: list[str]
+    index: IocNode
+    pillars: dict[str, IocNode] = Field(description="The index's pillars by code, in the framework's order.")
     units: list[IocUnit]
 
 
@@ -259,3 +273,92 @@ class TaskOut(BaseModel):
     days_late: int | None
     updated_at: dt.datetime
     version: int
+
+
+SOURCE_DOC = (
+    "Where the figure comes from: declared (by the unit), appraised (scored by the appraiser), measured (from "
+    "the public-service portal's or document system's records), imported, simulated (a demonstration figure), "
+    "computed (an aggregate of its indicators)."
+)
+
+
+class SeriesPoint(BaseModel):
+    """One node's score for one unit in one period."""
+
+    period: str
+    year: int
+    framework: str
+    unit_era: str = Field(description="The era of the unit list the code belongs to (2024 or 2025).")
+    unit_code: str
+    unit_name: str
+    unit_name_en: str
+    level: str = Field(description="province, commune, department (or district, era 2024).")
+    node: str
+    number: str | None = Field(description="The official number (4.22.10), if the framework gives one.")
+    node_name: str
+    node_name_en: str
+    kind: Literal["index", "aggregate", "view", "indicator"]
+    measure_unit: str = Field(description="The unit of `value` (điểm, %), empty when none is declared.")
+    max_points: float | None
+    value: float | None
+    points: float | None
+    rank: int | None = Field(description="Rank among the run's units (competition ranking: 1, 2, 2, 4).")
+    source: Literal["declared", "appraised", "measured", "imported", "simulated", "computed"] | None = Field(
+        description=SOURCE_DOC + " Empty when the unit gave nothing for the indicator."
+    )
+    simulated: bool = Field(description="The run read simulated values (a demonstration), not real data.")
+    published: bool
+    run_id: int
+    updated_at: dt.datetime = Field(description="When the run was published (or computed, if not published).")
+
+
+class SeriesPage(Page[SeriesPoint]):
+    pass
+
+
+class FigurePoint(BaseModel):
+    """One variable's current figure for one unit in one period."""
+
+    period: str
+    year: int
+    value_period: str
+    framework: str
+    unit_era: str
+    unit_code: str
+    unit_name: str
+    unit_name_en: str
+    level: str
+    variable: str
+    label: str
+    label_en: str
+    measure_unit: str = Field(description="The unit of the figure (người, hộ, %), empty when none is declared.")
+    value: float | None
+    source: Literal["declared", "imported", "measured"] = Field(description=SOURCE_DOC)
+    simulated: bool
+    version: int
+    updated_at: dt.datetime = Field(description="When this version was recorded.")
+
+
+class FiguresPage(Page[FigurePoint]):
+    pass
+
+
+class UnitProperties(BaseModel):
+    code: str = Field(description="The official code (leading zeros kept): join data on it.")
+    era: str
+    name: str
+    name_en: str | None
+    kind: str
+    province_code: str
+
+
+class UnitFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str = Field(description="The official code, as in `properties.code`.")
+    geometry: dict[str, Any] = Field(description="A GeoJSON Polygon or MultiPolygon, WGS 84 longitude/latitude.")
+    properties: UnitProperties
+
+
+class UnitFeatures(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[UnitFeature]

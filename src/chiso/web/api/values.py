@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from chiso.dashboard import data
+from chiso.dashboard import data, series
 from chiso.values import service as values
 from chiso.values.schemas import ValueIn
-from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api import cache
+from chiso.web.api.common import CSV, Format, PageNo, PerPage, UpdatedSince, csv_response, paginate
 from chiso.web.api.results import Group, PeriodCode, Unit, _members
 from chiso.web.api.schemas import Page, ValueOut, ValueWrite
 from chiso.web.deps import DB, WhoDep, Writer
@@ -20,25 +21,32 @@ router = APIRouter(tags=["values"])
 
 @router.get("/values", response_model=Page[ValueOut], responses=CSV)
 def list_values(
+    request: Request,
     session: DB,
     who: WhoDep,
     period: PeriodCode,
     unit: Unit = None,
     variable: Annotated[str | None, Query(max_length=200)] = None,
     group: Group = None,
+    updated_since: UpdatedSince = None,
     page: PageNo = 1,
     per_page: PerPage = 100,
     format: Format = "json",
 ) -> Any:
     """The current version of every value of a period, with its source and lineage."""
-    members = _members(session, who, period, group) if group else None
-    rows = data.list_values(
-        session=session, actor=who.actor, period_code=period, unit_code=unit, variable=variable, members=members
-    )
-    out = [ValueOut.model_validate(v) for v in rows]
-    if format == "csv":
-        return csv_response(out, list(ValueOut.model_fields), "values.csv")
-    return paginate(out, page, per_page)
+
+    def compute() -> Any:
+        members = _members(session, who, period, group) if group else None
+        rows = data.list_values(
+            session=session, actor=who.actor, period_code=period, unit_code=unit, variable=variable, members=members
+        )
+        since = series.since_utc(updated_since)
+        out = [ValueOut.model_validate(v) for v in rows if since is None or series.as_utc(v.recorded_at) > since]
+        if format == "csv":
+            return csv_response(out, list(ValueOut.model_fields), "values.csv")
+        return Page[ValueOut](**paginate(out, page, per_page))
+
+    return cache.respond(request, session, who.actor, compute)
 
 
 @router.post(
