@@ -87,6 +87,7 @@ ACTIONS: dict[str, Rule] = {
     "results.view_published": _rule("read published results", public=True),
     "audit.view": _rule("read and verify the audit log (logins and addresses included)", "admin"),
     "evidence.manage": _rule("remove stored evidence files no record cites", "admin"),
+    "national.view": _rule("read the provinces' national DTI, published or recomputed", public=True),
     "programme.view": _rule("read programmes, their targets, observed figures and forecasts", public=True),
     "task.view": _rule("read plans, tasks and progress reports", "officer", "appraiser", "viewer", "system", *OFFICE),
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),

@@ -11,7 +11,9 @@ from chiso.web.pages import (
     auth,
     declare,
     framework,
+    home,
     hooks,
+    national,
     opendata,
     overview,
     programme,
@@ -24,6 +26,8 @@ router = APIRouter(include_in_schema=False)
 for module in (
     auth,
     overview,
+    home,
+    national,
     unit,
     framework,
     programme,
