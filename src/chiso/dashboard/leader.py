@@ -210,13 +210,13 @@ def _position(
         position = Position(
             era,
             year,
-            mine.dti,
+            mine.shown_dti,
             mine.shown_rank,
             mine.published_rank is not None,
             len(rows),
             mine.simulated,
             year - 1 if last else None,
-            last.dti if last else None,
+            last.shown_dti if last else None,
             last.shown_rank if last else None,
         )
         return position, rows

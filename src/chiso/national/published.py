@@ -146,11 +146,14 @@ def read(path: Path, *, year: int, era: str) -> tuple[list[national.Entry], list
     columns: list[Column] = []
     seen: dict[str, int] = {}  # province → the row it was first given in
     entries: list[national.Entry] = []
+    first: tuple[int, list[tuple[str, Any]]] | None = None  # the first row with text, while no header is found
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     for number, cells in _rows(path):
         if not columns:
-            if all(cell is None or str(cell).strip() == "" for _, cell in cells):
-                continue  # blank rows above the header
+            keys = {roles.get(header_key(str(cell))) for _, cell in cells if cell is not None}
+            if not keys & {"code", "name"}:
+                first = first or (number, cells) if any(c is not None and str(c).strip() for _, c in cells) else first
+                continue  # a title or a blank row above the header
             columns = _header(cells, roles, computed, sheet, number, problems)
             _check_header(columns, year, sheet, number, problems)
             if any(p.severity == "error" for p in problems):
@@ -181,7 +184,9 @@ def read(path: Path, *, year: int, era: str) -> tuple[list[national.Entry], list
             continue
         lineage = {"simulated": False, "source": sheet, "sha256": digest, "row": number}
         entries += [national.Entry(province, variable, value, lineage) for variable, value in figures.items()]
-    if not columns:
+    if not columns and first is not None:  # no row names the province: say what the first row lacks
+        _check_header(_header(first[1], roles, computed, sheet, first[0], problems), year, sheet, first[0], problems)
+    elif not columns:
         problems.append(Problem("tệp không có dòng tiêu đề / the file has no header row", sheet=sheet))
     elif not seen and not any(p.severity == "error" for p in problems):
         problems.append(Problem("tệp không có dòng số liệu nào / the file has no data rows", sheet=sheet))

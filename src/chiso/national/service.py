@@ -208,6 +208,11 @@ class Standing:
         """The rank to show: the published one where known, else the recomputed one ("tính lại")."""
         return self.published_rank if self.published_rank is not None else self.rank
 
+    @property
+    def shown_dti(self) -> float:
+        """The index to show: the published one where known, else the one computed from the main indicators."""
+        return self.published_dti if self.published_dti is not None else self.dti
+
 
 def _number(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
@@ -255,5 +260,5 @@ def province_series(*, session: Session, actor: Actor, era: str, unit: str) -> l
         found = standings(session=session, actor=actor, year=year, era=era)
         mine = next((s for s in found if s.unit == unit), None)
         if mine is not None:
-            out.append(YearPosition(year, mine, len(found), sum(s.dti for s in found) / len(found)))
+            out.append(YearPosition(year, mine, len(found), sum(s.shown_dti for s in found) / len(found)))
     return out

@@ -97,9 +97,9 @@ def _map(rows: list[Standing], era: str, fmt: Formats) -> MapView | None:
         geometry = maps.geometry(era, "province", None)
     except UnitsError:
         return None
-    breaks, colours = maps.classes({r.unit: r.dti for r in rows})
+    breaks, colours = maps.classes({r.unit: r.shown_dti for r in rows})
     shapes = [
-        Shape(r.unit, colours[r.unit], f"{r.name}: {fmt.num(r.dti, 4)} (#{r.shown_rank})")
+        Shape(r.unit, colours[r.unit], f"{r.name}: {fmt.num(r.shown_dti, 4)} (#{r.shown_rank})")
         for r in rows
         if r.unit in geometry.codes
     ]
@@ -176,7 +176,7 @@ def national_province(request: Request, session: DB, who: WhoDep, code: str, era
     points = [
         {"year": str(p.year), "series": label, "value": value}
         for p in series
-        for label, value in ((mine, p.standing.dti), (mean, p.mean_dti))
+        for label, value in ((mine, p.standing.shown_dti), (mean, p.mean_dti))
     ]
     trend = svg(specs.trend(points, y_title="DTI", unit_label=mine, mean_label=mean), who.lang) if len(series) > 1 else ""
     if chosen == "2025":
