@@ -42,6 +42,10 @@ READ = [
     ("GET", "/api/v1/tasks", "token:lanhdao", "/api/v1/tasks?overdue=true", None, 200),
     ("GET", "/", None, "/", None, 200),
     ("GET", "/programmes", None, "/programmes", None, 200),
+    ("GET", "/home", "lanhdao", "/home", None, 200),
+    ("GET", "/national", None, "/national", None, 200),
+    ("GET", "/national/{year}", None, "/national/2024", None, 404),  # no national figures in this database
+    ("GET", "/national/provinces/{code}", None, "/national/provinces/19", None, 200),
     ("GET", "/opendata", None, "/opendata", None, 200),
     ("GET", "/opendata/{year}.zip", None, "/opendata/2025.zip", None, 200),
     ("GET", "/programmes/{code}", None, "/programmes/thai-nguyen-01-nq-tu", None, 200),
