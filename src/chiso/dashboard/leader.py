@@ -150,7 +150,8 @@ class LeaderHome:
 
 
 def province_of(*, session: Session, actor: Actor, configured: str | None) -> str | None:
-    """The province the installation serves: the setting, else the province of the latest period's units."""
+    """The province the installation serves: the setting, else the province of the latest period's units,
+    else of the plan of tasks."""
     if configured:
         return configured
     for period in dashboard.list_periods(session=session, actor=actor):
@@ -158,7 +159,8 @@ def province_of(*, session: Session, actor: Actor, configured: str | None) -> st
             found = units.find(code, era=period.era)
             if found:
                 return found[0].province_code
-    return None
+    plans = tasks.list_plans(session=session, actor=actor)
+    return plans[0].unit_code if plans else None
 
 
 def home(*, session: Session, actor: Actor, province: str) -> LeaderHome:
