@@ -72,7 +72,9 @@ def journey(j: Journey, browser) -> None:
     assert shown[0][0] == "at_risk"
     at_risk = targets[0]
     assert at_risk.find_element(By.CSS_SELECTOR, ".badge").text == "Có nguy cơ không đạt"
-    labels = {t.find_element(By.CSS_SELECTOR, "a").text: t.find_element(By.CSS_SELECTOR, ".badge").text for t in targets}
+    labels = {
+        t.find_element(By.CSS_SELECTOR, "a").text: t.find_element(By.CSS_SELECTOR, ".badge").text for t in targets
+    }
 
     # The target at risk, on the programme page.
     name = shown[0][1]

@@ -68,7 +68,9 @@ def test_an_imported_table_is_what_the_page_shows(cli, cli_env, tmp_path):
     ok(cli("db", "upgrade", "--admin", "admin"))
     assert "chiso national import" in page(cli_env, tmp_path, "/national").text  # nothing yet
 
-    result = ok(cli("national", "import", csv_file(tmp_path / "dti-2024.csv", TABLE), "--year", "2024", "--as", "admin"))
+    result = ok(
+        cli("national", "import", csv_file(tmp_path / "dti-2024.csv", TABLE), "--year", "2024", "--as", "admin")
+    )
     assert "3 tỉnh" in result.stdout and "34 tỉnh" in result.stdout  # 2024: the 34 provinces by default
     assert "Ghi chú" in result.stderr and "Chính quyền số" in result.stderr  # columns not read are reported
     shown = page(cli_env, tmp_path)
@@ -125,7 +127,9 @@ def test_a_bad_table_changes_nothing_and_says_where(cli, cli_env, tmp_path):
     latin1 = tmp_path / "latin1.csv"
     latin1.write_bytes(",".join(HEADER).encode("cp1258", errors="replace") + b"\n")
     assert "UTF-8" in cli("national", "import", latin1, "--year", "2024", "--as", "admin").stderr
-    future = cli("national", "import", tmp_path / "good.csv", "--year", str(TEST_CLOCK.today().year + 1), "--as", "admin")
+    future = cli(
+        "national", "import", tmp_path / "good.csv", "--year", str(TEST_CLOCK.today().year + 1), "--as", "admin"
+    )
     assert future.exit_code == 2 and "ngoài khoảng 2020" in future.stderr
     refused = cli("national", "import", tmp_path / "good.csv", "--year", "2024", "--as", "nobody")
     assert refused.exit_code == 2

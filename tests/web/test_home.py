@@ -59,7 +59,9 @@ def test_a_leader_lands_on_the_home(leaders):
     assert statuses and statuses[0] == "at_risk"  # the targets at risk first
     assert statuses == sorted(statuses, key=["at_risk", "late", "on_track", "achieved", "no_data"].index)
     assert re.search(r'href="/programmes/[\w-]+#target-level4_services"', html)
-    assert re.search(r'<a href="/tasks\?plan=80/KH-UBND&amp;unit=01840">Phường Đức Xuân</a> <span class="badge late">', html)
+    assert re.search(
+        r'<a href="/tasks\?plan=80/KH-UBND&amp;unit=01840">Phường Đức Xuân</a> <span class="badge late">', html
+    )
     assert 'href="/reports/annual?province=19&amp;year=' in html and "format=pdf" in html
     assert 'id="pillars"' in html and "Nhận thức số" in html
     shown = re.sub(r"<[^>]+>", " ", html)

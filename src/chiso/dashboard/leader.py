@@ -264,7 +264,9 @@ def _overdue(session: Session, actor: Actor, province: str, today: dt.date) -> t
         for late in tasks.overdue(session=session, actor=actor, today=today, plan_code=plan.code):
             task = late.task
             assert task.due_date is not None  # overdue: its due date has passed
-            by_unit.setdefault(task.lead_unit, []).append(LateTask(task.code, task.title, task.due_date, late.days_late))
+            by_unit.setdefault(task.lead_unit, []).append(
+                LateTask(task.code, task.title, task.due_date, late.days_late)
+            )
     grouped = [LateUnit(code, names.name(code), sorted(ts, key=lambda t: -t.days_late)) for code, ts in by_unit.items()]
     grouped.sort(key=lambda u: (-len(u.tasks), u.name))
     return plans[0].code, grouped
@@ -312,7 +314,11 @@ def _collections(session: Session, actor: Actor, province: str, today: dt.date) 
         for state in states.values():
             counts[state] = counts.get(state, 0) + 1
         waiting = sorted(
-            ((code, dashboard.unit_name(code, period.era), state) for code, state in states.items() if state in WAITING),
+            (
+                (code, dashboard.unit_name(code, period.era), state)
+                for code, state in states.items()
+                if state in WAITING
+            ),
             key=lambda w: (w[2] != "returned", w[1]),
         )
         days_left = (period.closes_on - today).days

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ class Column:
     header: str  # as written in the file
     label: str  # where a problem is shown: the column's letter (XLSX) or its header (CSV)
     role: str  # "code", "name", "skip", "unknown", or the variable it holds
+
+
+Report = Callable[[str, Column | None], None]  # note a problem of the current row, in a column
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,14 @@ def read(path: Path, *, year: int, era: str) -> tuple[list[national.Entry], list
 
 
 def _header(
-    cells: list[tuple[str, Any]], roles: dict[str, str], computed: dict[str, str], sheet: str, row: int,
+    cells: list[tuple[str, Any]],
+    roles: dict[str, str],
+    computed: dict[str, str],
+    sheet: str,
+    row: int,
     problems: list[Problem],
-) -> list[Column]:  # fmt: skip
-    columns = []
+) -> list[Column]:
+    columns: list[Column] = []
     for label, cell in cells:
         header = "" if cell is None else str(cell).strip()
         key = header_key(header)
@@ -243,7 +250,9 @@ def _check_header(columns: list[Column], year: int, sheet: str, row: int, proble
         )
 
 
-def _province(values: dict[str, tuple[Column, Any]], names: dict[str, str], codes: set[str], era: str, problem: Any) -> str | None:  # fmt: skip
+def _province(
+    values: dict[str, tuple[Column, Any]], names: dict[str, str], codes: set[str], era: str, problem: Report
+) -> str | None:
     by_code = by_name = None
     if "code" in values:
         column, cell = values["code"]
@@ -272,7 +281,7 @@ def _province(values: dict[str, tuple[Column, Any]], names: dict[str, str], code
     return by_code or by_name
 
 
-def _figure(cell: Any, role: str, era: str, column: Column, problem: Any) -> float | None:
+def _figure(cell: Any, role: str, era: str, column: Column, problem: Report) -> float | None:
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         problem("ô trống / empty cell", column)
         return None

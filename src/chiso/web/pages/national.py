@@ -178,7 +178,9 @@ def national_province(request: Request, session: DB, who: WhoDep, code: str, era
         for p in series
         for label, value in ((mine, p.standing.shown_dti), (mean, p.mean_dti))
     ]
-    trend = svg(specs.trend(points, y_title="DTI", unit_label=mine, mean_label=mean), who.lang) if len(series) > 1 else ""
+    trend = (
+        svg(specs.trend(points, y_title="DTI", unit_label=mine, mean_label=mean), who.lang) if len(series) > 1 else ""
+    )
     if chosen == "2025":
         links = [(link.from_era, link.from_code) for link in succession.predecessors(unit.code, level="province")]
     else:
