@@ -108,3 +108,25 @@ def journey(j: Journey, browser) -> None:
             assert pixels.std() > 5 and (pixels < 200).mean() > 0.001, f"page {index + 1} is blank"
     finally:
         document.close()
+
+
+def test_pages_print_without_menus_or_forms(server, browser):
+    """The print stylesheet: Chromium's print-to-PDF of the programme and the national pages keeps their
+    content and drops the menu, the language switch and the forms."""
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    options = PrintOptions()
+    options.page_width, options.page_height = 21.0, 29.7  # A4, in centimetres
+    for path, heading in (
+        ("/programmes/01-nq-tu", "Chương trình chuyển đổi số tỉnh Thái Nguyên"),
+        ("/national/2024", "Chỉ số DTI"),
+    ):
+        browser.get(server + path)
+        assert heading in browser.find_element(By.TAG_NAME, "h1").text
+        pdf = base64.b64decode(browser.print_page(options))
+        with pdfplumber.open(io.BytesIO(pdf)) as document:
+            text = flat("\n".join(page.extract_text() or "" for page in document.pages))
+            assert abs(document.pages[0].width - 595) < 2 and abs(document.pages[0].height - 842) < 2  # A4
+        assert heading in text
+        for menu in ("Đăng nhập", "Bộ chỉ số", "English", "Dữ liệu mở"):  # the header and footer links
+            assert menu not in text, (path, menu)
