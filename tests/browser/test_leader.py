@@ -8,6 +8,7 @@ that the 2030 rank target is at risk), the province's own series and the example
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import re
 import unicodedata
@@ -26,6 +27,7 @@ from tests.web.test_home import leaders_data
 
 from chiso.accounts import service as accounts
 from chiso.accounts.schemas import UserCreate
+from chiso.clock import VIETNAM, StartedClock
 
 FETCH = """
 const done = arguments[arguments.length - 1];
@@ -37,17 +39,21 @@ fetch(arguments[0], {credentials: "same-origin"}).then(async r => {
 """
 
 
+# Read on 1/12/2026, before Digital Transformation Day: the 2030 rank target's year is not over.
+DECEMBER_2026 = StartedClock(dt.datetime(2026, 12, 1, 9, tzinfo=VIETNAM))
+
+
 def leader_and_data(s: Session) -> None:
     people = with_accounts(s)
     user_in = UserCreate(user="lanhdao", roles=frozenset({"viewer"}), password=PASSWORD)
     accounts.create_user(session=s, user_in=user_in, actor=people["admin"])
-    f.task_plan(s, people["admin"])
+    f.task_plan(s, people["admin"], today=DECEMBER_2026.today())
     leaders_data(s, people["admin"])
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    with serving(tmp_path, leader_and_data) as base:
+    with serving(tmp_path, leader_and_data, DECEMBER_2026) as base:
         yield base
 
 
