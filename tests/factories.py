@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 from chiso.actors import service as actors
@@ -157,3 +158,21 @@ def task_plan(session, admin: Actor, today: dt.date | None = None) -> str:
     ):
         tasks.save_task(session=session, plan_code=PLAN, task_in=task_in, actor=admin)
     return PLAN
+
+
+@functools.cache
+def _national_demo() -> dict:
+    from chiso.demo import national as demo
+
+    return demo.simulate(7)
+
+
+def national_figures(session, admin: Actor, wanted=((2022, "2024"), (2023, "2025"), (2024, "2025"))) -> None:
+    """Demo-like national figures (chiso.demo.national): every province of each era, the published ranks
+    and the published 2022 rows in place (Thái Nguyên 8th of 63 in 2022, 8th of 34 in 2024)."""
+    from chiso.demo import national as demo
+    from chiso.national import service as national
+
+    for year, era in wanted:
+        entries = demo.entries(_national_demo()[(year, era)])
+        national.record(session=session, year=year, era=era, entries=entries, actor=admin)

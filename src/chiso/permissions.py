@@ -95,6 +95,7 @@ ACTIONS: dict[str, Rule] = {
         *OFFICE,
         own_unit=("officer",),
     ),
+    "national.view": _rule("read the provinces' national DTI, published or recomputed", public=True),
     "programme.view": _rule("read programmes, their targets, observed figures and forecasts", public=True),
     "task.view": _rule("read plans, tasks and progress reports", "officer", "appraiser", "viewer", "system", *OFFICE),
     "task.update": _rule("report progress on a task the unit leads", *OFFICE, own_unit=("officer",)),

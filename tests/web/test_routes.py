@@ -48,6 +48,10 @@ READ = [
     ("GET", "/api/v1/geo/units", None, "/api/v1/geo/units?kind=commune&province=19", None, 200),
     ("GET", "/", None, "/", None, 200),
     ("GET", "/programmes", None, "/programmes", None, 200),
+    ("GET", "/home", "lanhdao", "/home", None, 200),
+    ("GET", "/national", None, "/national", None, 200),
+    ("GET", "/national/{year}", None, "/national/2024", None, 404),  # no national figures in this database
+    ("GET", "/national/provinces/{code}", None, "/national/provinces/19", None, 200),
     ("GET", "/opendata", None, "/opendata", None, 200),
     ("GET", "/ministry/{year}", "lanhdao", "/ministry/2025", None, 404),  # no component list imported here
     ("GET", "/opendata/{year}.zip", None, "/opendata/2025.zip", None, 200),

@@ -67,6 +67,9 @@ app = typer.Typer(
             ),
             "audit": Lazy("chiso.cli.audit:app", "Nhật ký kiểm toán — the audit log: list, export, verify."),
             "evidence": Lazy("chiso.cli.evidence:app", "Tệp minh chứng — stored evidence files."),
+            "national": Lazy(
+                "chiso.cli.national:app", "Chỉ số DTI các tỉnh — the provinces' national DTI: import, ranking."
+            ),
             "report": Lazy("chiso.cli.report:app", "Báo cáo — reports (PDF, XLSX)."),
             "ministry": Lazy(
                 "chiso.cli.ministry:app",

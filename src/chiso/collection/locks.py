@@ -7,13 +7,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from chiso.collection.models import CollectionPeriod, Declaration, Submission
 from chiso.errors import ImmutableError
 from chiso.framework import Framework, Indicator, parse_framework
+from chiso.framework.io import safe_yaml
 from chiso.values.schemas import ValueIn
 
 LOCKED_PERIODS = {"closed": "đã đóng", "published": "đã công bố"}
@@ -22,7 +22,7 @@ SETTLED_ITEMS = {"accepted": "đã được chấp nhận", "approved": "đã đ
 
 @functools.lru_cache(maxsize=16)
 def _framework(sha256: str, document: str) -> Framework:
-    return parse_framework(yaml.safe_load(document), f"framework {sha256[:12]}")
+    return parse_framework(safe_yaml(document), f"framework {sha256[:12]}")
 
 
 def refuse_settled(*, session: Session, values_in: Sequence[ValueIn]) -> None:

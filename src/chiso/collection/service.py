@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload, object_session
 
@@ -35,6 +34,7 @@ from chiso.framework import (
     parse_framework,
     shipped_codes,
 )
+from chiso.framework.io import safe_yaml
 from chiso.permissions import Actor, check
 from chiso.values import service as values
 from chiso.values.models import Value
@@ -55,7 +55,7 @@ class ValidationFailed(ChisoError):
 
 @functools.lru_cache(maxsize=16)
 def _parse(sha256: str, document: str) -> Framework:
-    return parse_framework(yaml.safe_load(document), f"framework {sha256[:12]}")
+    return parse_framework(safe_yaml(document), f"framework {sha256[:12]}")
 
 
 def framework_of(period: CollectionPeriod) -> Framework:

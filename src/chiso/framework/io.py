@@ -53,13 +53,23 @@ def shipped_codes() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
+# libyaml's parser (with the same safe constructors) where PyYAML was built with it: the frameworks and
+# programmes Chiso ships or stored itself are read on every cold start, ~1 s of pure-Python parsing.
+_SAFE_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_yaml(text: str) -> Any:
+    """Plain data from YAML that Chiso ships or stored (safe constructors only), parsed by libyaml if present."""
+    return yaml.load(text, Loader=_SAFE_FAST)
+
+
 def load_shipped(code: str) -> Framework:
     """A shipped framework by its code only: never a file (what the web may name)."""
     if code not in shipped_codes():
         known = ", ".join(shipped_codes())
         raise FrameworkError([Problem("", f"no shipped framework {code[:80]!r}; shipped: {known}")])
     text = (resources.files(SHIPPED_PACKAGE) / f"{code}.yaml").read_text(encoding="utf-8")
-    return parse_framework(yaml.safe_load(text), f"{code} (shipped)")
+    return parse_framework(safe_yaml(text), f"{code} (shipped)")
 
 
 def load_framework(source: str | Path) -> Framework:
@@ -67,6 +77,8 @@ def load_framework(source: str | Path) -> Framework:
 
     Raises FrameworkError listing every problem, each with the file and node path.
     """
+    if isinstance(source, str) and source in shipped_codes():
+        return load_shipped(source)
     text, origin = _read(source)
     try:
         document = yaml.load(text, Loader=_DepthLimitedLoader)  # a SafeLoader: plain data only

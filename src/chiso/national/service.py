@@ -184,3 +184,81 @@ def series(*, session: Session, era: str, years_: Iterable[int] | None = None) -
     out = pd.concat(parts, ignore_index=True)[columns]
     out["rank"] = out["rank"].astype(np.int64)
     return out
+
+
+PILLARS = ("government", "economy", "society")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A province in a year's national ranking: its computed rank, and the published one where known."""
+
+    rank: int  # competition rank recomputed from the main indicators
+    published_rank: int | None
+    unit: str
+    name: str
+    dti: float
+    published_dti: float | None
+    pillars: dict[str, float]  # the three pillars (government, economy, society), where the method has them
+    mains: dict[str, float]  # the main indicators as recorded
+    simulated: bool
+
+    @property
+    def shown_rank(self) -> int:
+        """The rank to show: the published one where known, else the recomputed one ("tính lại")."""
+        return self.published_rank if self.published_rank is not None else self.rank
+
+    @property
+    def shown_dti(self) -> float:
+        """The index to show: the published one where known, else the one computed from the main indicators."""
+        return self.published_dti if self.published_dti is not None else self.dti
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def standings(*, session: Session, actor: Actor, year: int, era: str) -> list[Standing]:
+    """Every ranked province of (year, era), best first ([] when the year has no complete figures)."""
+    check(actor, "national.view")
+    ranked = ranking(session=session, year=year, era=era)
+    mains = main_indicators(year)
+    out = []
+    for row in ranked.to_dict("records"):
+        published = _number(row.get(PUBLISHED_RANK))
+        out.append(
+            Standing(
+                rank=int(row["rank"]),
+                published_rank=None if published is None else int(published),
+                unit=str(row["unit"]),
+                name=str(row["name"]),
+                dti=float(row["dti"]),
+                published_dti=_number(row.get(PUBLISHED_DTI)),
+                pillars={p: float(row[p]) for p in PILLARS if _number(row.get(p)) is not None},
+                mains={m: float(row[m]) for m in mains},
+                simulated=bool(row["simulated"]),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class YearPosition:
+    """One year of a province's series: its standing and how many provinces were ranked."""
+
+    year: int
+    standing: Standing
+    of: int
+    mean_dti: float
+
+
+def province_series(*, session: Session, actor: Actor, era: str, unit: str) -> list[YearPosition]:
+    """A province's standing in every year of `era` that ranks it, oldest first."""
+    check(actor, "national.view")
+    out = []
+    for year in years(session=session, era=era):
+        found = standings(session=session, actor=actor, year=year, era=era)
+        mine = next((s for s in found if s.unit == unit), None)
+        if mine is not None:
+            out.append(YearPosition(year, mine, len(found), sum(s.shown_dti for s in found) / len(found)))
+    return out

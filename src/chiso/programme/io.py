@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from chiso.framework.io import safe_yaml
 from chiso.programme.spec import Programme
 
 SHIPPED_PACKAGE = "chiso.programme.data"
@@ -40,7 +41,7 @@ def load_programme(reference: str | Path) -> Programme:
 
 def _parse(text: str, origin: str) -> Programme:
     try:
-        return Programme.model_validate(yaml.safe_load(text))
+        return Programme.model_validate(safe_yaml(text))
     except yaml.YAMLError as exc:
         raise ProgrammeError(f"{origin}: not valid YAML: {exc}") from exc
     except ValidationError as exc:

@@ -132,7 +132,7 @@ def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version
     version = found.version if found else 0
     if expected_version is not None and expected_version != version:
         raise ConflictError(key(value_in), found.value if found else None)
-    if found is not None and found.value == value_in.value and found.source == value_in.source:
+    if found is not None and _same(found, value_in):
         return None
     row = Value(
         era=value_in.era,
@@ -163,6 +163,13 @@ def write(*, session: Session, value_in: ValueIn, actor: Actor, expected_version
         after={"value": row.value, "version": row.version, "source": row.source},
     )
     return row
+
+
+def _same(old: Value, value_in: ValueIn) -> bool:
+    """Nothing to record: the same figure from the same source, simulated or not as before (a published
+    figure that equals the simulated one it replaces is still recorded: its provenance changed)."""
+    simulated = bool((old.lineage or {}).get("simulated")), bool((value_in.lineage or {}).get("simulated"))
+    return old.value == value_in.value and old.source == value_in.source and simulated[0] == simulated[1]
 
 
 def record_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) -> list[Value]:
@@ -204,7 +211,7 @@ def write_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) 
         )
         for value_in in batch:
             old = found.get((value_in.unit_code, value_in.variable))
-            if old is not None and old.value == value_in.value and old.source == value_in.source:
+            if old is not None and _same(old, value_in):
                 continue
             row = Value(
                 era=value_in.era,

@@ -68,6 +68,8 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
         accounts.end_session(session=session, secret=earlier.session)
     hours = request.app.state.settings.session_hours
     secret = accounts.start_session(session=session, account_id=account_id, hours=hours)
+    if target == "/" and _actor.has("viewer"):  # a leader starts on the leader's home (pages/home.py)
+        target = "/home"
     redirect = RedirectResponse(target, status_code=303)
     # A new CSRF token with the new session: a token seen before login is not reused after it.
     cookie = CookieData(Sessions.new_csrf(), account_id, version, secret)
