@@ -1,0 +1,449 @@
+"""The appraiser's workspace, read side: a period's queue of units, and one unit's sheet.
+
+The sheet shows each item as the framework publishes it (official number, name, group), the figures
+with their labels and units, the evidence documents, the self-score beside the points the engine gives
+the figures (`validation.computed_points`), and the validation warnings. The decisions themselves are
+`collection.review`'s. A queue counts each unit's warnings with the validation rules; a unit's count is
+kept in a `WarningCounts` (the app holds one) until anything it reads changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from chiso import units
+from chiso.collection.models import CollectionPeriod, Declaration, Evidence, Submission
+from chiso.collection.service import framework_of, get_period, get_submission
+from chiso.collection.validation import ItemState, UnitState, computed_points, load_rules, validate
+from chiso.errors import NotFound
+from chiso.framework import Framework, Indicator
+from chiso.framework.describe import display_code
+from chiso.framework.spec import Aggregate, View
+from chiso.permissions import Actor, allowed, check
+from chiso.values import service as values
+from chiso.values.models import Value
+
+WAITING = ("submitted", "resubmitted")
+DECIDED = ("accepted", "approved", "published")
+PREVIEWS = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}
+
+
+# --- periods ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    code: str
+    name: str  # "2025 · Bộ chỉ số đánh giá chuyển đổi số cấp xã, phường 2025"
+    name_en: str
+    state: str
+
+
+def period_choice(period: CollectionPeriod) -> PeriodChoice:
+    framework = framework_of(period)
+    return PeriodChoice(
+        period.code,
+        f"{period.year} · {framework.name}",
+        f"{period.year} · {framework.name_en or framework.name}",
+        period.state,
+    )
+
+
+def periods(*, session: Session, actor: Actor) -> list[PeriodChoice]:
+    """The periods the actor may appraise in: every period not yet published (newest first)."""
+    check(actor, "declaration.appraise")
+    found = session.scalars(
+        select(CollectionPeriod)
+        .where(CollectionPeriod.state != "published")
+        .order_by(CollectionPeriod.year.desc(), CollectionPeriod.code)
+    ).all()
+    return [period_choice(p) for p in found]
+
+
+# --- the queue --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    unit_code: str
+    unit_name: str
+    kind: str  # xã, phường, sở …
+    state: str
+    items: int
+    to_decide: int
+    returned: int
+    decided: int
+    warnings: int | None  # None while the unit is a draft (its warnings are the officer's)
+    last_change: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Queue:
+    period: PeriodChoice
+    rows: list[QueueRow]
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({r.kind for r in self.rows})
+
+    @property
+    def states(self) -> list[str]:
+        order = ("submitted", "resubmitted", "returned", "accepted", "approved", "draft", "published")
+        return [s for s in order if any(r.state == s for r in self.rows)]
+
+
+class WarningCounts:
+    """Each unit's number of validation warnings, by what the count read (items and values): a page
+    recounts only the units that changed since. Thread-safe; bounded."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._found: OrderedDict[tuple[object, ...], int] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, key: tuple[object, ...]) -> int | None:
+        with self._lock:
+            found = self._found.get(key)
+            if found is not None:
+                self._found.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], count: int) -> None:
+        with self._lock:
+            self._found[key] = count
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+
+
+def queue(*, session: Session, period_code: str, actor: Actor, counts: WarningCounts | None = None) -> Queue:
+    """The period's units with their state, items to decide, returned and decided, warnings, last change."""
+    check(actor, "declaration.appraise")
+    period = get_period(session=session, code=period_code)
+    counts = counts or WarningCounts()
+    rows = session.execute(
+        select(
+            Submission.unit_code,
+            Submission.state,
+            Declaration.state,
+            func.count(),
+            func.max(Declaration.updated_at),
+            func.sum(Declaration.version),
+        )
+        .join(Declaration, Declaration.submission_id == Submission.id)
+        .where(Submission.period_id == period.id)
+        .group_by(Submission.unit_code, Submission.state, Declaration.state)
+    ).all()
+    latest_value = dict(
+        session.execute(
+            select(Value.unit_code, func.max(Value.id))
+            .where(Value.period == period.value_period, Value.era == period.era)
+            .group_by(Value.unit_code)
+        ).all()
+    )
+    by_unit: dict[str, dict[str, object]] = {}
+    for unit_code, unit_state, item_state, n, changed, versions in rows:
+        entry = by_unit.setdefault(unit_code, {"state": unit_state, "states": {}, "changed": None, "versions": 0})
+        entry["states"][item_state] = n  # type: ignore[index]
+        entry["versions"] = int(entry["versions"]) + int(versions or 0)  # type: ignore[call-overload]
+        if changed is not None and (entry["changed"] is None or changed > entry["changed"]):  # type: ignore[operator]
+            entry["changed"] = changed
+    keys = {
+        code: (period.id, code, entry["versions"], entry["changed"], latest_value.get(code))
+        for code, entry in by_unit.items()
+    }
+    warnings = {code: counts.get(key) for code, key in keys.items() if by_unit[code]["state"] != "draft"}
+    missing = [code for code, found in warnings.items() if found is None]
+    if missing:
+        for code, count in _count_warnings(session, period, missing).items():
+            warnings[code] = count
+            counts.put(keys[code], count)
+    out = []
+    for code, entry in sorted(by_unit.items()):
+        states: dict[str, int] = entry["states"]  # type: ignore[assignment]
+        found = units.find(code, era=period.era)
+        out.append(
+            QueueRow(
+                code,
+                found[0].name if found else code,
+                found[0].subtype_label if found else "",
+                str(entry["state"]),
+                sum(states.values()),
+                sum(states.get(s, 0) for s in WAITING),
+                states.get("returned", 0),
+                sum(states.get(s, 0) for s in DECIDED),
+                warnings.get(code),
+                entry["changed"],  # type: ignore[arg-type]
+            )
+        )
+    return Queue(period_choice(period), out)
+
+
+def _count_warnings(session: Session, period: CollectionPeriod, unit_codes: list[str]) -> dict[str, int]:
+    framework = framework_of(period)
+    rules = load_rules(framework.code)
+    stored = values.current(session=session, period=period.value_period, era=period.era, unit_codes=unit_codes)
+    evidence = dict(
+        session.execute(
+            select(Evidence.declaration_id, func.count())
+            .group_by(Evidence.declaration_id)
+            .where(
+                Evidence.declaration_id.in_(
+                    select(Declaration.id)
+                    .join(Submission, Declaration.submission_id == Submission.id)
+                    .where(Submission.period_id == period.id, Submission.unit_code.in_(unit_codes))
+                )
+            )
+        ).all()
+    )
+    items = session.execute(
+        select(Submission.unit_code, Declaration.id, Declaration.indicator_code, Declaration.self_score)
+        .join(Submission, Declaration.submission_id == Submission.id)
+        .where(Submission.period_id == period.id, Submission.unit_code.in_(unit_codes))
+    ).all()
+    states = {code: UnitState() for code in unit_codes}
+    for (code, variable), value in stored.items():
+        states[code].figures[variable] = value.value
+        if value.source == "measured":
+            states[code].measured.add(variable)
+    for code, item_id, indicator, self_score in items:
+        states[code].items[indicator] = ItemState(self_score, evidence.get(item_id, 0))
+    return {
+        code: sum(1 for p in validate(framework, rules, state) if p.severity == "warning")
+        for code, state in states.items()
+    }
+
+
+# --- one unit's sheet -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    variable: str
+    label: str
+    label_en: str
+    unit: str
+    kind: str  # count, share, amount, boolean, level, date, text ("" when the framework does not say)
+    value: float | None
+    option: str = ""  # the label of a level's value
+    option_en: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """An evidence document: số hiệu – ngày – trích yếu, and its file if one was attached."""
+
+    id: int
+    doc_number: str
+    doc_date: dt.date | None
+    summary: str
+    file_name: str | None
+    preview: str  # "pdf", "image" or "" (shown in the page only when the browser can show it safely)
+
+
+@dataclass(frozen=True)
+class SheetItem:
+    code: str
+    number: str
+    name: str
+    name_en: str
+    max_points: float | None
+    state: str
+    self_score: float | None
+    computed: float | None  # the points the engine gives the figures
+    appraised_score: float | None
+    comment: str
+    explanation: str
+    required: str  # the evidence the framework asks for
+    figures: list[Figure]
+    documents: list[Document]
+    warnings: list[str]
+    version: int
+
+    @property
+    def difference(self) -> float | None:
+        """Self-score minus the points from the figures: positive when the unit claims more."""
+        if self.self_score is None or self.computed is None:
+            return None
+        return self.self_score - self.computed
+
+    @property
+    def waiting(self) -> bool:
+        return self.state in WAITING
+
+    @property
+    def returnable(self) -> bool:
+        return self.state in (*WAITING, "accepted")
+
+
+@dataclass(frozen=True)
+class Group:
+    code: str
+    number: str
+    name: str
+    name_en: str
+    items: list[SheetItem]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    period: PeriodChoice
+    unit_code: str
+    unit_name: str
+    state: str
+    groups: list[Group]
+    by_state: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def items(self) -> list[SheetItem]:
+        return [i for g in self.groups for i in g.items]
+
+    @property
+    def approvable(self) -> bool:
+        found = self.items
+        return bool(found) and all(i.state == "accepted" for i in found)
+
+    @property
+    def to_decide(self) -> int:
+        return sum(1 for i in self.items if i.waiting)
+
+
+def groups_of(framework: Framework) -> list[tuple[Aggregate | View, list[Indicator]]]:
+    """The framework's groups of indicators in reading order: each aggregate with the indicators right under it."""
+    out: list[tuple[Aggregate | View, list[Indicator]]] = []
+    seen: set[str] = set()
+
+    def walk(node: Aggregate | View) -> None:
+        own: list[Indicator] = []
+        entry = (node, own)
+        out.append(entry)
+        for child in node.children:
+            found = framework.node(child.code)
+            if isinstance(found, Indicator):
+                if found.code not in seen:
+                    seen.add(found.code)
+                    own.append(found)
+            else:
+                walk(found)
+
+    root = framework.node(framework.index)
+    assert not isinstance(root, Indicator)
+    walk(root)
+    rest = [i for i in framework.indicators if i.code not in seen]
+    if rest:
+        out.append((root, rest))
+    return [(node, own) for node, own in out if own]
+
+
+def _figure(framework: Framework, variable: str, value: float | None) -> Figure:
+    try:
+        spec = framework.variable(variable)
+    except KeyError:
+        return Figure(variable, variable, variable, "", "", value)
+    option = next((o for o in spec.options if value is not None and o.value == value), None)
+    return Figure(
+        variable,
+        spec.label or variable,
+        spec.label_en or spec.label or variable,
+        spec.unit,
+        spec.kind or "",
+        value,
+        option.label if option else "",
+        (option.label_en or option.label) if option else "",
+    )
+
+
+def _document(e: Evidence) -> Document:
+    preview = PREVIEWS.get(e.media_type or "", "") if e.file_sha256 else ""
+    return Document(e.id, e.doc_number, e.doc_date, e.summary, e.file_name, preview)
+
+
+def sheet(*, session: Session, period_code: str, unit_code: str, actor: Actor, only: Sequence[str] = ()) -> Sheet:
+    """One unit's items, grouped as the framework groups them; `only` keeps just these indicators."""
+    check(actor, "declaration.appraise", unit_code)
+    period = get_period(session=session, code=period_code)
+    submission = get_submission(session=session, period=period, unit_code=unit_code)
+    framework = framework_of(period)
+    rows = {
+        d.indicator_code: d
+        for d in session.scalars(
+            select(Declaration)
+            .where(Declaration.submission_id == submission.id)
+            .options(selectinload(Declaration.evidence))
+        )
+    }
+    stored = values.current(session=session, period=period.value_period, era=period.era, unit_codes=[unit_code])
+    figures = {variable: v.value for (_, variable), v in stored.items()}
+    state = UnitState(
+        figures=dict(figures),
+        items={code: ItemState(d.self_score, len(d.evidence)) for code, d in rows.items()},
+        measured={variable for (_, variable), v in stored.items() if v.source == "measured"},
+    )
+    points = computed_points(framework, figures)
+    problems: dict[str, list[str]] = {}
+    for p in validate(framework, load_rules(framework.code), state):
+        if p.indicator:
+            problems.setdefault(p.indicator, []).append(p.message)
+    groups = []
+    for node, indicators in groups_of(framework):
+        items = []
+        for ind in indicators:
+            row = rows.get(ind.code)
+            if row is None or (only and ind.code not in only):
+                continue
+            items.append(
+                SheetItem(
+                    ind.code,
+                    display_code(ind),
+                    ind.name,
+                    ind.name_en or ind.name,
+                    ind.max_points,
+                    row.state,
+                    row.self_score,
+                    points.get(ind.code),
+                    row.appraised_score,
+                    row.comment,
+                    row.explanation,
+                    ind.evidence,
+                    [_figure(framework, v, figures.get(v)) for v in ind.variables],
+                    [_document(e) for e in row.evidence],
+                    problems.get(ind.code, []),
+                    row.version,
+                )
+            )
+        if items:
+            groups.append(Group(node.code, node.number or "", node.name, node.name_en or node.name, items))
+    by_state: dict[str, int] = {}
+    for d in rows.values():
+        by_state[d.state] = by_state.get(d.state, 0) + 1
+    found = units.find(unit_code, era=period.era)
+    return Sheet(
+        period_choice(period), unit_code, found[0].name if found else unit_code, submission.state, groups, by_state
+    )
+
+
+def evidence_for_preview(*, session: Session, evidence_id: int, actor: Actor) -> Evidence:
+    """An evidence document whose file the actor may see in the page (PDF, PNG, JPEG only)."""
+    row = session.execute(
+        select(Evidence, Submission.unit_code)
+        .join(Declaration, Evidence.declaration_id == Declaration.id)
+        .join(Submission, Declaration.submission_id == Submission.id)
+        .where(Evidence.id == evidence_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"không có minh chứng số {evidence_id} / no evidence {evidence_id}")
+    evidence, unit_code = row
+    check(actor, "declaration.view", unit_code)
+    if not evidence.file_sha256 or (evidence.media_type or "") not in PREVIEWS:
+        raise NotFound("minh chứng này không có tệp xem được trong trang / this evidence has no file to preview")
+    return evidence
+
+
+def can_appraise(actor: Actor) -> bool:
+    return allowed(actor, "declaration.appraise")
