@@ -203,9 +203,10 @@ def test_evidence_files_open_inside_the_page(collecting, tmp_path):
     shown = appraiser.get(found.group(1))
     assert shown.status_code == 200 and shown.content == PNG and shown.headers["content-type"] == "image/png"
     assert shown.headers["content-disposition"].startswith("inline")
-    assert shown.headers["x-frame-options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in shown.headers[
-        "content-security-policy"
-    ]
+    assert (
+        shown.headers["x-frame-options"] == "SAMEORIGIN"
+        and "frame-ancestors 'self'" in shown.headers["content-security-policy"]
+    )
     assert f'href="/evidence/{found.group(2)}" download>bien-ban.png<' in page
     assert collecting.client("canbo.ducxuan").get(found.group(1)).status_code == 403  # another unit's file
     assert appraiser.get("/appraise/evidence/999999").status_code == 404

@@ -91,7 +91,17 @@ WORK = [
         {"period": f.PERIOD, "unit": f.COMMUNE, "indicator": "c3_5", "decision": "return", "comment": "Thiếu"},
         303,
     ),
-    ("POST", "/appraise/bulk", "thamdinh", "/appraise/bulk", {"period": f.PERIOD, "pick": f"{f.COMMUNE}|c1_1"}, 303),
+    ("GET", "/appraise/unit", "thamdinh", f"/appraise/unit?period={P}&unit={f.COMMUNE}", None, 200),
+    ("GET", "/appraise/export.xlsx", "thamdinh", f"/appraise/export.xlsx?period={P}&unit={f.COMMUNE}", None, 200),
+    ("GET", "/appraise/evidence/{evidence_id}", "thamdinh", "/appraise/evidence/999999", None, 404),
+    (
+        "POST",
+        "/appraise/bulk",
+        "thamdinh",
+        "/appraise/bulk",
+        {"period": f.PERIOD, "unit": f.COMMUNE, "pick": "c1_1"},
+        303,
+    ),
     ("POST", "/appraise/approve", "thamdinh", "/appraise/approve", {"period": f.PERIOD, "unit": f.COMMUNE}, 409),
     (
         "POST",

@@ -298,7 +298,7 @@ class Sheet:
     unit_name: str
     state: str
     groups: list[Group]
-    by_state: dict[str, int] = field(default_factory=dict)
+    by_state: dict[str, int] = field(default_factory=dict)  # every item of the unit, by state
 
     @property
     def items(self) -> list[SheetItem]:
@@ -306,12 +306,12 @@ class Sheet:
 
     @property
     def approvable(self) -> bool:
-        found = self.items
-        return bool(found) and all(i.state == "accepted" for i in found)
+        """Every item of the unit accepted (all of them, also when the sheet holds only some)."""
+        return set(self.by_state) == {"accepted"}
 
     @property
     def to_decide(self) -> int:
-        return sum(1 for i in self.items if i.waiting)
+        return sum(n for state, n in self.by_state.items() if state in WAITING)
 
 
 def groups_of(framework: Framework) -> list[tuple[Aggregate | View, list[Indicator]]]:

@@ -49,8 +49,11 @@
       event.preventDefault();
       var body = new URLSearchParams();
       new FormData(form).forEach(function (value, name) { body.append(name, value); });
-      if (event.submitter && event.submitter.name) body.append(event.submitter.name, event.submitter.value);
+      var submitter = event.submitter;
+      if (submitter && submitter.name) body.append(submitter.name, submitter.value);
       var item = form.closest(".appraise-item");
+      // a refused return wants its comment; a refused acceptance, its score
+      var refusedField = submitter && submitter.value === "return" ? "textarea[name=comment]" : "input[name=score]";
       var itemId = item ? item.id : "";
       var buttons = form.querySelectorAll("button");
       buttons.forEach(function (b) { b.disabled = true; });
@@ -77,7 +80,7 @@
           document.querySelectorAll("input.select-all").forEach(function (box) { box.checked = false; });
           var target;
           if (answer.status === 422) {
-            target = itemId && document.querySelector("#" + itemId + " textarea, #" + itemId + " input[name=score]");
+            target = itemId && document.querySelector("#" + itemId + " " + refusedField);
             target = target || document.getElementById("general-error");
           } else {
             var next = waitingAfter(itemId);
