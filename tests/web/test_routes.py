@@ -93,7 +93,7 @@ WORK = [
     ),
     ("GET", "/appraise/unit", "thamdinh", f"/appraise/unit?period={P}&unit={f.COMMUNE}", None, 200),
     ("GET", "/appraise/export.xlsx", "thamdinh", f"/appraise/export.xlsx?period={P}&unit={f.COMMUNE}", None, 200),
-    ("GET", "/appraise/evidence/{evidence_id}", "thamdinh", "/appraise/evidence/999999", None, 404),
+    ("GET", "/appraise/evidence/{evidence_id}", "canbo.backan", "/appraise/evidence/1", None, 403),
     (
         "POST",
         "/appraise/bulk",
@@ -102,7 +102,7 @@ WORK = [
         {"period": f.PERIOD, "unit": f.COMMUNE, "pick": "c1_1"},
         303,
     ),
-    ("POST", "/appraise/approve", "thamdinh", "/appraise/approve", {"period": f.PERIOD, "unit": f.COMMUNE}, 409),
+    ("POST", "/appraise/approve", "thamdinh", "/appraise/approve", {"period": f.PERIOD, "unit": f.COMMUNE}, 422),
     (
         "POST",
         "/admin/periods/open",

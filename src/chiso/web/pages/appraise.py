@@ -340,7 +340,8 @@ def export(
     sheets = [workspace.sheet(session=session, period_code=period, unit_code=c, actor=who.actor) for c in codes]
     _ = gettext(who.lang)
     name = found.period.name_en if who.lang == "en" else found.period.name
-    title = f"{_('Phiếu thẩm định')} · {name}"
+    heading = _("Phiếu thẩm định")
+    title = f"{heading} · {name}"
     if unit:
         title += f" · {sheets[0].unit_name}"
     content = xlsx.write(sheets, title=title, state_label=labeller(who.lang), lang=who.lang)
