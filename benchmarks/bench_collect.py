@@ -61,8 +61,11 @@ WAITING = ("submitted", "resubmitted")
 @contextmanager
 def database(url: str | None, folder: Path) -> Iterator[str]:
     """An empty database: a SQLite file in `folder`, or a schema of its own on PostgreSQL, dropped after."""
-    if url is None or url.startswith("sqlite"):
-        yield url or f"sqlite:///{folder / 'chiso.sqlite3'}"
+    if url is None or url == "sqlite":
+        yield f"sqlite:///{folder / 'chiso.sqlite3'}"
+        return
+    if url.startswith("sqlite"):
+        yield url
         return
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url)
@@ -264,9 +267,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=160, help="concurrent requests per endpoint, at most")
     parser.add_argument("--seconds", type=float, default=60, help="per endpoint and mode, at most")
     parser.add_argument("--communes", type=int, default=None, help="a smaller demo (default: all 92)")
-    parser.add_argument("--database-url", action="append", default=None, help="default: SQLite and PostgreSQL")
+    parser.add_argument(
+        "--database-url", action="append", default=None, help="`sqlite` for a temporary file; default: both"
+    )
     args = parser.parse_args()
-    for url in args.database_url or [None, PG_URL]:
+    for url in args.database_url or ["sqlite", PG_URL]:
         folder = Path(tempfile.mkdtemp(prefix="chiso-bench-collect-"))
         with database(url, folder) as target:
             bench(target, folder, args)
