@@ -26,7 +26,7 @@ from chiso.errors import NotFound
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import display_code
 from chiso.framework.spec import Aggregate, View
-from chiso.permissions import Actor, allowed, check
+from chiso.permissions import Actor, check
 from chiso.values import service as values
 from chiso.values.models import Value
 
@@ -122,6 +122,16 @@ class WarningCounts:
                 self._found.popitem(last=False)
 
 
+@dataclass
+class _Tally:
+    """One unit's items as the queue counts them."""
+
+    state: str
+    states: dict[str, int] = field(default_factory=dict)
+    changed: dt.datetime | None = None
+    versions: int = 0
+
+
 def queue(*, session: Session, period_code: str, actor: Actor, counts: WarningCounts | None = None) -> Queue:
     """The period's units with their state, items to decide, returned and decided, warnings, last change."""
     check(actor, "declaration.appraise")
@@ -147,39 +157,40 @@ def queue(*, session: Session, period_code: str, actor: Actor, counts: WarningCo
             .group_by(Value.unit_code)
         ).all()
     )
-    by_unit: dict[str, dict[str, object]] = {}
+    by_unit: dict[str, _Tally] = {}
     for unit_code, unit_state, item_state, n, changed, versions in rows:
-        entry = by_unit.setdefault(unit_code, {"state": unit_state, "states": {}, "changed": None, "versions": 0})
-        entry["states"][item_state] = n  # type: ignore[index]
-        entry["versions"] = int(entry["versions"]) + int(versions or 0)  # type: ignore[call-overload]
-        if changed is not None and (entry["changed"] is None or changed > entry["changed"]):  # type: ignore[operator]
-            entry["changed"] = changed
+        tally = by_unit.setdefault(unit_code, _Tally(unit_state))
+        tally.states[item_state] = n
+        tally.versions += int(versions or 0)
+        if changed is not None and (tally.changed is None or changed > tally.changed):
+            tally.changed = changed
+    # what a count reads: the items (their versions and last change) and the unit's values (the latest id)
     keys = {
-        code: (period.id, code, entry["versions"], entry["changed"], latest_value.get(code))
-        for code, entry in by_unit.items()
+        code: (period.id, code, tally.versions, tally.changed, latest_value.get(code))
+        for code, tally in by_unit.items()
     }
-    warnings = {code: counts.get(key) for code, key in keys.items() if by_unit[code]["state"] != "draft"}
+    warnings = {code: counts.get(key) for code, key in keys.items() if by_unit[code].state != "draft"}
     missing = [code for code, found in warnings.items() if found is None]
     if missing:
         for code, count in _count_warnings(session, period, missing).items():
             warnings[code] = count
             counts.put(keys[code], count)
     out = []
-    for code, entry in sorted(by_unit.items()):
-        states: dict[str, int] = entry["states"]  # type: ignore[assignment]
+    for code, tally in sorted(by_unit.items()):
+        states = tally.states
         found = units.find(code, era=period.era)
         out.append(
             QueueRow(
                 code,
                 found[0].name if found else code,
                 found[0].subtype_label if found else "",
-                str(entry["state"]),
+                tally.state,
                 sum(states.values()),
                 sum(states.get(s, 0) for s in WAITING),
                 states.get("returned", 0),
                 sum(states.get(s, 0) for s in DECIDED),
                 warnings.get(code),
-                entry["changed"],  # type: ignore[arg-type]
+                tally.changed,
             )
         )
     return Queue(period_choice(period), out)
@@ -443,7 +454,3 @@ def evidence_for_preview(*, session: Session, evidence_id: int, actor: Actor) ->
     if not evidence.file_sha256 or (evidence.media_type or "") not in PREVIEWS:
         raise NotFound("minh chứng này không có tệp xem được trong trang / this evidence has no file to preview")
     return evidence
-
-
-def can_appraise(actor: Actor) -> bool:
-    return allowed(actor, "declaration.appraise")

@@ -66,7 +66,7 @@ def _warning_counts(request: Request) -> workspace.WarningCounts:
     counts = getattr(request.app.state, "appraisal_warnings", None)
     if counts is None:
         counts = request.app.state.appraisal_warnings = workspace.WarningCounts()
-    return counts  # type: ignore[no-any-return]
+    return counts
 
 
 def _fold(text: str) -> str:
