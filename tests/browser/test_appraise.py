@@ -75,7 +75,7 @@ def marked(browser) -> bool:  # type: ignore[no-untyped-def]
 
 
 def press(browser, element) -> None:  # type: ignore[no-untyped-def]
-    """Click as a person does: with the element in the middle of the screen, clear of the sticky bulk bar."""
+    """Click as a person does: with the element in the middle of the screen."""
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
     element.click()
 
