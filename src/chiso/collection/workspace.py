@@ -14,9 +14,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from chiso import units
 from chiso.collection.models import CollectionPeriod, Declaration, Evidence, Submission
@@ -42,18 +43,14 @@ PREVIEWS = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image
 class PeriodChoice:
     code: str
     name: str  # "2025 · Bộ chỉ số đánh giá chuyển đổi số cấp xã, phường 2025"
-    name_en: str
+    name_en: str  # the framework's name is stored in its own language only
     state: str
 
 
 def period_choice(period: CollectionPeriod) -> PeriodChoice:
-    framework = framework_of(period)
-    return PeriodChoice(
-        period.code,
-        f"{period.year} · {framework.name}",
-        f"{period.year} · {framework.name_en or framework.name}",
-        period.state,
-    )
+    # the framework's name as stored with it: its YAML (deferred, large) stays unread
+    name = f"{period.year} · {period.framework_version.name}"
+    return PeriodChoice(period.code, name, name, period.state)
 
 
 def periods(*, session: Session, actor: Actor) -> list[PeriodChoice]:
@@ -99,25 +96,26 @@ class Queue:
         return [s for s in order if any(r.state == s for r in self.rows)]
 
 
-class WarningCounts:
-    """Each unit's number of validation warnings, by what the count read (items and values): a page
-    recounts only the units that changed since. Thread-safe; bounded."""
+class Memo:
+    """A bounded, thread-safe memo of what the workspace computes from data it keys by (the app keeps
+    one): each unit's warning count, each unit's points and problems. A key says everything the value
+    was computed from, so a changed unit simply misses."""
 
     def __init__(self, size: int = 4096) -> None:
-        self._found: OrderedDict[tuple[object, ...], int] = OrderedDict()
+        self._found: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
         self.size = size
 
-    def get(self, key: tuple[object, ...]) -> int | None:
+    def get(self, key: tuple[object, ...]) -> Any:
         with self._lock:
             found = self._found.get(key)
             if found is not None:
                 self._found.move_to_end(key)
             return found
 
-    def put(self, key: tuple[object, ...], count: int) -> None:
+    def put(self, key: tuple[object, ...], value: object) -> None:
         with self._lock:
-            self._found[key] = count
+            self._found[key] = value
             while len(self._found) > self.size:
                 self._found.popitem(last=False)
 
@@ -132,11 +130,11 @@ class _Tally:
     versions: int = 0
 
 
-def queue(*, session: Session, period_code: str, actor: Actor, counts: WarningCounts | None = None) -> Queue:
+def queue(*, session: Session, period_code: str, actor: Actor, counts: Memo | None = None) -> Queue:
     """The period's units with their state, items to decide, returned and decided, warnings, last change."""
     check(actor, "declaration.appraise")
     period = get_period(session=session, code=period_code)
-    counts = counts or WarningCounts()
+    counts = counts or Memo()
     rows = session.execute(
         select(
             Submission.unit_code,
@@ -166,7 +164,7 @@ def queue(*, session: Session, period_code: str, actor: Actor, counts: WarningCo
             tally.changed = changed
     # what a count reads: the items (their versions and last change) and the unit's values (the latest id)
     keys = {
-        code: (period.id, code, tally.versions, tally.changed, latest_value.get(code))
+        code: ("warnings", period.id, code, tally.versions, tally.changed, latest_value.get(code))
         for code, tally in by_unit.items()
     }
     warnings = {code: counts.get(key) for code, key in keys.items() if by_unit[code].state != "draft"}
@@ -375,8 +373,19 @@ def _document(e: Evidence) -> Document:
     return Document(e.id, e.doc_number, e.doc_date, e.summary, e.file_name, preview)
 
 
-def sheet(*, session: Session, period_code: str, unit_code: str, actor: Actor, only: Sequence[str] = ()) -> Sheet:
-    """One unit's items, grouped as the framework groups them; `only` keeps just these indicators."""
+def sheet(
+    *,
+    session: Session,
+    period_code: str,
+    unit_code: str,
+    actor: Actor,
+    only: Sequence[str] = (),
+    memo: Memo | None = None,
+) -> Sheet:
+    """One unit's items, grouped as the framework groups them; `only` keeps just these indicators.
+
+    The points from the figures and the rules' problems are kept in `memo` by what they read (the
+    figures' latest versions, self-scores, evidence counts): a decision changes none of them."""
     check(actor, "declaration.appraise", unit_code)
     period = get_period(session=session, code=period_code)
     submission = get_submission(session=session, period=period, unit_code=unit_code)
@@ -386,7 +395,7 @@ def sheet(*, session: Session, period_code: str, unit_code: str, actor: Actor, o
         for d in session.scalars(
             select(Declaration)
             .where(Declaration.submission_id == submission.id)
-            .options(selectinload(Declaration.evidence))
+            .options(lazyload(Declaration.submission), selectinload(Declaration.evidence))
         )
     }
     stored = values.current(session=session, period=period.value_period, era=period.era, unit_codes=[unit_code])
@@ -396,11 +405,24 @@ def sheet(*, session: Session, period_code: str, unit_code: str, actor: Actor, o
         items={code: ItemState(d.self_score, len(d.evidence)) for code, d in rows.items()},
         measured={variable for (_, variable), v in stored.items() if v.source == "measured"},
     )
-    points = computed_points(framework, figures)
-    problems: dict[str, list[str]] = {}
-    for p in validate(framework, load_rules(framework.code), state):
-        if p.indicator:
-            problems.setdefault(p.indicator, []).append(p.message)
+    key = (
+        "analysis",
+        period.id,
+        unit_code,
+        max((v.id for v in stored.values()), default=0),
+        tuple(sorted((code, i.self_score, i.evidence) for code, i in state.items.items())),
+    )
+    memo = memo or Memo()
+    found = memo.get(key)
+    if found is None:
+        points = computed_points(framework, figures)
+        problems: dict[str, list[str]] = {}
+        for p in validate(framework, load_rules(framework.code), state, points):
+            if p.indicator:
+                problems.setdefault(p.indicator, []).append(p.message)
+        found = (points, problems)
+        memo.put(key, found)
+    points, problems = found
     groups = []
     for node, indicators in groups_of(framework):
         items = []
@@ -437,6 +459,23 @@ def sheet(*, session: Session, period_code: str, unit_code: str, actor: Actor, o
     return Sheet(
         period_choice(period), unit_code, found[0].name if found else unit_code, submission.state, groups, by_state
     )
+
+
+def next_waiting(*, session: Session, period_code: str, unit_code: str, actor: Actor) -> str:
+    """The unit after `unit_code` (by code, wrapping round) with items waiting for a decision, or ""."""
+    check(actor, "declaration.appraise")
+    period = get_period(session=session, code=period_code)
+    codes = session.scalars(
+        select(Submission.unit_code)
+        .where(
+            Submission.period_id == period.id,
+            Submission.state.in_(WAITING),
+            Submission.unit_code != unit_code,
+        )
+        .order_by(Submission.unit_code)
+    ).all()
+    later = [c for c in codes if c > unit_code]
+    return (later or list(codes) or [""])[0]
 
 
 def evidence_for_preview(*, session: Session, evidence_id: int, actor: Actor) -> Evidence:

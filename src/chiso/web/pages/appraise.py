@@ -54,7 +54,6 @@ class AppraisePage(Page):
 class AppraiseUnitPage(Page):
     """One unit's items, grouped as the framework groups them, with the decisions."""
 
-    periods: list[workspace.PeriodChoice]
     sheet: Sheet
     message: str = ""
     errors: dict[str, str] = field(default_factory=dict)  # indicator → why its decision was refused
@@ -62,11 +61,12 @@ class AppraiseUnitPage(Page):
     next_unit: str = ""  # the next unit in the queue with items to decide
 
 
-def _warning_counts(request: Request) -> workspace.WarningCounts:
-    counts = getattr(request.app.state, "appraisal_warnings", None)
-    if counts is None:
-        counts = request.app.state.appraisal_warnings = workspace.WarningCounts()
-    return counts
+def _memo(request: Request) -> workspace.Memo:
+    """The app's memo of warning counts, points and problems (collection.workspace.Memo)."""
+    memo = getattr(request.app.state, "appraisal_memo", None)
+    if memo is None:
+        memo = request.app.state.appraisal_memo = workspace.Memo()
+    return memo
 
 
 def _fold(text: str) -> str:
@@ -101,9 +101,7 @@ def queue_page(
     if chosen is None:
         page = AppraisePage(periods, None, [], [], [], state, kind, q, 0, done)
         return render(request, who, page)
-    found: Queue = workspace.queue(
-        session=session, period_code=chosen.code, actor=who.actor, counts=_warning_counts(request)
-    )
+    found: Queue = workspace.queue(session=session, period_code=chosen.code, actor=who.actor, counts=_memo(request))
     rows = found.rows
     if state:
         rows = [r for r in rows if r.state == state]
@@ -124,15 +122,11 @@ def _unit_page(
     message: str = "",
     errors: dict[str, str] | None = None,
     general: str = "",
-    counts: workspace.WarningCounts | None = None,
+    memo: workspace.Memo | None = None,
 ) -> AppraiseUnitPage:
-    sheet = workspace.sheet(session=session, period_code=period, unit_code=unit, actor=who.actor)
-    periods = workspace.periods(session=session, actor=who.actor)
-    found = workspace.queue(session=session, period_code=period, actor=who.actor, counts=counts)
-    codes = [r.unit_code for r in found.rows if r.to_decide and r.unit_code != unit]
-    later = [c for c in codes if c > unit]
-    next_unit = (later or codes or [""])[0]
-    return AppraiseUnitPage(periods, sheet, message, errors or {}, general, next_unit)
+    sheet = workspace.sheet(session=session, period_code=period, unit_code=unit, actor=who.actor, memo=memo)
+    next_unit = workspace.next_waiting(session=session, period_code=period, unit_code=unit, actor=who.actor)
+    return AppraiseUnitPage(sheet, message, errors or {}, general, next_unit)
 
 
 @router.get("/appraise/unit")
@@ -146,7 +140,7 @@ def unit_page(
 ) -> Response:
     if not who.logged_in:
         return _login(request)
-    return render(request, who, _unit_page(session, who, period, unit, done, counts=_warning_counts(request)))
+    return render(request, who, _unit_page(session, who, period, unit, done, memo=_memo(request)))
 
 
 # --- decisions --------------------------------------------------------------------------------------
@@ -205,8 +199,10 @@ def _fragments(
     status: int = 200,
 ) -> HTMLResponse:
     """The parts of the unit's page a decision changed: its items, the unit's summary, the message."""
-    sheet = workspace.sheet(session=session, period_code=period, unit_code=unit, actor=who.actor, only=indicators)
-    page = AppraiseUnitPage([], sheet, message, errors or {}, general)
+    sheet = workspace.sheet(
+        session=session, period_code=period, unit_code=unit, actor=who.actor, only=indicators, memo=_memo(request)
+    )
+    page = AppraiseUnitPage(sheet, message, errors or {}, general)
     lang = who.lang
     _ = gettext(lang)
     html = (
@@ -274,7 +270,7 @@ def decide(request: Request, session: DB, who: FormWho, form: Annotated[Decision
             return _fragments(
                 request, session, who, form.period, form.unit, [form.indicator], errors=errors, status=422
             )
-        page = _unit_page(session, who, form.period, form.unit, errors=errors)
+        page = _unit_page(session, who, form.period, form.unit, errors=errors, memo=_memo(request))
         return render(request, who, page, 422)
     done = form.decision
     if _fetched(request):
@@ -297,7 +293,9 @@ def bulk_accept(request: Request, session: DB, who: FormWho, form: Annotated[Bul
         general = _refusal_text(exc, who.lang)
         if _fetched(request):
             return _fragments(request, session, who, form.period, form.unit, picks, general=general, status=422)
-        return render(request, who, _unit_page(session, who, form.period, form.unit, general=general), 422)
+        return render(
+            request, who, _unit_page(session, who, form.period, form.unit, general=general, memo=_memo(request)), 422
+        )
     if _fetched(request):
         return _fragments(request, session, who, form.period, form.unit, picks, message="accept")
     return _back(form, "accept", picks[0])
@@ -315,7 +313,9 @@ def approve(request: Request, session: DB, who: FormWho, form: Annotated[Approve
         general = _("Chưa phê duyệt được: mọi mục phải được chấp nhận trước khi phê duyệt đơn vị.")
         if _fetched(request):
             return _fragments(request, session, who, form.period, form.unit, [], general=general, status=422)
-        return render(request, who, _unit_page(session, who, form.period, form.unit, general=general), 422)
+        return render(
+            request, who, _unit_page(session, who, form.period, form.unit, general=general, memo=_memo(request)), 422
+        )
     if _fetched(request):
         return _fragments(request, session, who, form.period, form.unit, [], message="approve")
     return _back(form, "approve")
@@ -335,7 +335,7 @@ def export(
     """The appraisal sheet of one unit, or of every unit of the period, as XLSX."""
     if not who.logged_in:
         return _login(request)
-    found = workspace.queue(session=session, period_code=period, actor=who.actor, counts=_warning_counts(request))
+    found = workspace.queue(session=session, period_code=period, actor=who.actor, counts=_memo(request))
     codes = [unit] if unit else [r.unit_code for r in found.rows]
     sheets = [workspace.sheet(session=session, period_code=period, unit_code=c, actor=who.actor) for c in codes]
     _ = gettext(who.lang)
