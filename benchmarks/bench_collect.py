@@ -7,9 +7,10 @@
 For each database (default both: an SQLite file in a temporary folder and
 postgresql+psycopg://postgres@127.0.0.1:5432/test in a schema of its own, dropped afterwards), builds
 the demo with its builder (`chiso demo build`: 92 communes and 12 departments, 2025 open with units
-being appraised; a SQLite --database-url that holds the demo already is used as it is: copy it first,
-since the decisions change it), starts `chiso serve` in a separate process on a free port of 127.0.0.1, logs in as
-the demo appraiser and drives it over loopback:
+being appraised; a SQLite file or a PostgreSQL schema named in the URL (`?options=-csearch_path%3DS`)
+that holds the demo already is used as it is: copy it first, since the decisions change it), starts
+`chiso serve` in a separate process on a free port of 127.0.0.1, logs in as the demo appraiser and
+drives it over loopback:
 
 - the appraisal page of the open commune period (`/appraise?period=…`), and one unit's page
   (`/appraise/unit?…`, when the app has it) — one request at a time (--serial) and with --clients
@@ -65,7 +66,7 @@ def database(url: str | None, folder: Path) -> Iterator[str]:
     if url is None or url == "sqlite":
         yield f"sqlite:///{folder / 'chiso.sqlite3'}"
         return
-    if url.startswith("sqlite"):
+    if url.startswith("sqlite") or "search_path" in url:  # a given file, or a schema named in the URL
         yield url
         return
     schema = f"bench_{uuid.uuid4().hex[:10]}"
