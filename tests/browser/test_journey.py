@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from tests import factories as f
@@ -32,10 +33,14 @@ def test_declare_appraise_publish_and_see(server, browser, tmp_path):
     row = browser.find_element(By.ID, "item-c3_5")
     row.find_element(By.NAME, "comment").send_keys("Cần bổ sung minh chứng: biên bản diễn tập")
     row.find_element(By.CSS_SELECTOR, "button[value=return]").click()  # sent by the page's script: no page load
-    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "message").text == "Đã trả lại.")
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "message").text == "Đã trả lại."
+    )
     browser.find_element(By.CSS_SELECTOR, "input.select-all[data-form=bulk]").click()
     browser.find_element(By.ID, "bulk-accept").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "message").text == "Đã chấp nhận.")
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "message").text == "Đã chấp nhận."
+    )
 
     # The officer sees the comment, fixes the item and submits again.
     j.login("canbo.ducxuan")
@@ -50,9 +55,13 @@ def test_declare_appraise_publish_and_see(server, browser, tmp_path):
     j.login("thamdinh")
     j.go(f"/appraise/unit?period={quote(f.PERIOD, safe='')}&unit={f.COMMUNE}")
     browser.find_element(By.ID, "item-c3_5").find_element(By.CSS_SELECTOR, "button[value=accept]").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "approve").is_enabled())
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "approve").is_enabled()
+    )
     browser.find_element(By.ID, "approve").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "message").text == "Đã phê duyệt đơn vị.")
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "message").text == "Đã phê duyệt đơn vị."
+    )
 
     # An administrator computes; the public still sees nothing; the administrator publishes.
     j.login("admin")
