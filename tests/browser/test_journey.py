@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from tests import factories as f
 from tests.browser.conftest import Journey
 
@@ -25,13 +29,18 @@ def test_declare_appraise_publish_and_see(server, browser, tmp_path):
     # The appraiser returns one item with a comment and accepts the rest in bulk.
     j.login("thamdinh")
     j.go("/appraise")
-    row = browser.find_element(By.ID, f"item-{f.COMMUNE}-c3_5")
+    j.click(browser.find_element(By.LINK_TEXT, "Phường Đức Xuân"))
+    row = browser.find_element(By.ID, "item-c3_5")
     row.find_element(By.NAME, "comment").send_keys("Cần bổ sung minh chứng: biên bản diễn tập")
-    j.click(row.find_element(By.CSS_SELECTOR, "button[value=return]"))
-    assert "Đã trả lại." in j.text()
-    browser.find_element(By.CSS_SELECTOR, f"input.select-all[data-form=bulk-{f.COMMUNE}]").click()  # no page load
-    j.click(browser.find_element(By.ID, f"bulk-accept-{f.COMMUNE}"))
-    assert "Đã chấp nhận." in j.text()
+    row.find_element(By.CSS_SELECTOR, "button[value=return]").click()  # sent by the page's script: no page load
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "message").text == "Đã trả lại."
+    )
+    browser.find_element(By.CSS_SELECTOR, "input.select-all[data-form=bulk]").click()
+    browser.find_element(By.ID, "bulk-accept").click()
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "message").text == "Đã chấp nhận."
+    )
 
     # The officer sees the comment, fixes the item and submits again.
     j.login("canbo.ducxuan")
@@ -44,10 +53,15 @@ def test_declare_appraise_publish_and_see(server, browser, tmp_path):
 
     # The appraiser accepts it and approves the unit.
     j.login("thamdinh")
-    j.go("/appraise")
-    j.click(browser.find_element(By.ID, f"item-{f.COMMUNE}-c3_5").find_element(By.CSS_SELECTOR, "button[value=accept]"))
-    j.click(browser.find_element(By.ID, f"approve-{f.COMMUNE}"))
-    assert "Đã phê duyệt đơn vị." in j.text()
+    j.go(f"/appraise/unit?period={quote(f.PERIOD, safe='')}&unit={f.COMMUNE}")
+    browser.find_element(By.ID, "item-c3_5").find_element(By.CSS_SELECTOR, "button[value=accept]").click()
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "approve").is_enabled()
+    )
+    browser.find_element(By.ID, "approve").click()
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "message").text == "Đã phê duyệt đơn vị."
+    )
 
     # An administrator computes; the public still sees nothing; the administrator publishes.
     j.login("admin")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from selenium import webdriver
@@ -114,4 +115,6 @@ def test_declaration_and_appraisal_fit_a_phone(tmp_path: Path, phone):
         assert_fits(phone, "declaration, an item open", "#c1_1 form")
         j.login("thamdinh")
         j.go("/appraise")
-        assert_fits(phone, "appraisal", f"#item-{f.OTHER}-c1_1")
+        assert_fits(phone, "appraisal queue", "#filters", f"#unit-{f.OTHER}")
+        j.go(f"/appraise/unit?period={quote(f.PERIOD, safe='')}&unit={f.OTHER}")
+        assert_fits(phone, "appraisal of one unit", "#unit-summary", "#item-c1_1", "#item-c1_1 form")

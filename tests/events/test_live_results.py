@@ -27,9 +27,11 @@ def test_an_approval_brings_the_provisional_rank_and_the_event(collecting, recei
     assert api.get(f"/api/v1/rankings?period={P}", headers=auth).status_code == 404  # nothing computed yet
 
     appraiser = collecting.client("thamdinh")
-    picks = re.findall(rf'name="pick" value="({f.COMMUNE}\|[^"]+)"', appraiser.get(f"/appraise?period={P}").text)
+    unit_page = appraiser.get(f"/appraise/unit?period={P}&unit={f.COMMUNE}").text
+    picks = re.findall(r'name="pick" value="([^"]+)"', unit_page)
     accepted = appraiser.post(
-        "/appraise/bulk", data={"period": f.PERIOD, "pick": picks, "csrf_token": csrf_of(appraiser, "/appraise")}
+        "/appraise/bulk",
+        data={"period": f.PERIOD, "unit": f.COMMUNE, "pick": picks, "csrf_token": csrf_of(appraiser, "/appraise")},
     )
     assert accepted.status_code == 303
     approved = appraiser.post(

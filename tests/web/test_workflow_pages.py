@@ -79,8 +79,9 @@ def test_errors_are_shown_next_to_the_field(collecting):
 
 def test_appraiser_returns_one_and_bulk_accepts_the_rest(collecting):
     appraiser = collecting.client("thamdinh")
-    queue = appraiser.get(f"/appraise?period={P}")
-    assert queue.status_code == 200 and f'id="item-{f.COMMUNE}-c3_5"' in queue.text
+    unit = f"/appraise/unit?period={P}&unit={f.COMMUNE}"
+    queue = appraiser.get(unit)
+    assert queue.status_code == 200 and 'id="item-c3_5"' in queue.text
     no_comment = appraiser.post(
         "/appraise/decide",
         data={
@@ -91,7 +92,9 @@ def test_appraiser_returns_one_and_bulk_accepts_the_rest(collecting):
             "csrf_token": csrf_of(appraiser, "/appraise"),
         },
     )
-    assert no_comment.status_code == 400 and "needs a comment" in no_comment.text
+    # refused next to the item, in Vietnamese, on the unit's page (not a bare error page)
+    assert no_comment.status_code == 422 and "Trả lại cần ý kiến" in no_comment.text
+    assert 'id="unit-summary"' in no_comment.text
     returned = appraiser.post(
         "/appraise/decide",
         data={
@@ -104,10 +107,11 @@ def test_appraiser_returns_one_and_bulk_accepts_the_rest(collecting):
         },
     )
     assert returned.status_code == 303
-    picks = re.findall(rf'name="pick" value="({f.COMMUNE}\|[^"]+)"', appraiser.get(f"/appraise?period={P}").text)
-    assert picks and f"{f.COMMUNE}|c3_5" not in picks
+    picks = re.findall(r'name="pick" value="([^"]+)"', appraiser.get(unit).text)
+    assert picks and "c3_5" not in picks
     bulk = appraiser.post(
-        "/appraise/bulk", data={"period": f.PERIOD, "pick": picks, "csrf_token": csrf_of(appraiser, "/appraise")}
+        "/appraise/bulk",
+        data={"period": f.PERIOD, "unit": f.COMMUNE, "pick": picks, "csrf_token": csrf_of(appraiser, "/appraise")},
     )
     assert bulk.status_code == 303
     officer = collecting.client("canbo.ducxuan")

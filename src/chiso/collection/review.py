@@ -27,6 +27,14 @@ from chiso.permissions import Actor, check
 from chiso.values import service as values
 
 
+class ScoreOutOfRange(ChisoError):
+    """An appraised score below 0 or above the indicator's maximum points."""
+
+    def __init__(self, indicator: str, top: float | None) -> None:
+        self.indicator, self.top = indicator, top
+        super().__init__(f"{indicator}: appraised score must be within 0–{number(top or 0)}")
+
+
 def list_items(
     *,
     session: Session,
@@ -86,7 +94,7 @@ def _decide(
     if score is not None:
         top = framework_of(period).node(item.indicator_code).max_points
         if score < 0 or (top is not None and score > top):
-            raise ChisoError(f"{item.indicator_code}: appraised score must be within 0–{number(top or 0)}")
+            raise ScoreOutOfRange(item.indicator_code, top)
         item.appraised_score = score
     if comment:
         item.comment = comment

@@ -121,7 +121,11 @@ def computed_points(framework: Framework, figures: Mapping[str, float | None]) -
     return out
 
 
-def validate(framework: Framework, rules: RuleSet, state: UnitState) -> list[Problem]:
+def validate(
+    framework: Framework, rules: RuleSet, state: UnitState, points: Mapping[str, float] | None = None
+) -> list[Problem]:
+    """Every problem the rules find in one unit's state; `points` are `computed_points` of its figures
+    when the caller has them already."""
     problems: list[Problem] = []
     d = rules.defaults
     owner = _variable_owner(framework)
@@ -158,7 +162,8 @@ def validate(framework: Framework, rules: RuleSet, state: UnitState) -> list[Pro
                     d.levels.severity, ind.code, var, f"mức khai phải là một trong {text} / level must be one of {text}"
                 )
         problems.extend(_score_checks(ind, item, d))
-    points = computed_points(framework, figures) if state.items else {}
+    if points is None:
+        points = computed_points(framework, figures) if state.items else {}
     for ind in framework.indicators:
         item = state.items.get(ind.code, ItemState())
         earned = item.self_score if item.self_score is not None else points.get(ind.code)
