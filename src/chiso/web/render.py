@@ -82,7 +82,10 @@ def _with_lang(query: str, lang: str) -> str:
 
 
 def navigation(who: Who | None, path: str, _: Any) -> list[NavItem]:
-    items = [("/", _("Tổng quan")), ("/frameworks", _("Bộ chỉ số")), ("/programmes", _("Chương trình"))]
+    items = [("/", _("Tổng quan"))]
+    if who is not None and who.logged_in and allowed(who.actor, "report.view"):
+        items.append(("/home", _("Trang lãnh đạo")))
+    items += [("/national", _("Cả nước")), ("/frameworks", _("Bộ chỉ số")), ("/programmes", _("Chương trình"))]
     if who is not None:
         actor = who.actor
         if who.logged_in and allowed(actor, "task.view"):
