@@ -104,6 +104,11 @@ def compute(
     if declared is not None and len(declared):
         frames.append(declared.assign(records=0)[["unit", "period", "variable", "value", "records"]])
     values = pd.concat(frames, ignore_index=True)
+    # A unit is assessed in a period when it holds procedures or dossiers then; publications dated in
+    # another period (a procedure published in 2023 still in the catalogue) do not open one by themselves.
+    published = _published_variables()
+    held = values.loc[~values["variable"].isin(published), ["unit", "period"]].drop_duplicates()
+    values = values.merge(held, on=["unit", "period"])
     rows = _score(framework, values, kinds, grains)
     lineage = {
         "framework": CODE,
@@ -117,6 +122,10 @@ def compute(
         "until": until,
     }
     return Index766(framework, rows, lineage)
+
+
+def _published_variables() -> set[str]:
+    return {o for m in load_measures(CODE).measures if m.time == "published_at" for o in m.outputs}
 
 
 def _kinds(province: str) -> dict[str, str]:
