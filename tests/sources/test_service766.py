@@ -53,14 +53,31 @@ def disclosed(day: int, due: int) -> dict[str, str]:
 
 PROCEDURES = [
     # The department's: A and B published in September (A on time, B late both ways), C earlier.
-    procedure("A", DEPT, "province", online_mode="full_online", full_online_eligible=True, has_fee=True,
-              payment_online=True, **on_time(10, 12), **disclosed(11, 17)),
+    procedure(
+        "A",
+        DEPT,
+        "province",
+        online_mode="full_online",
+        full_online_eligible=True,
+        has_fee=True,
+        payment_online=True,
+        **on_time(10, 12),
+        **disclosed(11, 17),
+    ),
     procedure("B", DEPT, "province", **on_time(15, 12), **disclosed(25, 22), content_complete=False),
-    procedure("C", DEPT, "province", online_mode="partial_online", full_online_eligible=True, has_fee=True,
-              payment_online=False),
+    procedure(
+        "C",
+        DEPT,
+        "province",
+        online_mode="partial_online",
+        full_online_eligible=True,
+        has_fee=True,
+        payment_online=False,
+    ),
     # Commune-level procedures, published by the province for all its communes.
-    procedure("D", "19", "commune", online_mode="full_online", full_online_eligible=True, **on_time(5, 8),
-              **disclosed(20, 12)),
+    procedure(
+        "D", "19", "commune", online_mode="full_online", full_online_eligible=True, **on_time(5, 8), **disclosed(20, 12)
+    ),
     procedure("E", "19", "commune", has_fee=True, payment_online=False, published_at="2023-01-01T09:00:00"),
 ]
 
@@ -85,25 +102,79 @@ def dossier(id: str, unit: str, procedure: str, received: str, **fields: object)
 
 
 DOSSIERS = [
-    dossier("D1", DUC_XUAN, "D", "02T08:00:00", service_mode="full_online", channel="online", due_at="2025-09-05T17:00:00",
-            resolved_at="2025-09-04T10:00:00", paid_online=True, result_electronic=True, digitised=True,
-            reused_data=True, full_online_eligible=True, satisfaction=5),
-    dossier("D2", DUC_XUAN, "E", "03T08:00:00", service_mode="partial_online", channel="online",
-            due_at="2025-09-06T17:00:00", resolved_at="2025-09-10T10:00:00", paid_online=False, digitised=True,
-            full_online_eligible=True),
-    dossier("D3", DUC_XUAN, "F", "08T08:00:00", resolved_at="2025-09-08T10:00:00", result_electronic=True,
-            synced_national=False, satisfaction=2),
-    dossier("D4", DUC_XUAN, "E", "20T08:00:00", due_at="2025-10-05T17:00:00", status="processing", digitised=True,
-            result_electronic=None),
-    dossier("D5", DEPT, "A", "01T08:00:00", service_mode="full_online", channel="online", due_at="2025-09-10T17:00:00",
-            resolved_at="2025-09-09T10:00:00", paid_online=True, result_electronic=True, digitised=True,
-            reused_data=True, full_online_eligible=True, satisfaction=4),
+    dossier(
+        "D1",
+        DUC_XUAN,
+        "D",
+        "02T08:00:00",
+        service_mode="full_online",
+        channel="online",
+        due_at="2025-09-05T17:00:00",
+        resolved_at="2025-09-04T10:00:00",
+        paid_online=True,
+        result_electronic=True,
+        digitised=True,
+        reused_data=True,
+        full_online_eligible=True,
+        satisfaction=5,
+    ),
+    dossier(
+        "D2",
+        DUC_XUAN,
+        "E",
+        "03T08:00:00",
+        service_mode="partial_online",
+        channel="online",
+        due_at="2025-09-06T17:00:00",
+        resolved_at="2025-09-10T10:00:00",
+        paid_online=False,
+        digitised=True,
+        full_online_eligible=True,
+    ),
+    dossier(
+        "D3",
+        DUC_XUAN,
+        "F",
+        "08T08:00:00",
+        resolved_at="2025-09-08T10:00:00",
+        result_electronic=True,
+        synced_national=False,
+        satisfaction=2,
+    ),
+    dossier(
+        "D4",
+        DUC_XUAN,
+        "E",
+        "20T08:00:00",
+        due_at="2025-10-05T17:00:00",
+        status="processing",
+        digitised=True,
+        result_electronic=None,
+    ),
+    dossier(
+        "D5",
+        DEPT,
+        "A",
+        "01T08:00:00",
+        service_mode="full_online",
+        channel="online",
+        due_at="2025-09-10T17:00:00",
+        resolved_at="2025-09-09T10:00:00",
+        paid_online=True,
+        result_electronic=True,
+        digitised=True,
+        reused_data=True,
+        full_online_eligible=True,
+        satisfaction=4,
+    ),
     dossier("D6", BAC_KAN, "D", "05T08:00:00", due_at="2025-09-10T17:00:00", resolved_at="2025-09-06T10:00:00"),
 ]
 # Đức Xuân declares that it had no feedback (PAKN) in September: 6 + 6 points by the portal's rule.
 DECLARED = pd.DataFrame(
-    [{"unit": DUC_XUAN, "period": "2025-09", "variable": v, "value": 0.0} for v in
-     ("feedback", "feedback_on_time", "feedback_satisfied")]
+    [
+        {"unit": DUC_XUAN, "period": "2025-09", "variable": v, "value": 0.0}
+        for v in ("feedback", "feedback_on_time", "feedback_satisfied")
+    ]
 )
 
 EXPECTED = {
@@ -132,11 +203,20 @@ EXPECTED = {
         "satisfaction": 12 + 6 * (1 / 3) / 0.9,
     },
     BAC_KAN: {
-        "s1_1": 6.0, "s1_2": 0.0, "s1_3": 2.0,  # the same commune-level catalogue
+        "s1_1": 6.0,
+        "s1_2": 0.0,
+        "s1_3": 2.0,  # the same commune-level catalogue
         "s1_4": 6.0,  # D6 synchronised
         "s2_1": 20.0,  # D6 on time
-        "s3_1": 2.5, "s3_3": 0.0, "s3_4": 0.0, "s3_5a": 0.0, "s3_5b": 0.0, "s3_6": 0.0,  # 0/0 → 0
-        "s4_1": 0.0, "s4_2": 0.0, "s4_3": 0.0,
+        "s3_1": 2.5,
+        "s3_3": 0.0,
+        "s3_4": 0.0,
+        "s3_5a": 0.0,
+        "s3_5b": 0.0,
+        "s3_6": 0.0,  # 0/0 → 0
+        "s4_1": 0.0,
+        "s4_2": 0.0,
+        "s4_3": 0.0,
         "s5_4": 6.0,  # D6 on time, not rated → 1/1 ≥ 90 %
         "service_766": 14 + 20 + 2.5 + 0 + 6,
     },
@@ -144,10 +224,18 @@ EXPECTED = {
         "s1_1": 3.0,  # A and B published in September, A on time → 1/2 × 6
         "s1_2": 2.0,  # A public on time, B not → 1/2 × 4
         "s1_3": 4 / 3,  # A, C complete of A, B, C → 2/3 × 2
-        "s1_4": 6.0, "s2_1": 20.0, "s3_3": 4.0, "s3_4": 4.0, "s3_6": 6.0, "s3_5b": 2.0,  # D5 does it all
+        "s1_4": 6.0,
+        "s2_1": 20.0,
+        "s3_3": 4.0,
+        "s3_4": 4.0,
+        "s3_6": 6.0,
+        "s3_5b": 2.0,  # D5 does it all
         "s3_1": (2 / 3) / 0.8 * 4,  # A, C online of A, B, C
         "s3_5a": 0.5 / 0.8 * 2,  # fee procedures A, C; A pays online
-        "s4_1": 6.0, "s4_2": 4.0, "s4_3": 2.0, "s5_4": 6.0,
+        "s4_1": 6.0,
+        "s4_2": 4.0,
+        "s4_3": 2.0,
+        "s5_4": 6.0,
     },
     "19": {
         "s1_1": 4.0,  # published in September A, B, D; on time A, D → 2/3 × 6
@@ -213,7 +301,11 @@ def test_every_component_is_in_the_framework_with_its_basis():
     fw = load_framework("service-766")
     groups = {n.code: n for n in fw.aggregates}
     assert [(c.code, groups[c.code].max_points) for c in groups["service_766"].children] == [
-        ("transparency", 18), ("progress", 20), ("online", 22), ("digitisation", 22), ("satisfaction", 18)
+        ("transparency", 18),
+        ("progress", 20),
+        ("online", 22),
+        ("digitisation", 22),
+        ("satisfaction", 18),
     ]
     for node in fw.nodes:
         assert node.basis, node.code
@@ -226,6 +318,8 @@ def test_every_component_is_in_the_framework_with_its_basis():
 def test_duckdb_and_spark_give_the_same_index(small_lake: Lake, lake: Lake, spark):
     for source in (small_lake, lake):
         duck = compute(lake=source, province="19", grains=[Grain.MONTH, Grain.YEAR])
-        sparked = compute(lake=source, province="19", grains=[Grain.MONTH, Grain.YEAR], engine=SparkEngine(session=spark))
+        sparked = compute(
+            lake=source, province="19", grains=[Grain.MONTH, Grain.YEAR], engine=SparkEngine(session=spark)
+        )
         assert len(duck.rows) > 0
         pd.testing.assert_frame_equal(duck.rows, sparked.rows, check_exact=True)

@@ -124,6 +124,10 @@ def compute(
     return Index766(framework, rows, lineage)
 
 
+def _measured_variables() -> set[str]:
+    return {o for m in load_measures(CODE).measures for o in m.outputs}
+
+
 def _published_variables() -> set[str]:
     return {o for m in load_measures(CODE).measures if m.time == "published_at" for o in m.outputs}
 
@@ -144,7 +148,9 @@ def _period_grain(period: str) -> str:
     return Grain.YEAR.value if len(period) == 4 else Grain.QUARTER.value if "-Q" in period else Grain.MONTH.value
 
 
-def _score(framework: Framework, values: pd.DataFrame, kinds: Mapping[str, str], grains: Sequence[Grain]) -> pd.DataFrame:
+def _score(
+    framework: Framework, values: pd.DataFrame, kinds: Mapping[str, str], grains: Sequence[Grain]
+) -> pd.DataFrame:
     columns = ["era", "unit", "kind", "grain", "period", "total", "rank", "ranked", "points", "inputs", "records"]
     if values.empty:
         return pd.DataFrame(columns=columns)
@@ -158,6 +164,12 @@ def _score(framework: Framework, values: pd.DataFrame, kinds: Mapping[str, str],
         chosen = (values["variable"] == name).to_numpy()
         grid[p_index[chosen], u_index[chosen]] = values["value"].to_numpy(dtype=float)[chosen]
         grids[name] = grid
+    # A count the records did not produce in a period the unit is assessed in is zero records, not unknown:
+    # so a month without publications takes the rule for an empty denominator. Declared inputs stay unknown.
+    assessed = np.zeros((len(periods), len(unit_codes)), dtype=bool)
+    assessed[p_index, u_index] = True
+    for name in _measured_variables() & set(grids):
+        grids[name] = np.where(assessed & np.isnan(grids[name]), 0.0, grids[name])
     records = np.zeros((len(periods), len(unit_codes)))
     np.maximum.at(records, (p_index, u_index), values["records"].to_numpy(dtype=float))
     labels = np.tile(np.array([kinds[u] for u in unit_codes], dtype=object), (len(periods), 1))
