@@ -156,6 +156,7 @@ def import_models() -> None:
     import chiso.events.models
     import chiso.programme.models
     import chiso.results.models
+    import chiso.service766.models
     import chiso.values.models  # noqa: F401
 
 

@@ -15,6 +15,7 @@ the service stores what this returns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,12 @@ class Index766:
     lineage: dict[str, Any]
 
 
+@functools.cache
+def framework() -> Framework:
+    """The shipped `service-766` framework (parsed once: it is data that does not change at run time)."""
+    return load_framework(CODE)
+
+
 def variants(measures: MeasureSet) -> dict[str, MeasureSet]:
     """The measure set as written (units), for provinces, and over commune-level procedures (communes)."""
     by_province = tuple(m.model_copy(update={"unit": "province"}) for m in measures.measures)
@@ -77,7 +84,7 @@ def compute(
     spark_conf: Mapping[str, str] | None = None,
 ) -> Index766:
     """The index of every province, department and commune of `province` (2025 units) for each period."""
-    framework = load_framework(CODE)
+    fw = framework()
     measured = {
         name: measure(
             lake=lake,
@@ -109,10 +116,10 @@ def compute(
     published = _published_variables()
     held = values.loc[~values["variable"].isin(published), ["unit", "period"]].drop_duplicates()
     values = values.merge(held, on=["unit", "period"])
-    rows = _score(framework, values, kinds, grains)
+    rows = _score(fw, values, kinds, grains)
     lineage = {
         "framework": CODE,
-        "edition": framework.edition,
+        "edition": fw.edition,
         "measures": CODE,
         "measures_version": load_measures(CODE).version,
         "engine": engine if isinstance(engine, str) else engine.name,
@@ -121,7 +128,7 @@ def compute(
         "since": since,
         "until": until,
     }
-    return Index766(framework, rows, lineage)
+    return Index766(fw, rows, lineage)
 
 
 def _measured_variables() -> set[str]:
