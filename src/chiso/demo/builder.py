@@ -32,6 +32,7 @@ from chiso.demo import plan as example_plan
 from chiso.demo.accounts import demo_accounts, officer_user
 from chiso.demo.figures import Profile
 from chiso.demo.measured import measure_communes
+from chiso.demo.service766 import rank_766
 from chiso.errors import ChisoError
 from chiso.national import service as national_service
 from chiso.permissions import MEASURE, ROLES, Actor
@@ -110,6 +111,8 @@ def build(
         seed=seed,
         actor=measurer,
     )
+    say("Chỉ số 766: danh mục TTHC, xếp hạng theo tháng / Decision 766 rankings")
+    rank_766(session, settings, province=PROVINCE, years=YEARS, seed=seed, actor=measurer)
     for year in YEARS:
         shares = province.split(province.ENTERPRISES[year], weights)
         totals = {code: {"digital_tech_enterprises": n} for code, n in shares.items()}

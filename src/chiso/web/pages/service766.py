@@ -15,11 +15,12 @@ from chiso.service766.compute import framework
 from chiso.service766.models import Service766Score
 from chiso.units.ref import UnitRef
 from chiso.web.deps import DB, WhoDep
+from chiso.web.i18n import N_
 from chiso.web.render import Page, render
 
 router = APIRouter()
 Kind = Literal["province", "department", "commune"]
-KIND_LABELS = {"province": "Tỉnh", "department": "Sở, ban, ngành", "commune": "Xã, phường"}
+KIND_LABELS = {"province": N_("Tỉnh"), "department": N_("Sở, ban, ngành"), "commune": N_("Xã, phường")}
 GROUPS = ("transparency", "progress", "online", "digitisation", "satisfaction")
 
 
