@@ -190,6 +190,8 @@ def _score(
     for p, period in enumerate(periods):
         of_kind = {kind: int(np.sum(~np.isnan(ranks[p][labels[p] == kind]))) for kind in KINDS}
         for u, unit in enumerate(unit_codes):
+            if not assessed[p, u]:  # the grid holds every unit and period; this one holds no records
+                continue
             total = points[index][p, u]
             out.append(
                 {

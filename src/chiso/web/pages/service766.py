@@ -52,9 +52,7 @@ class Row:
 
 
 def groups_of(fw: Framework) -> list[Group]:
-    return [
-        Group(c, fw.node(c).number or "", fw.node(c).name, float(fw.node(c).max_points or 0)) for c in GROUPS
-    ]
+    return [Group(c, fw.node(c).number or "", fw.node(c).name, float(fw.node(c).max_points or 0)) for c in GROUPS]
 
 
 def components_of(fw: Framework) -> list[Component]:
@@ -79,6 +77,11 @@ def components_of(fw: Framework) -> list[Component]:
     return found
 
 
+def period_label(period: str) -> str:
+    """09/2025 for a month, 2025 for a year (as Vietnamese notices write them)."""
+    return f"{period[5:]}/{period[:4]}" if len(period) == 7 else period
+
+
 @dataclass(frozen=True)
 class Service766RankingPage(Page):
     periods: list[str]
@@ -88,6 +91,9 @@ class Service766RankingPage(Page):
     groups: list[Group]
     rows: list[Row]
     declared: list[Component] = field(default_factory=list)
+
+    def label(self, period: str) -> str:
+        return period_label(period)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,9 @@ class Service766UnitPage(Page):
     components: list[Component]
     months: list[Service766Score]
     total: Service766Score | None
+
+    def label(self, period: str) -> str:
+        return period_label(period)
 
 
 @router.get("/service-766")
