@@ -186,25 +186,33 @@ def _score(
     index = framework.index
     ranks = result.rank(index, "kind")
     nodes = [n.code for n in framework.nodes]
+    variables = list(grids)
+    # Whole grids to Python lists once (NaN → None per cell below), rather than one numpy scalar at a time.
+    node_lists = {c: np.round(points[c], 10).tolist() for c in nodes}
+    input_lists = {v: grids[v].tolist() for v in variables}
+    rank_list = ranks.tolist()
     out = []
     for p, period in enumerate(periods):
         of_kind = {kind: int(np.sum(~np.isnan(ranks[p][labels[p] == kind]))) for kind in KINDS}
-        for u, unit in enumerate(unit_codes):
-            if not assessed[p, u]:  # the grid holds every unit and period; this one holds no records
-                continue
-            total = points[index][p, u]
+        grain = _period_grain(period)
+        for u in np.flatnonzero(assessed[p]).tolist():  # a unit holding no records in the period is left out
+            unit = unit_codes[u]
+            cells = {c: node_lists[c][p][u] for c in nodes}
+            rank = rank_list[p][u]
             out.append(
                 {
                     "era": NEW_ERA,
                     "unit": unit,
                     "kind": kinds[unit],
-                    "grain": _period_grain(period),
+                    "grain": grain,
                     "period": period,
-                    "total": None if np.isnan(total) else float(total),
-                    "rank": None if np.isnan(ranks[p, u]) else int(ranks[p, u]),
+                    "total": _none(cells[index]),
+                    "rank": None if rank != rank else int(rank),
                     "ranked": of_kind[kinds[unit]],
-                    "points": {c: _clean(points[c][p, u]) for c in nodes},
-                    "inputs": {v: _clean(grids[v][p, u]) for v in framework.variables if not np.isnan(grids[v][p, u])},
+                    "points": {c: _none(x) for c, x in cells.items()},
+                    "inputs": {
+                        v: input_lists[v][p][u] for v in variables if input_lists[v][p][u] == input_lists[v][p][u]
+                    },
                     "records": int(records[p, u]),
                 }
             )
@@ -213,5 +221,5 @@ def _score(
     return frame[frame["grain"].isin(wanted)].reset_index(drop=True)
 
 
-def _clean(x: float) -> float | None:
-    return None if np.isnan(x) else round(float(x), 10)
+def _none(x: float) -> float | None:
+    return None if x != x else x  # NaN is the one value unequal to itself
