@@ -323,3 +323,17 @@ def test_duckdb_and_spark_give_the_same_index(small_lake: Lake, lake: Lake, spar
         )
         assert len(duck.rows) > 0
         pd.testing.assert_frame_equal(duck.rows, sparked.rows, check_exact=True)
+
+
+def test_the_cli_writes_the_ranked_index(cli, small_lake: Lake, tmp_path: Path):
+    out = tmp_path / "766.csv"
+    result = cli(
+        "sources", "rank766", "--province", "19", "--period", "month", "--out", out, "--data-dir", small_lake.root
+    )
+    assert result.exit_code == 0, result.output
+    assert "4 kết quả chỉ số 766" in result.stdout
+    table = pd.read_csv(out, dtype={"unit": str}).set_index("unit")
+    assert table.loc[DUC_XUAN, "rank"] == 1 and table.loc[BAC_KAN, "rank"] == 2
+    # Without its declaration of no feedback, Đức Xuân loses 5.1 and 5.2 (6 + 6): 49.18 instead of 61.18.
+    assert table.loc[DUC_XUAN, "total"] == pytest.approx(EXPECTED[DUC_XUAN]["service_766"] - 12)
+    assert table.loc[DUC_XUAN, "progress"] == pytest.approx(40 / 3)
