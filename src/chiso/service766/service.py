@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from chiso import clock, units
+from chiso.errors import NotFound
 from chiso.events import service as events
 from chiso.permissions import Actor, check
 from chiso.service766.compute import KINDS, Index766
@@ -133,6 +134,17 @@ def years(*, session: Session, unit: UnitRef, actor: Actor) -> list[int]:
         )
     ).all()
     return sorted({int(p[:4]) for p in found}, reverse=True)
+
+
+def known_unit(era: str, code: str) -> UnitRef:
+    """The unit (era, code), or NotFound saying how to find the right code."""
+    try:
+        units.get(code, era=era)
+    except units.UnitsError:
+        raise NotFound(
+            f"Không có đơn vị {code} (thời kỳ {era}) — no unit {code} in era {era}; see `chiso units search`"
+        ) from None
+    return UnitRef(era, code)
 
 
 def unit_name(unit: UnitRef) -> str:

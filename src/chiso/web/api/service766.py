@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from chiso.service766 import service
 from chiso.service766.models import Service766Score
+from chiso.service766.service import known_unit
 from chiso.units.ref import UnitRef
 from chiso.web.api.common import PROBLEMS
 from chiso.web.deps import DB, WhoDep
@@ -57,12 +58,12 @@ def ranking(
 def profile(
     session: DB,
     who: WhoDep,
-    era: Annotated[str, Path(pattern=r"^\d{4}$", description="The unit's era (2025).")],
+    era: Annotated[Literal["2024", "2025"], Path(description="The unit's era (2025).")],
     code: Annotated[str, Path(max_length=32, description="The unit's official code.")],
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> dict[str, Any]:
     """A unit's Decision 766 index month by month in a year (the latest), with every component's points."""
-    unit = UnitRef(era, code)
+    unit = known_unit(era, code)
     years = service.years(session=session, unit=unit, actor=who.actor)
     chosen = year if year is not None else (years[0] if years else None)
     rows = service.profile(session=session, unit=unit, year=chosen, actor=who.actor) if chosen else []

@@ -18,7 +18,7 @@ from chiso.web.deps import DB, WhoDep
 from chiso.web.i18n import N_
 from chiso.web.render import Page, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 Kind = Literal["province", "department", "commune"]
 KIND_LABELS = {"province": N_("Tỉnh"), "department": N_("Sở, ban, ngành"), "commune": N_("Xã, phường")}
 GROUPS = ("transparency", "progress", "online", "digitisation", "satisfaction")
@@ -143,13 +143,13 @@ def unit_page(
     request: Request,
     session: DB,
     who: WhoDep,
-    era: Annotated[str, Path(pattern=r"^\d{4}$")],
+    era: Annotated[Literal["2024", "2025"], Path()],
     code: Annotated[str, Path(max_length=32)],
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Response:
-    unit = UnitRef(era, code)
     if not who.logged_in:
         return RedirectResponse(f"/login?next=/service-766/{era}/{code}", status_code=303)
+    unit = service.known_unit(era, code)
     years = service.years(session=session, unit=unit, actor=who.actor)
     chosen = year if year in years else (years[0] if years else None)
     rows = service.profile(session=session, unit=unit, year=chosen, actor=who.actor) if chosen else []
