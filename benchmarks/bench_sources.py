@@ -17,6 +17,11 @@ second, peak memory and the ratios; checks that the three give the same totals.
    into a copy of the lake as new versions (what `chiso sources sync` does per page); then the
    affected months are measured again (`--from`/`--until`, as of latest) and compared with a full
    re-measure of every month in the same run (goal ≥ 20× faster); both give the same values there.
+7. the Decision 766 index (`--only-766`): a year (2026, every record on 2025 units) of Thái Nguyên's
+   dossiers (`--records-766`) and procedure catalogue; `chiso.service766.compute.compute` for every
+   province, department and commune by month (points of every measurable component, totals, ranks
+   within each kind) against one hand-written DuckDB query of the same components (goal ≥ 0.8×),
+   alternating `--repeat` times; both must give the same totals.
 """
 
 from __future__ import annotations
@@ -299,8 +304,184 @@ def phase_remeasure(args: argparse.Namespace) -> dict:
     return {"seconds": seconds, "values": len(values), "cells": _cells(affected)}
 
 
+YEAR_766 = 2026
+DOSSIERS_766_AT_SCALE_1 = 674_000  # dossiers of Thái Nguyên in a year on 2025 units at scale 1 (simulator)
+
+
+def _dir_766(args: argparse.Namespace) -> Path:
+    return Path(args.dir) / "s766"
+
+
+def phase_generate_766(args: argparse.Namespace) -> dict:
+    root = _dir_766(args)
+    lake = Lake(root / "var")
+    if lake.parts("dossiers") and lake.parts("procedures"):
+        return {"records": sum(pq.ParquetFile(p).metadata.num_rows for p in lake.parts("dossiers")), "seconds": 0.0}
+    start = time.perf_counter()
+    scale = args.records_766 / DOSSIERS_766_AT_SCALE_1
+    written = simulate(Plan("19", (YEAR_766,), seed=19, scale=scale, sources=("dossiers", "procedures")), root / "in")
+    for file in written:
+        ingest_file(file.path, file.source, lake=lake)
+    return {"records": sum(w.records for w in written if w.source == "dossiers"),
+            "seconds": time.perf_counter() - start}  # fmt: skip
+
+
+def phase_index766(args: argparse.Namespace) -> dict:
+    from chiso.service766.compute import compute
+
+    lake = Lake(_dir_766(args) / "var")
+    start = time.perf_counter()
+    rows = compute(lake=lake, province="19", grains=[Grain.MONTH]).rows
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rows": len(rows), "totals": _totals_766(rows["unit"], rows["period"], rows["total"])}
+
+
+def _totals_766(units: pd.Series, periods: pd.Series, totals: pd.Series) -> dict[str, float]:
+    return {f"{u}|{p}": round(float(t), 6) for u, p, t in zip(units, periods, totals, strict=True)}
+
+
+HAND_WRITTEN_766 = """
+WITH d AS (SELECT * FROM read_parquet({dossiers})),
+p AS (SELECT * FROM read_parquet({procedures})),
+received AS (
+  SELECT CASE WHEN grouping(receiving_unit) = 0 THEN receiving_unit ELSE province END AS u,
+         grouping(receiving_unit) = 1 AS whole, year(received_at) * 100 + month(received_at) AS k,
+         count(*) AS n, count(*) FILTER (synced_national) AS synced, count(*) FILTER (channel = 'online') AS online,
+         count(*) FILTER (full_online_eligible) AS eligible,
+         count(*) FILTER (full_online_eligible AND service_mode = 'full_online') AS full_online,
+         count(*) FILTER (paid_online IS NOT NULL) AS fee, count(*) FILTER (paid_online) AS paid,
+         count(DISTINCT procedure_code) FILTER (paid_online IS NOT NULL) AS fee_p,
+         count(DISTINCT procedure_code) FILTER (paid_online) AS paid_p,
+         count(*) FILTER (digitised) AS digitised, count(*) FILTER (reused_data) AS reused
+  FROM d GROUP BY GROUPING SETS ((receiving_unit, k), (province, k))
+),
+resolved AS (
+  SELECT CASE WHEN grouping(receiving_unit) = 0 THEN receiving_unit ELSE province END AS u,
+         grouping(receiving_unit) = 1 AS whole, year(resolved_at) * 100 + month(resolved_at) AS k,
+         count(*) AS n, count(*) FILTER (due_at IS NULL OR resolved_at <= due_at) AS on_time,
+         count(*) FILTER (result_electronic) AS electronic,
+         count(*) FILTER ((due_at IS NULL OR resolved_at <= due_at)
+                          AND (satisfaction IS NULL OR satisfaction >= 3)) AS ok
+  FROM d WHERE status = 'resolved' AND resolved_at IS NOT NULL
+  GROUP BY GROUPING SETS ((receiving_unit, k), (province, k))
+),
+catalogue AS (
+  SELECT CASE WHEN grouping(authority) = 0 THEN authority ELSE province END AS u,
+         grouping(authority) = 1 AS whole, year(as_of) * 100 + month(as_of) AS k,
+         count(DISTINCT code) AS n, count(DISTINCT code) FILTER (content_complete) AS complete,
+         count(DISTINCT code) FILTER (online_mode <> 'offline') AS online,
+         count(DISTINCT code) FILTER (has_fee) AS fee, count(DISTINCT code) FILTER (has_fee AND payment_online) AS pay,
+         count(DISTINCT code) FILTER (level = 'commune') AS c_n,
+         count(DISTINCT code) FILTER (level = 'commune' AND content_complete) AS c_complete,
+         count(DISTINCT code) FILTER (level = 'commune' AND online_mode <> 'offline') AS c_online,
+         count(DISTINCT code) FILTER (level = 'commune' AND has_fee) AS c_fee,
+         count(DISTINCT code) FILTER (level = 'commune' AND has_fee AND payment_online) AS c_pay
+  FROM p GROUP BY GROUPING SETS ((authority, k), (province, k))
+),
+published AS (
+  SELECT CASE WHEN grouping(authority) = 0 THEN authority ELSE province END AS u,
+         grouping(authority) = 1 AS whole, year(published_at) * 100 + month(published_at) AS k,
+         count(DISTINCT code) AS n, count(DISTINCT code) FILTER (published_at <= publish_due_at) AS on_time,
+         count(DISTINCT code) FILTER (disclosed_at <= disclose_due_at) AS disclosed,
+         count(DISTINCT code) FILTER (level = 'commune') AS c_n,
+         count(DISTINCT code) FILTER (level = 'commune' AND published_at <= publish_due_at) AS c_on_time,
+         count(DISTINCT code) FILTER (level = 'commune' AND disclosed_at <= disclose_due_at) AS c_disclosed
+  FROM p GROUP BY GROUPING SETS ((authority, k), (province, k))
+),
+assessed AS (
+  SELECT u.code AS u, u.kind, x.k FROM units u JOIN (
+    SELECT u, k, whole FROM received UNION SELECT u, k, whole FROM resolved UNION SELECT u, k, whole FROM catalogue
+  ) x ON x.u = u.code AND x.whole = (u.kind = 'province')
+  WHERE u.kind = 'province' OR u.kind = 'department' OR x.u IN (SELECT u FROM received UNION SELECT u FROM resolved)
+),
+inputs AS (
+  SELECT a.u, a.kind, a.k, r.n AS r_n, r.synced, r.online, r.eligible, r.full_online, r.fee, r.paid, r.fee_p, r.paid_p,
+         r.digitised, r.reused, s.n AS s_n, s.on_time, s.electronic, s.ok,
+         CASE WHEN a.kind = 'commune' THEN pc.c_n ELSE c.n END AS c_n,
+         CASE WHEN a.kind = 'commune' THEN pc.c_complete ELSE c.complete END AS c_complete,
+         CASE WHEN a.kind = 'commune' THEN pc.c_online ELSE c.online END AS c_online,
+         CASE WHEN a.kind = 'commune' THEN pc.c_fee ELSE c.fee END AS c_fee,
+         CASE WHEN a.kind = 'commune' THEN pc.c_pay ELSE c.pay END AS c_pay,
+         CASE WHEN a.kind = 'commune' THEN pp.c_n ELSE pu.n END AS p_n,
+         CASE WHEN a.kind = 'commune' THEN pp.c_on_time ELSE pu.on_time END AS p_on_time,
+         CASE WHEN a.kind = 'commune' THEN pp.c_disclosed ELSE pu.disclosed END AS p_disclosed
+  FROM assessed a
+  LEFT JOIN received r ON r.u = a.u AND r.k = a.k AND r.whole = (a.kind = 'province')
+  LEFT JOIN resolved s ON s.u = a.u AND s.k = a.k AND s.whole = (a.kind = 'province')
+  LEFT JOIN catalogue c ON c.u = a.u AND c.k = a.k AND c.whole = (a.kind = 'province')
+  LEFT JOIN published pu ON pu.u = a.u AND pu.k = a.k AND pu.whole = (a.kind = 'province')
+  LEFT JOIN units pr ON pr.code = a.u
+  LEFT JOIN catalogue pc ON pc.u = pr.province AND pc.k = a.k AND pc.whole
+  LEFT JOIN published pp ON pp.u = pr.province AND pp.k = a.k AND pp.whole
+),
+points AS (
+  SELECT u, kind, k,
+    CASE WHEN coalesce(p_n, 0) = 0 THEN 6 ELSE 6.0 * p_on_time / p_n END
+    + CASE WHEN coalesce(p_n, 0) = 0 THEN 4 ELSE 4.0 * p_disclosed / p_n END
+    + CASE WHEN coalesce(c_n, 0) = 0 THEN 0 ELSE 2.0 * c_complete / c_n END
+    + CASE WHEN coalesce(r_n, 0) = 0 THEN 0 ELSE 6.0 * synced / r_n END
+    + CASE WHEN coalesce(s_n, 0) = 0 THEN 0 ELSE 20.0 * on_time / s_n END
+    + CASE WHEN coalesce(c_n, 0) = 0 THEN 0 ELSE least(4, 4.0 * c_online / c_n / 0.8) END
+    + CASE WHEN coalesce(r_n, 0) = 0 THEN 0 ELSE least(4, 4.0 * online / r_n / 0.5) END
+    + CASE WHEN coalesce(eligible, 0) = 0 THEN 0 ELSE 4.0 * full_online / eligible END
+    + CASE WHEN coalesce(c_fee, 0) = 0 THEN 0 ELSE least(2, 2.0 * c_pay / c_fee / 0.8) END
+    + CASE WHEN coalesce(fee_p, 0) = 0 THEN 0 ELSE least(2, 2.0 * paid_p / fee_p / 0.8) END
+    + CASE WHEN coalesce(fee, 0) = 0 THEN 0 ELSE 6.0 * paid / fee END
+    + CASE WHEN coalesce(s_n, 0) = 0 THEN 0 ELSE 6.0 * electronic / s_n END
+    + CASE WHEN coalesce(r_n, 0) = 0 THEN 0 ELSE least(4, 4.0 * digitised / r_n / 0.8) END
+    + CASE WHEN coalesce(r_n, 0) = 0 THEN 0 ELSE least(2, 2.0 * reused / r_n / 0.8) END
+    + CASE WHEN coalesce(s_n, 0) = 0 THEN 0 ELSE least(6, 6.0 * ok / s_n / 0.9) END AS total
+  FROM inputs
+)
+SELECT u, kind, k, total, rank() OVER (PARTITION BY kind, k ORDER BY round(total, 2) DESC) AS rank FROM points
+"""
+
+
+def phase_sql766(args: argparse.Namespace) -> dict:
+    import duckdb
+
+    from chiso import units
+    from chiso.sources.unitmap import province_units
+
+    lake = Lake(_dir_766(args) / "var")
+    con = duckdb.connect(config={"memory_limit": "4GB"})
+    rows = [(c, str(units.get(c, era="2025").kind.value), "19") for e, c in province_units("19") if e == "2025"]
+    con.execute("CREATE TEMP TABLE units (code VARCHAR, kind VARCHAR, province VARCHAR)")
+    con.executemany("INSERT INTO units VALUES (?, ?, ?)", rows)
+    query = HAND_WRITTEN_766.format(dossiers=[str(p) for p in lake.parts("dossiers")],
+                                    procedures=[str(p) for p in lake.parts("procedures")])  # fmt: skip
+    start = time.perf_counter()
+    frame = con.sql(query).df()
+    seconds = time.perf_counter() - start
+    con.close()
+    labels = [f"{k // 100}-{k % 100:02d}" for k in frame["k"]]
+    return {
+        "seconds": seconds,
+        "rows": len(frame),
+        "totals": _totals_766(frame["u"], pd.Series(labels), frame["total"]),
+    }
+
+
+def index766(args: argparse.Namespace) -> None:
+    gen = run_phase(args, "generate766", "--records-766", str(args.records_766))
+    print(f"766:      {gen['records']:,} dossiers of {YEAR_766} and the procedure catalogue ({gen['seconds']:.0f} s)")
+    chisos, sqls = [], []
+    for _ in range(args.repeat):
+        chisos.append(run_phase(args, "index766", "--records-766", str(args.records_766)))
+        sqls.append(run_phase(args, "sql766", "--records-766", str(args.records_766)))
+    chiso = min(chisos, key=lambda r: r["seconds"])
+    sql = min(sqls, key=lambda r: r["seconds"])
+    agree = all(same(c["totals"], s["totals"]) for c in chisos for s in sqls)
+    print(f"766 chiso: {chiso['rows']:,} unit-months in {chiso['seconds']:.2f} s, peak "
+          f"{max(r['peak_mib'] for r in chisos):,.0f} MiB; runs: {_seconds(chisos)}")  # fmt: skip
+    print(f"766 sql:   {sql['rows']:,} unit-months in {sql['seconds']:.2f} s, peak "
+          f"{max(r['peak_mib'] for r in sqls):,.0f} MiB; runs: {_seconds(sqls)}; same totals: {agree}")  # fmt: skip
+    print(f"ratio:    Chiso 766 speed / hand-written SQL speed = {sql['seconds'] / chiso['seconds']:.2f} (goal ≥ 0.8)")
+
+
 PHASES = {"generate": phase_generate, "ingest": phase_ingest, "chiso": phase_chiso, "sql": phase_sql,
-          "pandas": phase_pandas, "changes": phase_changes, "remeasure": phase_remeasure}  # fmt: skip
+          "pandas": phase_pandas, "changes": phase_changes, "remeasure": phase_remeasure,
+          "generate766": phase_generate_766, "index766": phase_index766, "sql766": phase_sql766}  # fmt: skip
 
 
 def run_phase(args: argparse.Namespace, name: str, *extra: str) -> dict:
@@ -330,11 +511,16 @@ def main() -> None:
     parser.add_argument("--skip-ingest", action="store_true", help="reuse the lake of an earlier run")
     parser.add_argument("--full", action="store_true", help="remeasure phase: every month")
     parser.add_argument("--only-incremental", action="store_true", help="skip steps 3–5 (the lake exists)")
+    parser.add_argument("--only-766", action="store_true", help="step 7 alone: the Decision 766 index")
+    parser.add_argument("--records-766", type=int, default=674_000, help="dossiers of the 766 year")
     args = parser.parse_args()
     if args.phase:
         result = PHASES[args.phase](args)
         result["peak_mib"] = peak_mib()
         print(json.dumps(result))
+        return
+    if args.only_766:
+        index766(args)
         return
     gen = run_phase(args, "generate")
     print(f"generate: {gen['records']:,} dossier records in {gen['seconds']:.0f} s ({gen.get('note', '')})")

@@ -157,6 +157,7 @@ def import_models() -> None:
     import chiso.ministry.models
     import chiso.programme.models
     import chiso.results.models
+    import chiso.service766.models
     import chiso.values.models  # noqa: F401
 
 

@@ -298,3 +298,18 @@ def test_the_example_dti_component_list_is_marked_as_an_example(session):
     assert "ví dụ minh họa" in stored.framework_version.name
     assert all("không phải danh mục của Bộ" in row["cells"]["Ghi chú"] for row in stored.rows)
     assert {row["lead"] for row in stored.rows} <= {u.code for u in units.list_units(era="2025", kind="department")}
+
+
+def test_the_766_rankings_for_2023_to_2025(session):
+    from chiso.service766.models import Service766Score
+
+    rows = session.scalars(select(Service766Score)).all()
+    years = {(r.unit_kind, r.period) for r in rows if r.grain == "year"}
+    assert {("province", y) for y in ("2023", "2024", "2025")} <= years
+    assert {("commune", y) for y in ("2023", "2024", "2025")} <= years
+    assert ("department", "2025") in years  # departments keep records from 1/7/2025
+    for kind, period in (("commune", "2024"), ("commune", "2025-09"), ("department", "2025-09")):
+        ranked = sorted((r for r in rows if r.unit_kind == kind and r.period == period), key=lambda r: r.rank or 0)
+        assert ranked[0].rank == 1 and ranked[0].ranked == len(ranked) > 1, (kind, period)
+        assert all(0 < (r.total or 0) <= 100 for r in ranked)
+    assert all(r.lineage["framework"] == "service-766" for r in rows)

@@ -12,7 +12,7 @@ from chiso.sources.schemas import SourceError, catalog, parse_catalog
 
 def test_source_catalog_round_trips():
     assert parse_catalog(catalog().to_yaml()) == catalog()
-    assert set(catalog().sources) == {"dossiers", "documents", "staff"}
+    assert set(catalog().sources) == {"dossiers", "documents", "staff", "procedures"}
 
 
 @pytest.mark.parametrize("code", SHIPPED)
@@ -28,6 +28,18 @@ def test_commune_measures_produce_exactly_the_measurable_inputs():
     wanted = {v for n in measurable for v in n.inputs}
     produced = {o for m in load_measures("commune-2025").measures for o in m.outputs}
     assert produced == wanted
+
+
+def test_766_measures_produce_exactly_the_measurable_inputs():
+    framework = load_framework("service-766")
+    measurable = [n for n in framework.indicators if n.measurable]
+    wanted = {v for n in measurable for v in n.inputs}
+    produced = {o for m in load_measures("service-766").measures for o in m.outputs}
+    assert produced == wanted
+    declared = {v for n in framework.indicators if not n.measurable for v in n.inputs} - produced
+    assert declared == {"dossiers_personal_store", "procedures_population_data", "procedures_for_citizens",
+                        "dossiers_population_data", "communes_certified_copy", "communes", "feedback",
+                        "feedback_on_time", "feedback_satisfied"}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -48,9 +48,9 @@ def _corrupt(path: Path) -> dict[int, str]:
     edit(early + 5, "paid_online: not a bool", paid_online="maybe")
     edit(early + 6, "resolved_at is before received_at", resolved_at="2020-01-01 00:00:00", status="resolved")
     lines[early + 7 - 1] = ",".join(lines[early + 7 - 1].split(",")[:5])  # a line cut short
-    expected[early + 7] = "malformed CSV row: 5 columns, expected 16"
+    expected[early + 7] = f"malformed CSV row: 5 columns, expected {len(header)}"
     lines[-1] = ",".join(lines[-1].split(",")[:9])  # the file stops half way through its last line
-    expected[len(lines)] = "malformed CSV row: 9 columns, expected 16"
+    expected[len(lines)] = f"malformed CSV row: 9 columns, expected {len(header)}"
     path.write_text("\n".join(lines), encoding="utf-8")
     return expected
 

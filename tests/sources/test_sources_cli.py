@@ -19,11 +19,11 @@ def test_simulate_ingest_measure_and_score(cli, tmp_path: Path):
     )
     assert simulated.exit_code == 0, simulated.output
     incoming = sorted((data / "incoming").glob("*.parquet"))
-    assert len(incoming) == 6
+    assert len(incoming) == 8  # dossiers, documents, staff and the procedure catalogue, for two years
     ingested = cli("sources", "ingest", *incoming, "--data-dir", data)
     assert ingested.exit_code == 0, ingested.output
     again = cli("sources", "ingest", *incoming, "--data-dir", data)
-    assert again.exit_code == 0 and again.output.count("already ingested") == 6
+    assert again.exit_code == 0 and again.output.count("already ingested") == 8
 
     measured = tmp_path / "measured.csv"
     result = cli(

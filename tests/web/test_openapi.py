@@ -50,8 +50,10 @@ def test_the_api_keeps_its_openapi_promises(published):
                 paths["code"] = f.COMMUNE
             if "code" in paths and case.operation.path.startswith("/api/v1/programmes"):
                 paths["code"] = "thai-nguyen-01-nq-tu"
-            # tasks need a login or a token: call again with one, whatever the parameters
-            if known or paths or case.operation.path == "/api/v1/tasks":
+            if case.operation.path == "/api/v1/service-766/{era}/{code}":
+                paths = {"era": "2025", "code": f.COMMUNE}
+            # tasks and the 766 index need a login or a token: call again with one, whatever the parameters
+            if known or paths or case.operation.path in ("/api/v1/tasks", "/api/v1/service-766"):
                 case.query = {**(case.query or {}), **known}
                 case.path_parameters = {**(case.path_parameters or {}), **paths}
                 response = case.call_and_validate(headers=write, checks=CHECKS)  # and with a token

@@ -278,6 +278,52 @@ def measure_command(
     typer.echo(f"{len(values)} giá trị đo / measured values ({definitions.code} v{definitions.version}){where}")
 
 
+@app.command("rank766")
+def rank766_command(
+    province: str = typer.Option(..., "--province", help="The 2025 province: itself, its departments and communes."),
+    period: list[str] = typer.Option(["month", "year"], "--period", help="month, quarter or year. Repeatable."),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark."),
+    since: str | None = typer.Option(None, "--from", help="Only records from this date (YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Only records before this date (YYYY-MM-DD)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="One row per unit and period: CSV, JSON, XLSX, Parquet."),
+    store: str | None = typer.Option(
+        None, "--store", metavar="USER", help="Store the results (and emit the IOC event) as this actor (system)."
+    ),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Chỉ số 766 từ dữ liệu nguồn — the Decision 766 index, ranked within each kind of unit."""
+    from chiso.service766.compute import compute
+
+    lake = _lake(data_dir)
+    try:
+        grains = [Grain(p) for p in period]
+    except ValueError:
+        fail(f"--period: use month, quarter or year, not {period}")
+    try:
+        index = compute(lake=lake, province=province, grains=grains, engine=engine, since=since, until=until)
+    except (SourceError, EngineError, UnitsError) as exc:
+        fail(str(exc))
+    rows = index.rows
+    if out is not None:
+        groups = ("transparency", "progress", "online", "digitisation", "satisfaction")
+        flat = rows.drop(columns=["points", "inputs"]).assign(**{g: [p.get(g) for p in rows["points"]] for g in groups})
+        try:
+            write_table(out, {"service-766": flat}, {"framework": "service-766", **index.lineage})
+        except (TableError, OSError) as exc:
+            fail(str(exc))
+    if store:
+        from chiso.cli.session import work
+        from chiso.service766 import service
+
+        with work(store) as w:
+            service.record(session=w.session, index=index, province=province, actor=w.actor)
+    counts = rows.groupby(["kind", "grain"]).size().reset_index(name="n")
+    print_table(("kind", "grain", "unit-periods"), list(counts.itertuples(index=False, name=None)))
+    where = f" → {out}" if out else ""
+    stored = " (stored)" if store else ""
+    typer.echo(f"{len(rows)} kết quả chỉ số 766 / Decision 766 results{stored}{where}")
+
+
 @app.command("schema")
 def schema_command(name: str | None = typer.Argument(None, help="dossiers, documents or staff.")) -> None:
     """Lược đồ dữ liệu nguồn — the fields of each source record."""

@@ -34,6 +34,7 @@ from chiso.demo import plan as example_plan
 from chiso.demo.accounts import demo_accounts, officer_user
 from chiso.demo.figures import Profile
 from chiso.demo.measured import measure_communes, measure_province
+from chiso.demo.service766 import rank_766
 from chiso.errors import ChisoError
 from chiso.national import service as national_service
 from chiso.permissions import MEASURE, ROLES, Actor
@@ -124,6 +125,8 @@ def build(
         variables=[t.tracks.measured for t in programme.targets if t.tracks and t.tracks.measured],
         actor=measurer,
     )
+    say("Chỉ số 766: danh mục TTHC, xếp hạng theo tháng / Decision 766 rankings")
+    rank_766(session, settings, province=PROVINCE, years=YEARS, seed=seed, actor=measurer)
     say("Hồ sơ gần đây, cảnh báo sớm / the last weeks' dossiers, for early warning")
     live.feed(
         Lake.at(settings.data_dir, settings.make_clock()),

@@ -30,6 +30,10 @@ TYPES: dict[str, tuple[str, str]] = {
     "vn.chiso.values.measured": ("Số liệu đo tự động được ghi", "Measured values were recorded"),
     "vn.chiso.result.updated": ("Kết quả tạm tính được cập nhật", "Provisional results were brought up to date"),
     "vn.chiso.result.published": ("Kết quả được công bố", "A result run was published"),
+    "vn.chiso.service766.computed": (
+        "Chỉ số phục vụ người dân, doanh nghiệp (766) được tính",
+        "The Decision 766 index was computed",
+    ),
     "vn.chiso.ping": ("Thử kết nối", "A test event (chiso hooks test)"),
 }
 # Events after which the worker brings the provisional results of their period up to date.

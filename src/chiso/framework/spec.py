@@ -245,6 +245,13 @@ class NodeBase(Frozen):
     description: str = ""
     evidence: str = Field("", description="What evidence a unit must attach (tài liệu kiểm chứng).")
     source: str = Field("", description="Where the figure comes from (data source, verifying agency).")
+    basis: str = Field(
+        "",
+        description=(
+            "What the node's formula and points rest on, where sources differ (e.g. the decision's text, the"
+            " national portal's current rules, or Chiso's choice where neither says)."
+        ),
+    )
     max_points: float | None = Field(None, ge=0, description="Maximum points (điểm tối đa), if any.")
     bands: tuple[Band, ...] = Field((), description="Classes of values, from the highest band down.")
     applies_to: AppliesTo | None = Field(

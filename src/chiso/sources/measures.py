@@ -23,7 +23,7 @@ from chiso.sources.conditions import Condition
 from chiso.sources.schemas import FieldType, SourceCatalog, SourceError, catalog
 
 NAME = r"^[a-z][a-z0-9_]*$"
-SHIPPED = ("commune-2025", "service-2025")
+SHIPPED = ("commune-2025", "service-2025", "service-766")
 
 
 class Grain(StrEnum):

@@ -32,13 +32,15 @@ from chiso.sources.unitmap import whole_links
 from chiso.units.schemas import Era, Kind, Unit
 from chiso.units.succession import links
 
-SOURCES = ("dossiers", "documents", "staff")
+SOURCES = ("dossiers", "documents", "staff", "procedures")
 FORMATS = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 BREAK = dt.datetime(2025, 7, 1)
 DOSSIERS_PER_PERSON = {"commune": 0.30, "district": 0.06, "province": 0.04}
 DOCUMENTS_PER_QUARTER = 800_000 / 1_640_000  # per person, so that Thái Nguyên gets ~800,000 a quarter
 DOCUMENT_SHARE = {"province": 0.45, "district": 0.20, "commune": 0.35}
 STAFF = {"province": 120, "department": 60, "district": 90}
+PROCEDURE_CODES = range(1000, 1200)  # the province's catalogue: the codes its dossiers carry (1.001000 …)
+FIELDS = ("Hộ tịch", "Đất đai", "Đầu tư", "Xây dựng", "Giáo dục", "Y tế", "Lao động", "Tư pháp")
 
 
 @dataclass(frozen=True)
@@ -199,9 +201,27 @@ def _dossiers(
         "result_delivery": pa.array(delivery, mask=~resolved_ok),
         "digitised": pa.array(_share(rng, n, 0.2, 0.88, t, effect)),
         "satisfaction": pa.array(rating, mask=~rated),
+        **_dossier_766(start, plan, full, resolved_ok, effect),
         "simulated": pa.array(np.ones(n, dtype=bool)),
     }
     return pa.table(columns)
+
+
+def _dossier_766(
+    start: dt.datetime, plan: Plan, full: np.ndarray, resolved_ok: np.ndarray, effect: np.ndarray
+) -> dict[str, pa.Array]:
+    """The fields Decision 766 reads (sync, eligibility, electronic result, data reuse).
+
+    Drawn from their own generator, so that the other fields are what they were before these existed.
+    """
+    rng = np.random.default_rng([plan.seed, start.year, start.month, 766])
+    t, n = _progress(start), len(full)
+    return {
+        "synced_national": pa.array(_share(rng, n, 0.6, 0.99, t, effect / 2)),
+        "full_online_eligible": pa.array(full | (rng.random(n) < 0.25 + 0.35 * t)),
+        "result_electronic": pa.array(_share(rng, n, 0.1, 0.85, t, effect), mask=~resolved_ok),
+        "reused_data": pa.array(_share(rng, n, 0.02, 0.55, t, effect)),
+    }
 
 
 def plan_end(plan: Plan) -> dt.datetime:
@@ -319,7 +339,68 @@ def _staff(
     )
 
 
-GENERATORS = {"dossiers": _dossiers, "documents": _documents, "staff": _staff}
+def _procedures(
+    rng: np.random.Generator, era_units: Units, start: dt.datetime, end: dt.datetime, plan: Plan, seq: int
+) -> pa.Table:
+    """The province's catalogue of procedures as read at the end of the month: one line per procedure.
+
+    Each procedure keeps its level, field and fee; it is amended (published again) every 16–34 months,
+    and its online service, payment and the punctuality of its publication improve with the programme.
+    """
+    t = _progress(start)
+    month_end = end - dt.timedelta(days=1)
+    provinces = era_units.codes[era_units.kinds == "province"]
+    departments = era_units.codes[era_units.kinds == "department"]
+    rows: dict[str, list[object]] = {name: [] for name in _PROCEDURE_FIELDS}
+    for province in provinces:
+        for number in PROCEDURE_CODES:
+            code = f"1.00{number}"
+
+            def draw(what: str, code: str = code, province: str = province) -> float:
+                return _stable(f"{province}:{code}:{what}", plan.seed)
+
+            level = "commune" if draw("level") < 0.45 else "province"
+            if level == "commune" and draw("district") < 0.2 and start < BREAK:
+                level = "district"
+            authority = (
+                departments[int(draw("dept") * len(departments))]
+                if level == "province" and len(departments)
+                else province
+            )
+            cycle = 16 + int(draw("cycle") * 19)  # months between amendments
+            months = (start.year - 2015) * 12 + start.month - 1
+            amended = months - (months + int(draw("phase") * cycle)) % cycle
+            published = dt.datetime(2015 + amended // 12, amended % 12 + 1, 1 + int(draw("day") * 27), 9)
+            when = _progress(published)
+            on_time = draw(f"ontime{amended}") < 0.7 + 0.28 * when
+            disclosed_on_time = draw(f"disclosed{amended}") < 0.75 + 0.24 * when
+            eligible = draw("eligible") < 0.55
+            fee = draw("fee") < 0.35
+            full = eligible and draw("full") < 0.15 + 0.8 * t
+            partial = not full and draw("partial") < 0.4 + 0.5 * t
+            rows["id"].append(f"TTHC-{province}-{code}-{authority}-{start:%Y%m}")
+            rows["code"].append(code)
+            rows["name"].append(f"Thủ tục {code} [mô phỏng]")
+            rows["authority"].append(authority)
+            rows["level"].append(level)
+            rows["field"].append(FIELDS[int(draw("field") * len(FIELDS))])
+            rows["as_of"].append(month_end)
+            rows["online_mode"].append("full_online" if full else "partial_online" if partial else "offline")
+            rows["full_online_eligible"].append(eligible)
+            rows["has_fee"].append(fee)
+            rows["payment_online"].append((draw("pay") < 0.2 + 0.75 * t) if fee else None)
+            rows["published_at"].append(published)
+            rows["publish_due_at"].append(published + dt.timedelta(days=3 if on_time else -4))
+            rows["disclosed_at"].append(published + dt.timedelta(days=2 if disclosed_on_time else 11))
+            rows["disclose_due_at"].append(published + dt.timedelta(days=7))
+            rows["content_complete"].append(draw(f"complete{start.year}") < 0.85 + 0.14 * t)
+            rows["synced_national"].append(draw(f"synced{start.year}") < 0.8 + 0.19 * t)
+            rows["simulated"].append(True)
+    return pa.table(rows)
+
+
+_PROCEDURE_FIELDS = [f.name for f in get_source("procedures").fields if f.name != UPDATED_AT]
+GENERATORS = {"dossiers": _dossiers, "documents": _documents, "staff": _staff, "procedures": _procedures}
 
 
 def simulate(plan: Plan, out_dir: Path) -> list[Written]:

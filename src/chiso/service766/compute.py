@@ -1,0 +1,225 @@
+"""The 766 index from the lake: the `service-766` measures → the `service-766` framework → ranks by kind.
+
+Placing records on units (docs/sources.md, "The Decision 766 index"):
+
+- departments and communes: the measures as written (a dossier by its receiving unit, a procedure by
+  the department that carries it out);
+- provinces: the same measures with `unit: province` (every record of the province);
+- communes' catalogue components: the province publishes the commune-level procedures for all its
+  communes, so each commune takes its province's catalogue measures over procedures of level `commune`.
+
+Declared components (`measurable: false`) take the values given in `declared` (long: unit, period,
+variable, value); without them they have no value and earn no points. Nothing here reads a database:
+the service stores what this returns.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chiso import units
+from chiso.engine import run
+from chiso.engine.panel import Panel
+from chiso.framework import Framework, load_framework
+from chiso.sources.compiler import NEW_ERA
+from chiso.sources.conditions import Condition
+from chiso.sources.engines import Engine
+from chiso.sources.lake import Lake
+from chiso.sources.measures import Grain, Measure, MeasureSet, load_measures
+from chiso.sources.service import measure
+from chiso.sources.unitmap import province_units
+
+CODE = "service-766"
+KINDS = ("province", "department", "commune")
+CATALOGUE = "procedures"
+
+
+@dataclass(frozen=True)
+class Index766:
+    """One row per unit and period: kind, total, rank within the kind, points of every node, inputs."""
+
+    framework: Framework
+    rows: pd.DataFrame  # era, unit, kind, grain, period, total, rank, ranked, points (dict), inputs (dict), records
+    lineage: dict[str, Any]
+
+
+@functools.cache
+def framework() -> Framework:
+    """The shipped `service-766` framework (parsed once: it is data that does not change at run time)."""
+    return load_framework(CODE)
+
+
+def variants(measures: MeasureSet) -> dict[str, MeasureSet]:
+    """The measure set as written (units), for provinces, and over commune-level procedures (communes)."""
+    by_province = tuple(m.model_copy(update={"unit": "province"}) for m in measures.measures)
+    commune_level: list[Measure] = []
+    level = Condition.model_validate({"column": "level", "op": "eq", "value": "commune"})
+    for m in measures.measures:
+        if m.source == CATALOGUE:
+            where = level if m.where is None else Condition.model_validate({"all": [level, m.where]})
+            commune_level.append(m.model_copy(update={"unit": "province", "where": where}))
+    return {
+        "unit": measures,
+        "province": measures.model_copy(update={"measures": by_province}),
+        "commune": measures.model_copy(update={"measures": tuple(commune_level)}),
+    }
+
+
+def compute(
+    *,
+    lake: Lake,
+    province: str,
+    grains: Sequence[Grain] = (Grain.MONTH, Grain.YEAR),
+    engine: str | Engine = "duckdb",
+    since: str | None = None,
+    until: str | None = None,
+    as_of: str | None = None,
+    declared: pd.DataFrame | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+) -> Index766:
+    """The index of every province, department and commune of `province` (2025 units) for each period."""
+    fw = framework()
+    measured = {
+        name: measure(
+            lake=lake,
+            measures=variant,
+            grains=grains,
+            era=NEW_ERA,
+            engine=engine,
+            province=province,
+            since=since,
+            until=until,
+            as_of=as_of,
+            spark_conf=spark_conf,
+        ).values
+        for name, variant in variants(load_measures(CODE)).items()
+    }
+    kinds = _kinds(province)
+    unit_rows = measured["unit"][measured["unit"]["unit"].map(kinds).isin(("department", "commune"))]
+    province_rows = measured["province"][measured["province"]["unit"].map(kinds) == "province"]
+    communes = [code for code, kind in kinds.items() if kind == "commune"]
+    # A commune takes its province's commune-level catalogue in the periods its own records place it in.
+    placed = unit_rows.loc[unit_rows["unit"].isin(communes), ["unit", "period"]].drop_duplicates()
+    broadcast = placed.merge(measured["commune"].drop(columns=["unit"]), on="period")
+    frames = [f[["unit", "period", "variable", "value", "records"]] for f in (unit_rows, province_rows, broadcast)]
+    if declared is not None and len(declared):
+        frames.append(declared.assign(records=0)[["unit", "period", "variable", "value", "records"]])
+    values = pd.concat(frames, ignore_index=True)
+    # A unit is assessed in a period when it holds procedures or dossiers then; publications dated in
+    # another period (a procedure published in 2023 still in the catalogue) do not open one by themselves.
+    published = _published_variables()
+    held = values.loc[~values["variable"].isin(published), ["unit", "period"]].drop_duplicates()
+    values = values.merge(held, on=["unit", "period"])
+    rows = _score(fw, values, kinds, grains)
+    lineage = {
+        "framework": CODE,
+        "edition": fw.edition,
+        "measures": CODE,
+        "measures_version": load_measures(CODE).version,
+        "engine": engine if isinstance(engine, str) else engine.name,
+        "lake_snapshot": lake.snapshot(load_measures(CODE).sources),
+        "as_of": as_of or "period end",
+        "since": since,
+        "until": until,
+    }
+    return Index766(fw, rows, lineage)
+
+
+def _measured_variables() -> set[str]:
+    return {o for m in load_measures(CODE).measures for o in m.outputs}
+
+
+def _published_variables() -> set[str]:
+    return {o for m in load_measures(CODE).measures if m.time == "published_at" for o in m.outputs}
+
+
+def _kinds(province: str) -> dict[str, str]:
+    """2025 units of the province by code: the province, its departments, its communes."""
+    found = {}
+    for era, code in province_units(province):
+        if era != NEW_ERA:
+            continue
+        kind = str(units.get(code, era=NEW_ERA).kind.value)
+        if kind in KINDS:
+            found[code] = kind
+    return found
+
+
+def _period_grain(period: str) -> str:
+    return Grain.YEAR.value if len(period) == 4 else Grain.QUARTER.value if "-Q" in period else Grain.MONTH.value
+
+
+def _score(
+    framework: Framework, values: pd.DataFrame, kinds: Mapping[str, str], grains: Sequence[Grain]
+) -> pd.DataFrame:
+    columns = ["era", "unit", "kind", "grain", "period", "total", "rank", "ranked", "points", "inputs", "records"]
+    if values.empty:
+        return pd.DataFrame(columns=columns)
+    unit_codes = tuple(sorted(set(values["unit"])))
+    periods = tuple(sorted(set(values["period"])))
+    u_index = pd.Index(unit_codes).get_indexer(values["unit"])
+    p_index = pd.Index(periods).get_indexer(values["period"])
+    grids: dict[str, np.ndarray] = {}
+    for name in framework.variables:
+        grid = np.full((len(periods), len(unit_codes)), np.nan)
+        chosen = (values["variable"] == name).to_numpy()
+        grid[p_index[chosen], u_index[chosen]] = values["value"].to_numpy(dtype=float)[chosen]
+        grids[name] = grid
+    # A count the records did not produce in a period the unit is assessed in is zero records, not unknown:
+    # so a month without publications takes the rule for an empty denominator. Declared inputs stay unknown.
+    assessed = np.zeros((len(periods), len(unit_codes)), dtype=bool)
+    assessed[p_index, u_index] = True
+    for name in _measured_variables() & set(grids):
+        grids[name] = np.where(assessed & np.isnan(grids[name]), 0.0, grids[name])
+    records = np.zeros((len(periods), len(unit_codes)))
+    np.maximum.at(records, (p_index, u_index), values["records"].to_numpy(dtype=float))
+    labels = np.tile(np.array([kinds[u] for u in unit_codes], dtype=object), (len(periods), 1))
+    panel = Panel(unit_codes, periods, grids, groups={"kind": labels})
+    result = run(framework, panel)
+    points = result.points
+    index = framework.index
+    ranks = result.rank(index, "kind")
+    nodes = [n.code for n in framework.nodes]
+    variables = list(grids)
+    # Whole grids to Python lists once (NaN → None per cell below), rather than one numpy scalar at a time.
+    node_lists = {c: np.round(points[c], 10).tolist() for c in nodes}
+    input_lists = {v: grids[v].tolist() for v in variables}
+    rank_list = ranks.tolist()
+    out = []
+    for p, period in enumerate(periods):
+        of_kind = {kind: int(np.sum(~np.isnan(ranks[p][labels[p] == kind]))) for kind in KINDS}
+        grain = _period_grain(period)
+        for u in np.flatnonzero(assessed[p]).tolist():  # a unit holding no records in the period is left out
+            unit = unit_codes[u]
+            cells = {c: node_lists[c][p][u] for c in nodes}
+            rank = rank_list[p][u]
+            out.append(
+                {
+                    "era": NEW_ERA,
+                    "unit": unit,
+                    "kind": kinds[unit],
+                    "grain": grain,
+                    "period": period,
+                    "total": _none(cells[index]),
+                    "rank": None if rank != rank else int(rank),
+                    "ranked": of_kind[kinds[unit]],
+                    "points": {c: _none(x) for c, x in cells.items()},
+                    "inputs": {
+                        v: input_lists[v][p][u] for v in variables if input_lists[v][p][u] == input_lists[v][p][u]
+                    },
+                    "records": int(records[p, u]),
+                }
+            )
+    wanted = {g.value for g in grains}
+    frame = pd.DataFrame(out, columns=columns)
+    return frame[frame["grain"].isin(wanted)].reset_index(drop=True)
+
+
+def _none(x: float) -> float | None:
+    return None if x != x else x  # NaN is the one value unequal to itself

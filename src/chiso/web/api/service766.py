@@ -1,0 +1,78 @@
+"""The Decision 766 index: ranking by period and unit kind, and a unit's month-by-month profile (JSON)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from chiso.service766 import service
+from chiso.service766.models import Service766Score
+from chiso.service766.service import known_unit
+from chiso.units.ref import UnitRef
+from chiso.web.api.common import PROBLEMS
+from chiso.web.deps import DB, WhoDep
+
+router = APIRouter(tags=["service-766"], responses=PROBLEMS)
+GROUPS = ("transparency", "progress", "online", "digitisation", "satisfaction")
+
+
+def _row(score: Service766Score, *, components: bool = False) -> dict[str, Any]:
+    unit = UnitRef(score.era, score.unit_code)
+    out: dict[str, Any] = {
+        "unit_era": score.era,
+        "unit_code": score.unit_code,
+        "unit_name": service.unit_name(unit),
+        "unit_kind": score.unit_kind,
+        "period": score.period,
+        "total": score.total,
+        "rank": score.rank,
+        "ranked": score.ranked,
+        "groups": {g: score.points.get(g) for g in GROUPS},
+        "computed_at": score.computed_at.isoformat(),
+    }
+    if components:
+        out["points"] = score.points
+        out["inputs"] = score.inputs
+        out["lineage"] = score.lineage
+    return out
+
+
+@router.get("/service-766")
+def ranking(
+    session: DB,
+    who: WhoDep,
+    period: Annotated[
+        str | None, Query(max_length=16, pattern=r"^\d{4}(-\d{2})?$", description="A month (2025-09) or a year.")
+    ] = None,
+    kind: Annotated[Literal["province", "department", "commune"], Query(description="Unit kind ranked.")] = "commune",
+) -> dict[str, Any]:
+    """The units of one kind ranked on the Decision 766 index in a period (the latest when none is given)."""
+    known = service.periods(session=session, actor=who.actor)
+    chosen = period or (known[0] if known else None)
+    rows = service.ranking(session=session, period=chosen, kind=kind, actor=who.actor) if chosen else []
+    return {"period": chosen, "kind": kind, "periods": known, "items": [_row(r) for r in rows]}
+
+
+@router.get("/service-766/{era}/{code}")
+def profile(
+    session: DB,
+    who: WhoDep,
+    era: Annotated[Literal["2024", "2025"], Path(description="The unit's era (2025).")],
+    code: Annotated[str, Path(max_length=32, description="The unit's official code.")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> dict[str, Any]:
+    """A unit's Decision 766 index month by month in a year (the latest), with every component's points."""
+    unit = known_unit(era, code)
+    years = service.years(session=session, unit=unit, actor=who.actor)
+    chosen = year if year is not None else (years[0] if years else None)
+    rows = service.profile(session=session, unit=unit, year=chosen, actor=who.actor) if chosen else []
+    return {
+        "unit_era": era,
+        "unit_code": code,
+        "unit_name": service.unit_name(unit),
+        "year": chosen,
+        "years": years,
+        "months": [_row(r, components=True) for r in rows if r.grain == "month"],
+        "year_total": next((_row(r, components=True) for r in rows if r.grain == "year"), None),
+    }
