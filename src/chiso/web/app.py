@@ -162,13 +162,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from chiso.web.api import router as api_router
-    from chiso.web.api import service766 as service766_api
     from chiso.web.pages import router as pages_router
-    from chiso.web.pages import service766 as service766_pages
 
     app.include_router(api_router, prefix="/api/v1")
-    app.include_router(service766_api.router, prefix="/api/v1")
     apidocs.mount(app)
     app.include_router(pages_router)
-    app.include_router(service766_pages.router)
     return app

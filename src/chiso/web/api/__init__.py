@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chiso.web.api import catalog, dossiers, geo, programmes, results, series, values
+from chiso.web.api import catalog, dossiers, geo, programmes, results, series, service766, values
 from chiso.web.api.common import PROBLEMS
 
 router = APIRouter(responses=PROBLEMS)
@@ -15,3 +15,4 @@ router.include_router(programmes.router)
 router.include_router(dossiers.router)
 router.include_router(series.router)
 router.include_router(geo.router)
+router.include_router(service766.router)

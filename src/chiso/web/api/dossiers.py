@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from chiso.clock import VIETNAM
 from chiso.sources.lake import Lake
 from chiso.sources.warning import calendar_of, for_actor, local
 from chiso.web.api.common import CSV, Format, PageNo, PerPage, csv_response, paginate
@@ -47,7 +48,7 @@ class DossierDueOut(BaseModel):
 
 
 class DossiersDueOut(BaseModel):
-    at: dt.datetime = Field(description="The moment counted from (local time, UTC+7).")
+    at: dt.datetime = Field(description="The moment counted from (Vietnam's time, UTC+7); records' times likewise.")
     within: int
     units: list[UnitDueOut]
     dossiers: dict[str, Any] = Field(description="Paginated: items (DossierDueOut), page, per_page, total, next_page.")
@@ -85,8 +86,8 @@ def dossiers_due(
             unit_name=names[(r.unit_era, r.receiving_unit)],
             level=r.level,
             status=r.status,
-            received_at=r.received_at.to_pydatetime(),
-            due_at=r.due_at.to_pydatetime(),
+            received_at=r.received_at.to_pydatetime().replace(tzinfo=VIETNAM),
+            due_at=r.due_at.to_pydatetime().replace(tzinfo=VIETNAM),
             working_days_left=int(r.working_days_left),
             state=r.state,
             simulated=bool(r.simulated),
@@ -96,7 +97,7 @@ def dossiers_due(
     if format == "csv":
         return csv_response(dossiers, list(DossierDueOut.model_fields), "ho-so-sap-den-han.csv")
     return DossiersDueOut(
-        at=found.at,
+        at=found.at.replace(tzinfo=VIETNAM),
         within=within,
         units=[
             UnitDueOut(

@@ -20,6 +20,7 @@ from chiso.web.pages import (
     overview,
     programme,
     reports,
+    service766,
     tasks,
     unit,
 )
@@ -43,5 +44,6 @@ for module in (
     audit,
     dossiers,
     ministry,
+    service766,
 ):
     router.include_router(module.router)
