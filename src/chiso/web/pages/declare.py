@@ -22,10 +22,11 @@ from chiso.collection import service as collection
 from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.schemas import DeclarationIn, EvidenceIn
 from chiso.collection.service import ValidationFailed
-from chiso.errors import ChisoError, ConflictError, PermissionDenied
+from chiso.errors import ChisoError, ConflictError, PermissionDenied, TransitionRefused
 from chiso.framework import Framework
 from chiso.permissions import check
 from chiso.web.deps import DB, FormWho, Who, WhoDep
+from chiso.web.i18n import labeller
 from chiso.web.pages import pending
 from chiso.web.pages.declare_items import (
     EXCEL_EPOCH,
@@ -35,8 +36,8 @@ from chiso.web.pages.declare_items import (
     Posted,
     build,
 )
-from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
 from chiso.web.pages.declare_render import fragment, in_language, problem_json
+from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
 from chiso.web.render import render
 
 router = APIRouter()
@@ -60,7 +61,7 @@ def posted_of(form: FormData, variables: list[str]) -> Posted:
     )
 
 
-def figure(form: Any, framework: Framework, variable: str) -> float | None:
+def figure(form: FormData, framework: Framework, variable: str) -> float | None:
     """A figure as typed in its field: a share in per cent (stored 0–1), a date (stored as Excel's day)."""
     name = f"v:{variable}"
     try:
@@ -129,7 +130,8 @@ def declare_check(request: Request, session: DB, who: WhoDep, period: str, unit:
     stored = collection.get_period(session=session, code=period)
     framework = collection.framework_of(stored)
     node = framework.node(indicator)
-    query = request.query_params
+    pairs: list[tuple[str, str | StarletteUpload]] = list(request.query_params.multi_items())
+    query = FormData(pairs)  # read as a form is, by the same functions
     figures: dict[str, float | None] = {}
     refused = []
     for var in getattr(node, "variables", ()):
@@ -159,7 +161,7 @@ def declare_check(request: Request, session: DB, who: WhoDep, period: str, unit:
 def _points(value: float, lang: str) -> str:
     from chiso import numbers
 
-    return numbers.format(round(value, 2), lang=lang)
+    return numbers.format(value, lang=lang, digits=2)  # as the page shows it (fmt.num)
 
 
 @router.post("/declare/save")
@@ -301,9 +303,7 @@ async def _refused(
             f"Tệp «{file_name}» chưa được lưu — hãy đính kèm lại rồi lưu / "
             f"the file «{file_name}» was not saved: attach it again and save"
         )
-    posted = dataclasses.replace(
-        posted_of(form, list(item.indicator.variables)), file_name=file_name, pending=kept
-    )
+    posted = dataclasses.replace(posted_of(form, list(item.indicator.variables)), file_name=file_name, pending=kept)
     notes = [in_language(n, who.lang) for n in notes]
     items = [
         dataclasses.replace(it, errors=notes, posted=posted) if it.view.indicator == indicator else it
@@ -360,8 +360,23 @@ def submit(request: Request, session: DB, who: FormWho, form: Annotated[SubmitFo
                 general.append(in_language(p.message, who.lang))
         page = build(session, who, form.period, form.unit, errors=errors, general=general or ["validation"])
         return render(request, who, page, 422)
+    except PermissionDenied:
+        raise
+    except ChisoError as exc:  # submitted already (a second tab), the period closed: said on the page
+        session.rollback()
+        page = build(session, who, form.period, form.unit, general=[_not_submitted(exc, who.lang)])
+        return render(request, who, page, 409)
     # POST/redirect/GET: a refresh shows the page again, it does not submit again.
     return _redirect(form.period, form.unit, "submit")
+
+
+def _not_submitted(exc: ChisoError, lang: str) -> str:
+    if isinstance(exc, TransitionRefused) and exc.action == "submit":
+        state = labeller(lang)(exc.state)
+        if lang == "en":
+            return f"Nothing to submit: no item is a draft or returned (the declaration is “{state}”)."
+        return f"Không có gì để gửi: không còn mục nào ở trạng thái nháp hoặc bị trả lại (kê khai đang «{state}»)."
+    return in_language(str(exc), lang)
 
 
 @router.get("/declare/template")
@@ -387,14 +402,14 @@ def import_excel(
     session: DB,
     who: FormWho,
     form: Annotated[ImportForm, Form()],
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """The same import as `chiso collect import`: every cell checked first, then all of it or nothing."""
     check(who.actor, "declaration.edit", form.unit)
     problems: list[ImportProblem] = []
-    name = Path(file.filename or "ke-khai.xlsx").name
+    name = Path(file.filename or "").name if file is not None else ""
     suffix = Path(name).suffix.lower()
-    if suffix not in (".xlsx", ".csv", ".json"):
+    if file is None or suffix not in (".xlsx", ".csv", ".json"):
         problems.append(ImportProblem(name, None, "", _not_a_declaration(who.lang)))
     else:
         with temporary_folder() as tmp:

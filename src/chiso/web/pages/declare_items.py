@@ -130,7 +130,7 @@ class DeclarePage(Page):
 
 def period_name(framework: Framework, year: int, lang: str) -> str:
     name = framework.name_en if lang == "en" and framework.name_en else framework.name
-    return f"{name} {year}"
+    return name if str(year) in name else f"{name} {year}"
 
 
 def _pillars(fw: Framework) -> dict[str, str]:

@@ -29,6 +29,8 @@ def fragment(request: Request, who: Who, template: str, page: Page, **context: A
     """A partial template (`_declare_item.html`) with the globals a page gives its templates."""
     ui = UI(who, who.lang, "/declare", "", [])
     _ = gettext(who.lang)
-    return environment().get_template(template).render(
-        page=page, ui=ui, fmt=Formats(who.lang), _=_, gettext=_, label=labeller(who.lang), **context
+    return (
+        environment()
+        .get_template(template)
+        .render(page=page, ui=ui, fmt=Formats(who.lang), _=_, gettext=_, label=labeller(who.lang), **context)
     )
