@@ -248,3 +248,33 @@ def test_excel_template_is_the_cli_one_and_import_is_all_or_nothing(collecting, 
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_the_templates_run_under_strict_undefined(collecting, monkeypatch):
+    from jinja2 import StrictUndefined
+
+    from chiso.web import render
+
+    env = render.environment()
+    monkeypatch.setattr(env, "undefined", StrictUndefined)
+    if env.cache is not None:  # compiled before the switch: compile again
+        env.cache.clear()
+    client = collecting.client("canbo.backan")
+    try:
+        assert client.get("/declare").status_code == 200
+        assert post_item(client, "c1_1", {"v:fixed_broadband_users": "nhiều"}).status_code == 422
+        asked = client.post(
+            "/declare/submit", data={"period": f.PERIOD, "unit": f.OTHER, "csrf_token": csrf_of(client, "/login")}
+        )
+        assert client.get(asked.headers["location"]).status_code == 200
+        item = client.get(f"/declare/item?period={P}&unit={f.OTHER}&indicator=c2_1", headers=JSON)
+        assert item.status_code == 200
+        refused = client.post(
+            "/declare/import",
+            data={"period": f.PERIOD, "unit": f.OTHER, "csrf_token": csrf_of(client, "/login")},
+            files={"file": ("anh.png", b"\x89PNG\r\n\x1a\n", "image/png")},
+        )
+        assert refused.status_code == 422
+    finally:
+        if env.cache is not None:
+            env.cache.clear()
