@@ -129,12 +129,14 @@ def declare_check(request: Request, session: DB, who: WhoDep, period: str, unit:
     """What the figures typed so far (not saved) give: points by the engine, the rules' findings."""
     stored = collection.get_period(session=session, code=period)
     framework = collection.framework_of(stored)
-    node = framework.node(indicator)
+    node = next((i for i in framework.indicators if i.code == indicator), None)
+    if node is None:
+        raise HTTPException(404, f"không có chỉ số {indicator[:40]!r} / no such indicator")
     pairs: list[tuple[str, str | StarletteUpload]] = list(request.query_params.multi_items())
     query = FormData(pairs)  # read as a form is, by the same functions
     figures: dict[str, float | None] = {}
     refused = []
-    for var in getattr(node, "variables", ()):
+    for var in node.variables:
         try:
             figures[var] = figure(query, framework, var)
         except FieldError as exc:
