@@ -20,11 +20,11 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import TEST_CLOCK
@@ -193,14 +193,35 @@ class Journey:
         self.click(self.driver.find_element(By.ID, "login"))
         assert user in self.driver.find_element(By.CSS_SELECTOR, ".who .user").text
 
+    def fill(self, form, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
+        """Type a figure as its input asks: a switch is turned on or off, a level chosen, a number typed."""
+        field = form.find_elements(By.NAME, name)[-1]  # a switch comes after its hidden "no"
+        if field.get_attribute("type") == "checkbox":
+            if field.is_selected() != (value == "1"):
+                # in the middle of the screen, clear of the sticky submission bar at the bottom
+                self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+                field.click()
+        elif field.tag_name == "select":
+            Select(field).select_by_value(value)
+        else:
+            field.clear()
+            field.send_keys(value)
+
+    def save(self, indicator: str) -> None:
+        """Save one item (without reloading the page) and wait until it says so."""
+        button = self.driver.find_element(By.ID, indicator).find_element(By.CSS_SELECTOR, "button.save")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+        WebDriverWait(self.driver, 15, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: "Đã lưu bản nháp." in d.find_element(By.ID, f"status-{indicator}").text
+        )
+
     def declare(self, indicator: str, figures: dict[str, str], self_score: str, doc: str, attach: bool) -> None:
         item = self.driver.find_element(By.ID, indicator)
         self.driver.execute_script("arguments[0].open = true", item)
         form = item.find_element(By.TAG_NAME, "form")
         for name, value in figures.items():
-            field = form.find_element(By.NAME, f"v:{name}")
-            field.clear()
-            field.send_keys(value)
+            self.fill(form, f"v:{name}", value)
         score = form.find_element(By.NAME, "self_score")
         score.clear()
         score.send_keys(self_score)
@@ -210,5 +231,10 @@ class Journey:
             path = self.files / f"{indicator}.pdf"
             path.write_bytes(PDF)
             form.find_element(By.NAME, "file").send_keys(str(path))
-        self.click(form.find_element(By.CSS_SELECTOR, "button.save"))
-        assert "Đã lưu bản nháp." in self.driver.find_element(By.ID, "message").text
+        self.save(indicator)
+
+    def submit(self) -> None:
+        """Gửi thẩm định, then confirm in the dialog."""
+        self.driver.find_element(By.ID, "submit-all").click()
+        WebDriverWait(self.driver, 5).until(lambda d: d.find_element(By.ID, "confirm-yes").is_displayed())
+        self.click(self.driver.find_element(By.ID, "confirm-yes"))

@@ -23,7 +23,7 @@ def test_declare_appraise_publish_and_see(server, browser, tmp_path):
     j.declare("c1_1", {"fixed_broadband_users_gigabit": "120", "fixed_broadband_users": "400"}, "3", "15/BC-UBND", True)
     j.declare("c3_5", {"cyber_drill": "1"}, "10", "22/KH-UBND", True)
     j.declare("c2_1", {"dx_officer_level": "2"}, "30", "5/QĐ-UBND", False)
-    j.click(browser.find_element(By.ID, "submit-all"))
+    j.submit()
     assert browser.find_element(By.ID, "unit-state").text == "Đã gửi"
 
     # The appraiser returns one item with a comment and accepts the rest in bulk.
@@ -48,7 +48,7 @@ def test_declare_appraise_publish_and_see(server, browser, tmp_path):
     assert browser.find_element(By.ID, "unit-state").text == "Bị trả lại"
     assert "biên bản diễn tập" in browser.find_element(By.ID, "c3_5").text
     j.declare("c3_5", {"cyber_drill": "1"}, "10", "30/BB-UBND", True)
-    j.click(browser.find_element(By.ID, "submit-all"))
+    j.submit()
     assert browser.find_element(By.ID, "unit-state").text == "Đã gửi lại"
 
     # The appraiser accepts it and approves the unit.

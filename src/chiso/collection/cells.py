@@ -12,7 +12,8 @@ from chiso import numbers
 from chiso.collection.schemas import EvidenceIn
 
 SEPARATOR = " – "
-_SPLIT = re.compile(r"\s+[–—-]\s+")
+# A dash between spaces; "15/BC-UBND" keeps its hyphen, and an empty date ("1/BC –  – trích yếu") stays a part.
+_SPLIT = re.compile(r"(?<=\s)[–—-](?=\s)")
 
 
 class CellError(ValueError):
@@ -117,11 +118,13 @@ def evidence(raw: object, files: object, folder: Path) -> tuple[EvidenceIn, ...]
         raise CellError(f"{len(names)} tệp nhưng {len(lines)} văn bản / more files than documents: one file per line")
     out = []
     for n, line in enumerate(lines):
-        parts = _SPLIT.split(line, maxsplit=2)
+        parts = [p.strip() for p in _SPLIT.split(line, maxsplit=2)]
+        if len(parts) == 1 and " " not in line:  # a document number alone, as a form may save it
+            parts.append("")
         if len(parts) < 2:
             raise CellError(f"ghi 'số hiệu – ngày – trích yếu' / write 'number – date – summary': {line!r}")
-        number_, when = parts[0].strip(), date(parts[1].strip())
-        summary = parts[2].strip() if len(parts) > 2 else ""
+        number_, when = parts[0], date(parts[1])
+        summary = parts[2] if len(parts) > 2 else ""
         file = inside(folder, names[n]) if n < len(names) else None
         out.append(EvidenceIn(doc_number=number_, doc_date=when, summary=summary, file=file))
     return tuple(out)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chiso.collection.schemas import Problem
 from chiso.engine import Panel, run
 from chiso.framework import Framework, Indicator
-from chiso.framework.describe import number
+from chiso.framework.describe import label_of, number
 from chiso.framework.spec import BooleanRule, RatioRule, TiersRule
 
 Severity = Literal["error", "warning", "off"]
@@ -149,8 +149,10 @@ def validate(
                     d.ratio_within_denominator.severity,
                     ind.code,
                     rule.numerator,
-                    f"tử số {rule.numerator} ({a:g}) lớn hơn mẫu số {rule.denominator} ({b:g}) / "
-                    "numerator above denominator",
+                    f"«{label_of(framework, rule.numerator)}» ({number(a)}) lớn hơn "
+                    f"«{label_of(framework, rule.denominator)}» ({number(b)}) / "
+                    f"“{label_of(framework, rule.numerator, 'en')}” ({a:g}) is above "
+                    f"“{label_of(framework, rule.denominator, 'en')}” ({b:g})",
                 )
         if isinstance(rule, TiersRule | BooleanRule) and ind.code not in d.levels.except_:
             var = ind.rule_variables[0]
