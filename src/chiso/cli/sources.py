@@ -450,15 +450,14 @@ def due_command(
     names = {key: f"{name} ({key[1]})" for key, name in found.unit_names().items()}
     print_table(
         ("đơn vị / unit", "quá hạn", "đến hạn hôm nay", f"trong {within} ngày", "đang mở / open"),
-        [(names[(r.unit_era, r.receiving_unit)], r.overdue, r.due_today, r.due_soon, r.open)
-         for r in found.by_unit.itertuples()],
+        [(names[(u.unit_era, u.receiving_unit)], u.overdue, u.due_today, u.due_soon, u.open) for u in found.units()],
     )  # fmt: skip
-    shown = found.attention if limit == 0 else found.attention.head(limit)
-    if len(shown):
+    shown = found.rows(limit=None if limit == 0 else limit)
+    if shown:
         print_table(
             ("hồ sơ / dossier", "thủ tục", "đơn vị", "hạn / due", "ngày làm việc còn lại", "trạng thái"),
             [(r.id, r.procedure_code, names[(r.unit_era, r.receiving_unit)], f"{r.due_at:%d/%m/%Y %H:%M}",
-              r.working_days_left, STATE_LABELS[r.state]) for r in shown.itertuples()],
+              r.working_days_left, STATE_LABELS[r.state]) for r in shown],
         )  # fmt: skip
     typer.echo(
         f"{len(found.attention)} hồ sơ cần xử lý ngay (quá hạn, đến hạn hôm nay hoặc trong {within} ngày làm việc) "

@@ -146,6 +146,36 @@ def open_dossiers(lake: Lake, *, at: dt.datetime, units: Iterable[str] | None = 
 
 
 @dataclass(frozen=True)
+class OpenDossier:
+    """One open dossier as early warning sees it (local times, without an offset, as the records have them)."""
+
+    id: str
+    procedure_code: str
+    receiving_unit: str
+    unit_era: str
+    level: str | None
+    received_at: dt.datetime
+    due_at: dt.datetime
+    status: str
+    simulated: bool
+    working_days_left: int
+    state: str
+
+
+@dataclass(frozen=True)
+class UnitDue:
+    """A receiving unit's open dossiers counted by state."""
+
+    unit_era: str
+    receiving_unit: str
+    overdue: int
+    due_today: int
+    due_soon: int
+    later: int
+    open: int
+
+
+@dataclass(frozen=True)
 class Warnings:
     """Open dossiers with their working days left, and the count per unit and state."""
 
@@ -160,12 +190,45 @@ class Warnings:
         from chiso.units.errors import UnitsError
 
         names = {}
-        for era, code in zip(self.by_unit["unit_era"], self.by_unit["receiving_unit"], strict=True):
+        for counted in self.units():
+            era, code = counted.unit_era, counted.receiving_unit
             try:
                 names[(era, code)] = units.get(code, era=era).name
             except UnitsError:
                 names[(era, code)] = code
         return names
+
+    def rows(self, *, everything: bool = False, limit: int | None = None) -> list[OpenDossier]:
+        """The dossiers needing action (or every open one), due first, as typed rows."""
+        frame = self.dossiers if everything else self.attention
+        records = frame.head(limit).to_dict(orient="records") if limit is not None else frame.to_dict("records")
+        return [
+            OpenDossier(
+                id=str(r["id"]),
+                procedure_code=str(r["procedure_code"]),
+                receiving_unit=str(r["receiving_unit"]),
+                unit_era=str(r["unit_era"]),
+                level=None if pd.isna(r["level"]) else str(r["level"]),
+                received_at=pd.Timestamp(r["received_at"]).to_pydatetime(),
+                due_at=pd.Timestamp(r["due_at"]).to_pydatetime(),
+                status=str(r["status"]),
+                simulated=bool(r["simulated"]),
+                working_days_left=int(r["working_days_left"]),
+                state=str(r["state"]),
+            )
+            for r in records
+        ]
+
+    def units(self) -> list[UnitDue]:
+        """The counts per unit, units with overdue dossiers first."""
+        return [
+            UnitDue(
+                unit_era=str(r["unit_era"]),
+                receiving_unit=str(r["receiving_unit"]),
+                **{state: int(r[state]) for state in (*STATES, "open")},
+            )
+            for r in self.by_unit.to_dict(orient="records")
+        ]
 
     @property
     def attention(self) -> pd.DataFrame:

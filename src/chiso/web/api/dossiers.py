@@ -76,7 +76,6 @@ def dossiers_due(
         unit=unit,
     )
     names = found.unit_names()
-    chosen = found.dossiers if all_open else found.attention
     dossiers = [
         DossierDueOut(
             id=r.id,
@@ -86,13 +85,13 @@ def dossiers_due(
             unit_name=names[(r.unit_era, r.receiving_unit)],
             level=r.level,
             status=r.status,
-            received_at=r.received_at.to_pydatetime().replace(tzinfo=VIETNAM),
-            due_at=r.due_at.to_pydatetime().replace(tzinfo=VIETNAM),
-            working_days_left=int(r.working_days_left),
+            received_at=r.received_at.replace(tzinfo=VIETNAM),
+            due_at=r.due_at.replace(tzinfo=VIETNAM),
+            working_days_left=r.working_days_left,
             state=r.state,
-            simulated=bool(r.simulated),
+            simulated=r.simulated,
         )
-        for r in chosen.itertuples()
+        for r in found.rows(everything=all_open)
     ]
     if format == "csv":
         return csv_response(dossiers, list(DossierDueOut.model_fields), "ho-so-sap-den-han.csv")
@@ -109,7 +108,7 @@ def dossiers_due(
                 due_soon=r.due_soon,
                 open=r.open,
             )
-            for r in found.by_unit.itertuples()
+            for r in found.units()
         ],
         dossiers=paginate(dossiers, page, per_page),
     )

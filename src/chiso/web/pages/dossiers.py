@@ -23,7 +23,7 @@ SHOWN = 300  # dossiers listed on the page; the CLI and the API give all of them
 
 
 @dataclass(frozen=True)
-class UnitDue:
+class UnitRow:
     code: str
     name: str
     overdue: int
@@ -33,7 +33,7 @@ class UnitDue:
 
 
 @dataclass(frozen=True)
-class DossierDue:
+class DossierRow:
     id: str
     procedure_code: str
     unit: str
@@ -48,8 +48,8 @@ class DossiersDuePage(Page):
     at: dt.datetime
     within: int
     unit: str | None
-    units: list[UnitDue]
-    dossiers: list[DossierDue]
+    units: list[UnitRow]
+    dossiers: list[DossierRow]
     more: int  # dossiers needing action beyond those listed
 
     @property
@@ -83,21 +83,20 @@ def dossiers_due(
     )
     names = found.unit_names()
     rows = [
-        UnitDue(r.receiving_unit, names[(r.unit_era, r.receiving_unit)], r.overdue, r.due_today, r.due_soon, r.open)
-        for r in found.by_unit.itertuples()
+        UnitRow(u.receiving_unit, names[(u.unit_era, u.receiving_unit)], u.overdue, u.due_today, u.due_soon, u.open)
+        for u in found.units()
     ]
-    attention = found.attention
     listed = [
-        DossierDue(
-            r.id,
-            r.procedure_code,
-            names[(r.unit_era, r.receiving_unit)],
-            r.received_at.to_pydatetime(),
-            r.due_at.to_pydatetime(),
-            int(r.working_days_left),
-            r.state,
+        DossierRow(
+            d.id,
+            d.procedure_code,
+            names[(d.unit_era, d.receiving_unit)],
+            d.received_at,
+            d.due_at,
+            d.working_days_left,
+            d.state,
         )
-        for r in attention.head(SHOWN).itertuples()
+        for d in found.rows(limit=SHOWN)
     ]
-    page = DossiersDuePage(at, within, unit, rows, listed, max(0, len(attention) - SHOWN))
+    page = DossiersDuePage(at, within, unit, rows, listed, max(0, len(found.attention) - SHOWN))
     return render(request, who, page)
