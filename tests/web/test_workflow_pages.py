@@ -91,7 +91,8 @@ def test_appraiser_returns_one_and_bulk_accepts_the_rest(collecting):
             "csrf_token": csrf_of(appraiser, "/appraise"),
         },
     )
-    assert no_comment.status_code == 400 and "needs a comment" in no_comment.text
+    assert no_comment.status_code == 400 and "cần có nhận xét nói rõ còn thiếu gì" in no_comment.text
+    assert "--comment" not in no_comment.text and "Đăng xuất" in no_comment.text  # in the layout, logged in
     returned = appraiser.post(
         "/appraise/decide",
         data={

@@ -51,7 +51,7 @@ def _view(account: Account) -> UserView:
 def _get(session: Session, user: str) -> Account:
     found = session.scalar(select(Account).join(Account.actor).where(ActorRecord.user == user))
     if found is None:
-        raise NotFound(f"no account {user!r} (chiso users list)")
+        raise NotFound.of("account.unknown", field="user", user=user)
     return found
 
 
@@ -61,18 +61,18 @@ def create_user(*, session: Session, user_in: UserCreate, actor: Actor | None) -
         check(actor, "account.manage")
     bad = set(user_in.roles) - set(ROLES)
     if bad:
-        raise ChisoError(f"unknown role(s) {sorted(bad)}; roles are {', '.join(ROLES)}")
+        raise ChisoError.of("account.role-unknown", field="roles", hint="--role", roles=sorted(bad), known=ROLES)
     if "officer" in user_in.roles and not user_in.unit_code:
-        raise ChisoError("a unit officer needs the unit they declare for (--unit)")
+        raise ChisoError.of("account.unit-needed", field="unit_code", hint="--unit")
     if "officer" not in user_in.roles and user_in.unit_code:
-        raise ChisoError("only a unit officer is scoped to a unit; leave out --unit for the other roles")
+        raise ChisoError.of("account.unit-not-allowed", field="unit_code", hint="--unit")
     if user_in.password is not None:
         passwords.check(user_in.password, user_in.user)
     existing = session.scalar(select(ActorRecord).where(ActorRecord.user == user_in.user))
     if existing is not None:
         has_account = session.scalar(select(Account.id).where(Account.actor_id == existing.id))
         if has_account is not None:
-            raise ChisoError(f"account {user_in.user!r} exists already")
+            raise ChisoError.of("account.exists", field="user", user=user_in.user)
     actors.ensure(
         session=session,
         user=user_in.user,
@@ -118,7 +118,7 @@ def set_disabled(*, session: Session, user: str, disabled: bool, actor: Actor) -
     check(actor, "account.manage")
     account = _get(session, user)
     if disabled and user == actor.user:
-        raise ChisoError("an administrator cannot disable their own account")
+        raise ChisoError.of("account.self-disable", field="user")
     if account.disabled != disabled:
         account.disabled = disabled
         account.session_version += 1
@@ -225,12 +225,12 @@ def create_token(*, session: Session, user: str, scope: Scope, days: int, actor:
     """A token for `user`, valid `days` days; its secret is returned once and never stored."""
     check(actor, "account.manage")
     if scope not in ("read", "write"):
-        raise ChisoError(f"unknown scope {scope!r}; scopes: read, write")
+        raise ChisoError.of("token.scope", field="scope", hint="--scope", scope=scope)
     if not 1 <= days <= 3660:
-        raise ChisoError("a token is valid for 1 to 3660 days")
+        raise ChisoError.of("token.days", field="days", hint="--days")
     account = _get(session, user)
     if account.disabled:
-        raise ChisoError(f"account {user!r} is disabled")
+        raise ChisoError.of("account.disabled", field="user", user=user)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         account=account,
@@ -266,7 +266,7 @@ def revoke_token(*, session: Session, token_id: int, actor: Actor) -> TokenView:
     check(actor, "account.manage")
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no API token {token_id}")
+        raise NotFound.of("token.unknown", field="token", id=token_id)
     if token.revoked_at is None:
         token.revoked_at = clock.of(session).now()
         audit.record(

@@ -22,7 +22,6 @@ from chiso.collection.service import (
 )
 from chiso.errors import ChisoError, TransitionRefused
 from chiso.events import service as events
-from chiso.framework.describe import number
 from chiso.permissions import Actor, check
 from chiso.values import service as values
 
@@ -86,7 +85,9 @@ def _decide(
     if score is not None:
         top = framework_of(period).node(item.indicator_code).max_points
         if score < 0 or (top is not None and score > top):
-            raise ChisoError(f"{item.indicator_code}: appraised score must be within 0–{number(top or 0)}")
+            raise ChisoError.of(
+                "review.score-range", field="appraised_score", indicator=item.indicator_code, top=float(top or 0)
+            )
         item.appraised_score = score
     if comment:
         item.comment = comment
@@ -120,7 +121,7 @@ def return_item(
     """Send an item back to the unit ("cần bổ sung minh chứng"): a comment is required."""
     check(actor, "declaration.appraise", unit_code)
     if not comment.strip():
-        raise ChisoError("returning an item needs a comment saying what is missing (--comment)")
+        raise ChisoError.of("review.comment-needed", field="comment", hint="--comment")
     period = get_period(session=session, code=period_code)
     _not_published(period, "return")
     item = get_item(session=session, period=period, unit_code=unit_code, indicator=indicator)
@@ -143,7 +144,7 @@ def accept(
     """Accept the given items, or every submitted and resubmitted item of the unit."""
     check(actor, "declaration.appraise", unit_code)
     if appraised_score is not None and len(indicators) != 1:
-        raise ChisoError("an appraised score is given for one indicator at a time (--indicator)")
+        raise ChisoError.of("review.one-indicator", field="indicator", hint="--indicator")
     period = get_period(session=session, code=period_code)
     _not_published(period, "accept")
     submission = get_submission(session=session, period=period, unit_code=unit_code)

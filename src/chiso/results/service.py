@@ -159,7 +159,7 @@ def compute(
 def get_run(*, session: Session, run_id: int) -> ResultRun:
     found = session.get(ResultRun, run_id)
     if found is None:
-        raise NotFound(f"no result run {run_id}")
+        raise NotFound.of("results.unknown", run=run_id)
     return found
 
 
@@ -181,14 +181,14 @@ def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
     check(actor, "results.publish")
     run_row = get_run(session=session, run_id=run_id)
     if run_row.published:
-        raise ImmutableError(f"run {run_id} is published already; a published run never changes")
+        raise ImmutableError.of("results.published", run=run_id)
     period = session.get(CollectionPeriod, run_row.period_id)
     assert period is not None
     if run_row.variant == "final":
         _, fingerprint = _panel_inputs(session, period, "final")
         digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
         if digest != run_row.inputs_sha256:
-            raise ChisoError(f"run {run_id} is out of date: the values changed since; compute again and publish that")
+            raise ChisoError.of("results.out-of-date", run=run_id)
         review.lock(session=session, period=period, actor=actor)
     run_row.published, run_row.published_at, run_row.published_by = True, clock.of(session).now(), actor.user
     audit.record(

@@ -120,7 +120,15 @@ def language(request: Request) -> str:
 
 
 def who(request: Request, session: DB) -> Who:
-    """The actor of the request: a bearer token, else the session cookie, else the public."""
+    """The actor of the request: a bearer token, else the session cookie, else the public.
+
+    Kept on the request too, so that an error page still shows who is logged in, with their menu."""
+    found = _who(request, session)
+    request.state.who = found
+    return found
+
+
+def _who(request: Request, session: Session) -> Who:
     lang = language(request)
     header = request.headers.get("authorization", "")
     if header:

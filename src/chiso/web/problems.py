@@ -11,10 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chiso.audit import service as audit
-from chiso.collection.evidence import EvidenceRefused
 from chiso.collection.service import ValidationFailed
 from chiso.db import transient
-from chiso.errors import ChisoError, ConflictError, ImmutableError, NotFound, PermissionDenied, TransitionRefused
+from chiso.errors import ChisoError, ConflictError, PermissionDenied, outcome_of
+from chiso.web.deps import language
+from chiso.web.i18n import gettext
 from chiso.web.security import CsrfRefused
 
 PROBLEM = "application/problem+json"
@@ -31,20 +32,15 @@ def problem(status: int, title: str, detail: str = "", kind: str = "", **extra: 
 
 
 def status_of(exc: ChisoError, anonymous: bool) -> tuple[int, str, str]:
-    """(HTTP status, title, problem type) of a service error."""
-    if isinstance(exc, NotFound):
-        return 404, "Not found", "not-found"
-    if isinstance(exc, PermissionDenied):
-        if anonymous:
-            return 401, "Authentication required", "authentication-required"
-        return 403, "Forbidden", "forbidden"
-    if isinstance(exc, ConflictError):
-        return 409, "Conflict", "conflict"
-    if isinstance(exc, TransitionRefused | ImmutableError):
-        return 409, "Not allowed in this state", "state"
-    if isinstance(exc, ValidationFailed | EvidenceRefused):
-        return 422, "Validation failed", "validation"
-    return 400, "Bad request", "bad-request"
+    """(HTTP status, title, problem type) of a service error, from the one table (chiso.errors.OUTCOMES)."""
+    outcome = outcome_of(exc, anonymous=anonymous)
+    return outcome.status, _title(outcome.status), outcome.kind
+
+
+def message_of(request: Request, exc: ChisoError) -> str:
+    """The error's message in the request's language (never a CLI flag: those are the CLI's hints)."""
+    lang = language(request)
+    return exc.message(gettext(lang), lang)
 
 
 def record_refusal(
@@ -84,7 +80,11 @@ async def chiso_error(request: Request, exc: Exception) -> Response:
             record_refusal, request, "permission.refused", refused, exc.action, exc.unit_code, str(exc)
         )
     status, title, kind = status_of(exc, anonymous)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"code": exc.code}
+    if exc.field:
+        extra["field"] = exc.field
+    if exc.coded:
+        extra["params"] = {k: v if isinstance(v, int | float | str) else str(v) for k, v in exc.params.items()}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = [
             {"indicator": p.indicator, "column": p.column, "message": p.message, "severity": p.severity}
@@ -93,10 +93,10 @@ async def chiso_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ConflictError):
         extra["current"] = exc.current
     if for_api(request):
-        return problem(status, title, str(exc), kind, **extra)
+        return problem(status, title, message_of(request, exc), kind, **extra)
     from chiso.web.render import error_page
 
-    return error_page(request, status, title, str(exc))
+    return error_page(request, status, title, message_of(request, exc))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -118,8 +118,10 @@ class ErrorPage(Page):
 
 
 def error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
-    page = ErrorPage(status, title, detail, login=status == 401)
-    return render(request, None, page, status)
+    """An error inside the normal layout: whoever is logged in still sees their name and their menu."""
+    who: Who | None = getattr(request.state, "who", None)
+    page = ErrorPage(status, title, detail, login=status == 401 and not (who and who.logged_in))
+    return render(request, who, page, status)
 
 
 def fields(page: Page) -> dict[str, Any]:

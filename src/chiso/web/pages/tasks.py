@@ -142,7 +142,7 @@ def build(
 ) -> TaskPage:
     plan_code = _plan_code(session, who, plan)
     if plan_code is None:
-        raise NotFound("no plan of tasks yet (chiso tasks import)")
+        raise NotFound.of("plan.none")
     task = tasks.read_task(session=session, actor=who.actor, code=code, plan_code=plan_code)
     names = directory(task.plan.unit_code, task.plan.era)
     return TaskPage(
@@ -250,5 +250,5 @@ def evidence_file(request: Request, session: DB, who: WhoDep, evidence_id: Id) -
     check(who.actor, "task.view")
     evidence = session.get(TaskEvidence, evidence_id)
     if evidence is None or not evidence.file_sha256:
-        raise NotFound(f"no evidence file {evidence_id}")
+        raise NotFound.of("evidence.unknown", id=evidence_id)
     return download(request, evidence.file_sha256, evidence.media_type, evidence.file_name)
