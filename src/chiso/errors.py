@@ -38,7 +38,7 @@ MESSAGES: dict[str, str] = {
     "account.role-unknown": N_("Vai trò không có: %(roles)s. Các vai trò: %(known)s."),
     "account.unit-needed": N_("Cán bộ đơn vị cần có đơn vị kê khai."),
     "account.unit-not-allowed": N_("Chỉ cán bộ đơn vị mới gắn với một đơn vị; các vai trò khác để trống đơn vị."),
-    "account.unit-unknown": N_("Không có đơn vị mã «%(unit)s» (năm 2025)."),
+    "account.unit-unknown": N_("Không có đơn vị «%(unit)s»; ghi mã đơn vị (ví dụ 01840) hoặc đúng tên đơn vị."),
     "account.self-disable": N_("Quản trị viên không thể tự khoá tài khoản của mình."),
     "account.disabled": N_("Tài khoản «%(user)s» đang bị khoá."),
     "account.no-password": N_("Tài khoản «%(user)s» chỉ dùng token API, không đăng nhập bằng mật khẩu."),
@@ -52,6 +52,14 @@ MESSAGES: dict[str, str] = {
     "token.days": N_("Token có hạn từ 1 đến 3660 ngày."),
     "token.unknown": N_("Không có token API số %(id)s."),
     "import.empty": N_("Tệp không có dòng tài khoản nào."),
+    "import.refused": N_("Chưa tạo tài khoản nào: tệp có %(n)s lỗi; sửa rồi nhập lại cả tệp."),
+    "import.at": N_("Dòng %(row)s, cột «%(column)s»: %(problem)s"),
+    "import.user-twice": N_("tên đăng nhập «%(user)s» đã có ở dòng %(first)s."),
+    "import.user-invalid": N_("tên đăng nhập gồm 2–64 chữ không dấu, chữ số và các dấu . _ @ -"),
+    "import.email-invalid": N_("địa chỉ thư điện tử không hợp lệ (ví dụ ten@example.vn)."),
+    "import.name-invalid": N_("họ tên dài quá 200 ký tự."),
+    "import.role-missing": N_("cần ghi vai trò, ví dụ «Cán bộ đơn vị»."),
+    "import.unit-ambiguous": N_("«%(unit)s» là tên của nhiều đơn vị (%(codes)s); ghi mã đơn vị."),
     "import.columns": N_("Tệp thiếu cột: %(columns)s. Tải tệp mẫu để có đủ cột."),
     # collection periods and appraisal
     "period.unknown": N_("Không có kỳ đánh giá «%(period)s»."),
@@ -64,6 +72,8 @@ MESSAGES: dict[str, str] = {
     "results.out-of-date": N_("Kết quả số %(run)s đã cũ: số liệu đã thay đổi; hãy tính lại rồi công bố kết quả mới."),
     "results.published": N_("Kết quả số %(run)s đã công bố; kết quả đã công bố không bao giờ thay đổi."),
     "results.unknown": N_("Không có lần tính kết quả số %(run)s."),
+    "results.units-not-approved": N_("Chưa công bố được: %(n)s đơn vị chưa được phê duyệt (%(units)s)."),
+    "results.period-published": N_("Kỳ này đã công bố kết quả cuối cùng; mở lại kỳ trước khi công bố lại."),
     # plans and tasks
     "plan.needed": N_("Chọn kế hoạch; các kế hoạch: %(known)s."),
     "plan.unknown": N_("Không có kế hoạch «%(plan)s»; các kế hoạch: %(known)s."),
@@ -135,7 +145,11 @@ class ChisoError(Exception):
         """The message in the language of `gettext` (Vietnamese without one), numbers in `lang`'s format."""
         if not self.coded:  # a free text; or a subclass that set its message itself
             return self.detail or Exception.__str__(self)
-        return gettext(MESSAGES[self.code]) % {k: _shown(v, lang) for k, v in self.params.items()}
+        return gettext(MESSAGES[self.code]) % self.shown_params(lang)
+
+    def shown_params(self, lang: str = "vi") -> dict[str, str]:
+        """The parameters as written in a message: numbers in `lang`'s format, lists joined."""
+        return {k: _shown(v, lang) for k, v in self.params.items()}
 
     def __str__(self) -> str:
         return self.message()

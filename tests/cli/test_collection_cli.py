@@ -98,7 +98,7 @@ def test_workflow_from_the_cli(cli, cli_env, tmp_path):
     assert out.count("unchanged") == 3
     out = ok(cli("results", "show", "--period", P, "--as", "canbo"))
     assert "self_assessed" in out and "appraised" in out and "final" in out and UNIT in out
-    refused(cli("results", "publish", "--period", P, "--as", "admin"), "units not approved: 01843")
+    refused(cli("results", "publish", "--period", P, "--as", "admin"), "1 đơn vị chưa được phê duyệt (Phường Bắc Kạn)")
 
     # the other commune submits nothing declared; once it is approved too, the final run is published
     empty = tmp_path / "01843.xlsx"

@@ -45,6 +45,8 @@ def _view(account: Account) -> UserView:
         account.disabled,
         account.password_hash is not None,
         account.last_login_at,
+        account.email,
+        account.must_change_password,
     )
 
 
@@ -84,7 +86,10 @@ def create_user(*, session: Session, user_in: UserCreate, actor: Actor | None) -
     record = session.scalar(select(ActorRecord).where(ActorRecord.user == user_in.user))
     assert record is not None
     account = Account(
-        actor=record, password_hash=HASHER.hash(user_in.password) if user_in.password else None, disabled=False
+        actor=record,
+        password_hash=HASHER.hash(user_in.password) if user_in.password else None,
+        disabled=False,
+        email=user_in.email,
     )
     session.add(account)
     audit.record(
@@ -142,8 +147,70 @@ def set_password(*, session: Session, user: str, password: str, actor: Actor) ->
     passwords.check(password, user)
     account = _get(session, user)
     account.password_hash = HASHER.hash(password)
+    account.must_change_password = False
     account.session_version += 1
     audit.record(session=session, actor=actor.user, action="account.password", entity="account", entity_key=user)
+
+
+def reset_password(*, session: Session, user: str, actor: Actor) -> str:
+    """An administrator's reset: a temporary password, returned once (never stored in clear, never
+    logged), which its user must change at the next login. The account's sessions end."""
+    check(actor, "account.manage")
+    if _get(session, user).password_hash is None:
+        raise ChisoError.of("account.no-password", field="user", user=user)
+    temporary = issue_temporary_password(session=session, user=user, actor=actor)
+    audit.record(
+        session=session,
+        actor=actor.user,
+        action="account.password-reset",
+        entity="account",
+        entity_key=user,
+        after={"must_change_password": True},
+    )
+    session.flush()
+    return temporary
+
+
+def issue_temporary_password(*, session: Session, user: str, actor: Actor) -> str:
+    """A new temporary password for `user` (a reset, an imported account): it must be changed at login."""
+    check(actor, "account.manage")
+    account = _get(session, user)
+    temporary = temporary_password()
+    account.password_hash = HASHER.hash(temporary)
+    account.must_change_password = True
+    account.session_version += 1
+    return temporary
+
+
+def temporary_password() -> str:
+    """Four groups of letters and digits without look-alikes (0/O, 1/l/I): easy to read out and type."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+def change_password(*, session: Session, user: str, current: str, new: str, actor: Actor) -> int:
+    """A user changes their own password, giving the current (or temporary) one: the new session
+    version, so that the caller keeps this login while every other one ends."""
+    check(actor, "account.password" if user == actor.user else "account.manage")
+    account = _get(session, user)
+    try:
+        HASHER.verify(account.password_hash or _DUMMY_HASH, current)
+    except (VerificationError, InvalidHashError):
+        raise ChisoError.of("password.wrong", field="current") from None
+    if new == current:
+        raise ChisoError.of("password.same", field="new")
+    passwords.check(new, user)
+    account.password_hash = HASHER.hash(new)
+    account.must_change_password = False
+    account.session_version += 1
+    audit.record(session=session, actor=actor.user, action="account.password", entity="account", entity_key=user)
+    session.flush()
+    return account.session_version
+
+
+def must_change_password(*, session: Session, account_id: int) -> bool:
+    account = session.get(Account, account_id)  # already loaded for the request: no query
+    return bool(account is not None and account.must_change_password)
 
 
 def authenticate(*, session: Session, user: str, password: str) -> tuple[Actor, int, int] | None:

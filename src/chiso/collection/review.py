@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from chiso import units
 from chiso.collection.models import Appraisal, CollectionPeriod, Declaration
 from chiso.collection.schemas import ItemView
 from chiso.collection.service import (
@@ -183,14 +184,26 @@ def approve(*, session: Session, period_code: str, unit_code: str, actor: Actor)
     return list(unit_items)
 
 
+def not_approved(*, session: Session, period: CollectionPeriod) -> ChisoError | None:
+    """Why the period cannot be published yet (units not approved, listed by name), or None."""
+    pending = [s.unit_code for s in submissions(session=session, period=period) if s.state != "approved"]
+    if not pending:
+        return None
+    names = [_unit_name(code, period.era) for code in pending[:10]]
+    more = f" … (+{len(pending) - 10})" if len(pending) > 10 else ""
+    return ChisoError.of("results.units-not-approved", n=len(pending), units=", ".join(names) + more)
+
+
+def _unit_name(code: str, era: str) -> str:
+    found = units.find(code, era=era)
+    return found[0].name if found else code
+
+
 def lock(*, session: Session, period: CollectionPeriod, actor: Actor) -> None:
     """Publish the period: every unit approved; items become published and read-only."""
-    pending = [s.unit_code for s in submissions(session=session, period=period) if s.state != "approved"]
-    if pending:
-        raise ChisoError(
-            f"period {period.code} cannot be published: units not approved: {', '.join(pending[:20])}"
-            + (f" … and {len(pending) - 20} more" if len(pending) > 20 else "")
-        )
+    refused = not_approved(session=session, period=period)
+    if refused is not None:
+        raise refused
     move_period(session=session, period=period, action="publish", actor=actor)
     for submission in submissions(session=session, period=period):
         unit_items = items(session=session, submission=submission)

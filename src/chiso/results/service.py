@@ -176,6 +176,36 @@ def latest(*, session: Session, period_code: str, variant: str, actor: Actor) ->
     return runs[-1]
 
 
+def _up_to_date(session: Session, period: CollectionPeriod, run_row: ResultRun) -> None:
+    _, fingerprint = _panel_inputs(session, period, "final")
+    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
+    if digest != run_row.inputs_sha256:
+        raise ChisoError.of("results.out-of-date", run=run_row.id)
+
+
+def publish_blocker(*, session: Session, run_id: int, actor: Actor) -> ChisoError | None:
+    """Why `publish` would refuse this run now (None: it can be published), so that a page can say so
+    beside a disabled button instead of offering it."""
+    check(actor, "results.publish")
+    run_row = get_run(session=session, run_id=run_id)
+    if run_row.published:
+        return ImmutableError.of("results.published", run=run_id)
+    if run_row.variant != "final":
+        return None
+    period = session.get(CollectionPeriod, run_row.period_id)
+    assert period is not None
+    if period.state == "published":
+        return ChisoError.of("results.period-published")
+    refused = review.not_approved(session=session, period=period)
+    if refused is not None:
+        return refused
+    try:
+        _up_to_date(session, period, run_row)
+    except ChisoError as exc:
+        return exc
+    return None
+
+
 def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
     """Publish a run. Publishing a final run also publishes the period: every unit approved, then locked."""
     check(actor, "results.publish")
@@ -185,10 +215,7 @@ def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
     period = session.get(CollectionPeriod, run_row.period_id)
     assert period is not None
     if run_row.variant == "final":
-        _, fingerprint = _panel_inputs(session, period, "final")
-        digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
-        if digest != run_row.inputs_sha256:
-            raise ChisoError.of("results.out-of-date", run=run_id)
+        _up_to_date(session, period, run_row)
         review.lock(session=session, period=period, actor=actor)
     run_row.published, run_row.published_at, run_row.published_by = True, clock.of(session).now(), actor.user
     audit.record(

@@ -9,6 +9,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
@@ -156,7 +157,28 @@ def _who(request: Request, session: Session) -> Who:
     request.state.anonymous = actor is None
     if actor is None:
         return Who(PUBLIC, data.csrf, "public", "read", lang)
+    assert data.account_id is not None
+    if accounts.must_change_password(session=session, account_id=data.account_id):
+        _password_first(request)
     return Who(actor, data.csrf, "session", "write", lang)
+
+
+PASSWORD_PAGE = "/account/password"
+PASSWORD_FREE = (PASSWORD_PAGE, "/logout", "/login")
+
+
+def _password_first(request: Request) -> None:
+    """A temporary password (a reset, an import) opens only the page that changes it, and logging out."""
+    path = request.url.path
+    if path in PASSWORD_FREE or path.startswith("/static/"):
+        return
+    if request.method == "GET" and not path.startswith("/api/"):
+        target = urlencode({"next": path + (f"?{request.url.query}" if request.url.query else "")})
+        raise HTTPException(303, "", {"Location": f"{PASSWORD_PAGE}?{target}"})
+    raise HTTPException(
+        403,
+        "Hãy đổi mật khẩu tạm thời trước (/account/password) — change your temporary password first",
+    )
 
 
 WhoDep = Annotated[Who, Depends(who)]

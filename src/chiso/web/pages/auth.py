@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -68,6 +68,8 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
         accounts.end_session(session=session, secret=earlier.session)
     hours = request.app.state.settings.session_hours
     secret = accounts.start_session(session=session, account_id=account_id, hours=hours)
+    if accounts.must_change_password(session=session, account_id=account_id):  # a temporary password
+        target = f"/account/password?{urlencode({'next': target})}"
     redirect = RedirectResponse(target, status_code=303)
     # A new CSRF token with the new session: a token seen before login is not reused after it.
     cookie = CookieData(Sessions.new_csrf(), account_id, version, secret)
