@@ -62,7 +62,6 @@ MESSAGES: dict[str, str] = {
     "import.unit-ambiguous": N_("«%(unit)s» là tên của nhiều đơn vị (%(codes)s); ghi mã đơn vị."),
     "import.columns": N_("Tệp thiếu cột: %(columns)s. Tải tệp mẫu để có đủ cột."),
     # collection periods and appraisal
-    "period.unknown": N_("Không có kỳ đánh giá «%(period)s»."),
     "period.reason-needed": N_("Mở lại một kỳ cần ghi lý do."),
     "period.dates": N_("Kỳ đóng (%(closes)s) trước khi mở (%(opens)s)."),
     "period.exists": N_("Kỳ «%(period)s» đã có; mở lại kỳ đó kèm lý do, hoặc chọn mã khác."),
@@ -82,15 +81,7 @@ MESSAGES: dict[str, str] = {
     "task.done-needs-100": N_("Nhiệm vụ %(task)s: hoàn thành là tiến độ 100 %%, không phải %(progress)s %%."),
     "task.not-started-is-0": N_("Nhiệm vụ %(task)s: chưa triển khai là tiến độ 0 %%, không phải %(progress)s %%."),
     "task.status-unknown": N_("Trạng thái không có: %(status)s; các trạng thái: %(known)s."),
-    "task.changed": N_("Nhiệm vụ vừa được người khác cập nhật; hãy tải lại trang rồi báo cáo lại."),
     "evidence.unknown": N_("Không có tệp minh chứng số %(id)s."),
-    # web forms
-    "form.invalid": N_("Ô «%(field)s»: %(problem)s"),
-    "form.date": N_("Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2025."),
-    "form.number": N_("Cần một số nguyên."),
-    "form.required": N_("Cần nhập."),
-    "form.choice": N_("Giá trị không có trong danh sách."),
-    "hook.unknown": N_("Không có đăng ký webhook số %(id)s."),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from chiso.permissions import ROLE_LABELS, allowed
 from chiso.web.deps import Who, language
@@ -29,6 +29,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,
+        undefined=StrictUndefined,  # a name missing from a page's context is an error, not an empty text
     )
     env.policies["ext.i18n.trimmed"] = True
     return env

@@ -52,12 +52,12 @@ def password_page(request: Request, session: DB, who: WhoDep, next: str = "/") -
 
 @router.post(PATH)
 async def change_password(request: Request, session: DB, who: FormWho) -> Response:
-    form = await request.form()
-    target = _safe_next(str(form.get("next") or "/"))
+    target = "/"
     try:
         if not who.logged_in:
             raise ChisoError.of("account.unknown", user="")
-        posted = parse(PasswordForm, form)
+        posted = parse(PasswordForm, await request.form())
+        target = _safe_next(posted.next)
         if posted.new != posted.confirm:
             raise FormInvalid.at("confirm", ChisoError.of("password.mismatch"))
         version = accounts.change_password(

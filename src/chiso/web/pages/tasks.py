@@ -180,6 +180,10 @@ def task_page(
     return render(request, who, build(session, who, code, plan, message=done))
 
 
+class PlanForm(Form):
+    plan: str = Field(min_length=1, title=N_("Kế hoạch"))
+
+
 class ReportForm(Form):
     """A progress report as posted by the task page."""
 
@@ -196,9 +200,8 @@ class ReportForm(Form):
 @router.post("/tasks/{code}/report")
 async def report(request: Request, session: DB, who: FormWho, code: str) -> Response:
     form = await request.form()
-    plan = str(form.get("plan") or "")  # read before the whole form: a 404 comes before the files
-    if plan:
-        tasks.read_task(session=session, actor=who.actor, code=code, plan_code=plan)
+    plan = parse(PlanForm, form).plan  # first: a 404 comes before the files are looked at
+    tasks.read_task(session=session, actor=who.actor, code=code, plan_code=plan)
     try:
         posted = parse(ReportForm, form)
         with temporary_folder() as tmp:
