@@ -130,20 +130,22 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     return found
 
 
-def _unit_index() -> tuple[dict[str, units.Unit], dict[str, list[units.Unit]]]:
+def _unit_index(province: str | None) -> tuple[dict[str, units.Unit], dict[str, list[units.Unit]]]:
+    """Units by code, and by name: the province's own (when the installation names it), else all."""
     every = [u for u in units.list_units(era=ERA) if u.kind in ("commune", "department", "province")]
     by_code = {u.code: u for u in every}
     by_name: dict[str, list[units.Unit]] = {}
     for unit in every:
-        by_name.setdefault(_fold(unit.name), []).append(unit)
+        if province is None or unit.province_code == province:
+            by_name.setdefault(_fold(unit.name), []).append(unit)
     return by_code, by_name
 
 
 def check_rows(
-    session: Session, rows: Iterable[tuple[int, dict[str, str]]]
+    session: Session, rows: Iterable[tuple[int, dict[str, str]]], province: str | None = None
 ) -> tuple[list[tuple[UserCreate, str]], list[Problem]]:
     """Every row as a new account (with its unit's name), and every problem found."""
-    by_code, by_name = _unit_index()
+    by_code, by_name = _unit_index(province)
     existing = set(session.scalars(select(ActorRecord.user).join(Account, Account.actor_id == ActorRecord.id)))
     first_row: dict[str, int] = {}
     made: list[tuple[UserCreate, str]] = []
@@ -176,7 +178,8 @@ def check_rows(
                 if len(named) == 1:
                     unit = named[0]
                 elif named:
-                    problem("unit", "import.unit-ambiguous", unit=unit_text, codes=[u.code for u in named])
+                    codes = [u.code for u in named[:5]] + (["…"] if len(named) > 5 else [])
+                    problem("unit", "import.unit-ambiguous", unit=unit_text, codes=codes)
                 else:
                     problem("unit", "account.unit-unknown", unit=unit_text)
         if not row.get("role", "").strip():
@@ -203,13 +206,16 @@ def check_rows(
     return made, problems
 
 
-def import_accounts(*, session: Session, path: Path, actor: Actor, source_name: str = "") -> list[Imported]:
-    """Create every account of the file, or none: AccountImportRefused lists every problem."""
+def import_accounts(
+    *, session: Session, path: Path, actor: Actor, source_name: str = "", province: str | None = None
+) -> list[Imported]:
+    """Create every account of the file, or none: AccountImportRefused lists every problem. Units are
+    read by code, or by name among the units of `province` (the installation's) when it is given."""
     check(actor, "account.manage")
     rows = read_rows(path)
     if not rows:
         raise ChisoError.of("import.empty", field="file")
-    made, problems = check_rows(session, rows)
+    made, problems = check_rows(session, rows, province)
     if problems:
         raise AccountImportRefused(problems)
     done = []

@@ -140,7 +140,9 @@ def import_(
 ) -> None:
     """Nhập tài khoản từ tệp — create accounts in bulk from a spreadsheet, all or nothing."""
     with work(as_user) as w:
-        done = imports.import_accounts(session=w.session, path=file, actor=w.actor, source_name=file.name)
+        done = imports.import_accounts(
+            session=w.session, path=file, actor=w.actor, source_name=file.name, province=w.settings.province
+        )
     rows = [
         (d.user, d.name, d.email or "", ", ".join(role_name(r) for r in d.roles), d.unit_name, d.password) for d in done
     ]

@@ -326,7 +326,13 @@ async def import_users(request: Request, session: DB, who: FormWho) -> Response:
             raise FormInvalid([("file", N_("Chọn tệp .xlsx hoặc .csv để nhập."), {})], {"file": N_("Tệp")})
         with temporary_folder() as tmp:
             path = await saved_upload(upload, Path(tmp), request.app.state.settings.upload_max_bytes)
-            done = imports.import_accounts(session=session, path=path, actor=who.actor, source_name=upload.filename)
+            done = imports.import_accounts(
+                session=session,
+                path=path,
+                actor=who.actor,
+                source_name=upload.filename,
+                province=request.app.state.settings.province,
+            )
     except ChisoError as exc:
         return await _failed(request, session, who, exc)
     finally:
