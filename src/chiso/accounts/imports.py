@@ -66,7 +66,7 @@ class AccountImportRefused(ChisoError):
             gettext(MESSAGES["import.at"])
             % {
                 "row": p.row,
-                "column": gettext(p.column),
+                "column": p.column,  # the header as the file has it
                 "problem": gettext(MESSAGES[p.code]) % {k: _text(v) for k, v in p.params.items()},
             }
             for p in self.problems
