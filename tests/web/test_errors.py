@@ -170,3 +170,11 @@ def test_cli_errors_say_the_flag_the_web_does_not(cli, cli_env, cheap_hashes, tm
     assert no_unit.exit_code == 2
     assert "Lỗi: Cán bộ đơn vị cần có đơn vị kê khai. (--unit)" in no_unit.stderr
     assert "Error: A unit officer needs the unit they declare for. (--unit)" in no_unit.stderr
+
+
+def test_an_error_before_any_route_still_shows_who_is_logged_in(published):
+    client = published.client("thamdinh")
+    for response, status in ((client.get("/khong-co-trang-nay"), 404), (client.get("/admin/publish"), 405)):
+        assert response.status_code == status
+        assert "thamdinh" in response.text and "Đăng xuất" in response.text and 'href="/appraise"' in response.text
+        assert "Not Found" not in response.text and "Method Not Allowed" not in response.text

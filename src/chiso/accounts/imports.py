@@ -203,6 +203,8 @@ def check_rows(
                     problem(key, f"import.{key}-invalid")
             continue
         made.append((user_in, unit.name if unit is not None else ""))
+    order = [vi for _key, vi, _en in COLUMNS]
+    problems.sort(key=lambda p: (p.row, order.index(p.column)))  # as the file reads: row, then column
     return made, problems
 
 

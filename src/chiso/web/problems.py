@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
@@ -11,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chiso.audit import service as audit
+from chiso.clock import bind
 from chiso.collection.service import ValidationFailed
 from chiso.db import transient
 from chiso.errors import ChisoError, ConflictError, PermissionDenied, outcome_of
@@ -96,6 +99,7 @@ async def chiso_error(request: Request, exc: Exception) -> Response:
         return problem(status, title, message_of(request, exc), kind, **extra)
     from chiso.web.render import error_page
 
+    await _find_who(request)
     return error_page(request, status, title, message_of(request, exc))
 
 
@@ -103,12 +107,15 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc, CsrfRefused):
         await run_in_threadpool(record_refusal, request, "csrf.refused", exc.user, None, None, str(exc.detail))
-    detail = "" if exc.detail == _title(exc.status_code) else str(exc.detail or "")
+    phrase = str(exc.detail or "")
+    generic = {_title(exc.status_code).lower(), HTTPStatus(exc.status_code).phrase.lower()}
+    detail = "" if phrase.lower() in generic else phrase
     if for_api(request):
         response: Response = problem(exc.status_code, _title(exc.status_code), detail)
     else:
         from chiso.web.render import error_page
 
+        await _find_who(request)
         response = error_page(request, exc.status_code, _title(exc.status_code), detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
@@ -146,7 +153,24 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         return problem(422, "Invalid request", detail, "invalid-request", errors=errors)
     from chiso.web.render import error_page
 
+    await _find_who(request)
     return error_page(request, 422, "Invalid request", detail)
+
+
+async def _find_who(request: Request) -> None:
+    """Who is logged in, for an error met before the route's dependencies ran (no such route, a method
+    not allowed): the page is drawn in their layout, with their menu, rather than looking logged out."""
+    if hasattr(request.state, "who") or request.app.state.cookies.read(request) is None:
+        return
+    await run_in_threadpool(_resolve_who, request)
+
+
+def _resolve_who(request: Request) -> None:
+    from chiso.web.deps import _who
+
+    session = bind(request.app.state.sessions(), request.app.state.clock)
+    with session, contextlib.suppress(StarletteHTTPException):  # a token not valid, a password to change
+        request.state.who = _who(request, session)
 
 
 def _title(status: int) -> str:
