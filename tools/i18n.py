@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Update the English catalog of the web pages from the Vietnamese texts in templates and code.
+"""Update the English catalog of the web pages and the error messages from their Vietnamese texts.
 
     .venv/bin/python tools/i18n.py          # adds new msgids (empty msgstr), drops unused ones
 
@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "src" / "chiso" / "web"
+ERRORS = ROOT / "src" / "chiso" / "errors.py"  # the messages of the error codes (chiso.errors.MESSAGES)
 PO = WEB / "locale" / "en" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 
@@ -24,6 +25,9 @@ def extract() -> list[str]:
     found: dict[str, None] = {}
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
     for _file, _line, message, _comments, _context in extract_from_dir(WEB, METHODS, options_map=options):
+        if isinstance(message, str) and message:
+            found.setdefault(message, None)
+    for _line, message, _comments, _context in extract_from_file("python", ERRORS):
         if isinstance(message, str) and message:
             found.setdefault(message, None)
     return list(found)

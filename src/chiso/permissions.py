@@ -67,6 +67,9 @@ OFFICE = ("admin", "programme_officer")  # the programme office, province-wide
 ACTIONS: dict[str, Rule] = {
     "actor.manage": _rule("create actors (officers, appraisers)", *OFFICE),
     "account.manage": _rule("manage accounts and API tokens", "admin"),
+    "account.password": _rule(
+        "change one's own password", "admin", "programme_officer", "appraiser", "officer", "viewer"
+    ),
     "period.open": _rule("open a collection period", *OFFICE),
     "period.close": _rule("close a collection period", *OFFICE),
     "period.reopen": _rule("reopen a closed or published period, with a reason", "admin"),

@@ -13,13 +13,14 @@ from typing import Any
 import pandas as pd
 
 from chiso import csvsafe
+from chiso.errors import ChisoError
 from chiso.workbooks import FileRefused, survey, utf8_text
 
 READABLE = (".csv", ".xlsx", ".parquet")
 WRITABLE = (".csv", ".json", ".xlsx")
 
 
-class TableError(ValueError):
+class TableError(ChisoError, ValueError):
     """A file that cannot be read or written as a table."""
 
 

@@ -69,7 +69,7 @@ def test_workflow_from_the_cli(cli, cli_env, tmp_path):
     )  # fmt: skip
     out = ok(cli("review", "list", "--period", P, "--state", "returned", "--as", "canbo"))
     assert "c3_5" in out and "Cần bổ sung minh chứng" in out
-    refused(cli("review", "accept", "--period", P, "--unit", UNIT, "-i", "c3_5", "--as", "thamdinh"), "'returned'")
+    refused(cli("review", "accept", "--period", P, "--unit", UNIT, "-i", "c3_5", "--as", "thamdinh"), "«returned»")
 
     ok(cli("collect", "template", "--period", P, "--out", template, "--as", "canbo"))
     edit(
@@ -91,6 +91,9 @@ def test_workflow_from_the_cli(cli, cli_env, tmp_path):
     ok(cli("review", "approve", "--period", P, "--unit", UNIT, "--as", "thamdinh"))
     out = ok(cli("period", "status", P, "--today", "2025-12-01", "--as", "thamdinh"))
     assert "approved" in out and "01843" in out and "overdue items: 62" in out
+    assert "Quá hạn 1 ngày / 1 day(s) past the deadline" in out
+    near = ok(cli("period", "status", P, "--today", "2025-11-27", "--as", "thamdinh"))
+    assert "Còn 3 ngày đến hạn / 3 day(s) to the deadline" in near
 
     out = ok(cli("results", "compute", "--period", P, "--as", "thamdinh"))
     assert out.count("new") == 3
@@ -98,7 +101,7 @@ def test_workflow_from_the_cli(cli, cli_env, tmp_path):
     assert out.count("unchanged") == 3
     out = ok(cli("results", "show", "--period", P, "--as", "canbo"))
     assert "self_assessed" in out and "appraised" in out and "final" in out and UNIT in out
-    refused(cli("results", "publish", "--period", P, "--as", "admin"), "units not approved: 01843")
+    refused(cli("results", "publish", "--period", P, "--as", "admin"), "1 đơn vị chưa được phê duyệt (Phường Bắc Kạn)")
 
     # the other commune submits nothing declared; once it is approved too, the final run is published
     empty = tmp_path / "01843.xlsx"
@@ -114,7 +117,7 @@ def test_workflow_from_the_cli(cli, cli_env, tmp_path):
 
     # a published period is read-only until an administrator reopens it, with a reason
     edit(template, {"c1_1": {"value1": 130}})
-    refused(cli("collect", "import", template, "--period", P, "--as", "canbo"), "'published'")
+    refused(cli("collect", "import", template, "--period", P, "--as", "canbo"), "«published»")
     refused(cli("period", "open", "--code", P, "--reason", "Sửa số liệu", "--as", "thamdinh"), "may not")
     ok(cli("period", "open", "--code", P, "--reason", "Sửa số liệu theo công văn 45/SKHCN", "--as", "admin"))
 

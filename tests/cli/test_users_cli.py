@@ -40,7 +40,12 @@ def test_users_create_list_disable_token(cli, cli_env):
     token = cli("users", "token", "canbo.ducxuan", "--scope", "write", "--days", "7", "--name", "test", "--as", "admin")
     assert token.exit_code == 0 and token.stdout.startswith("chiso_")
     listed = cli("users", "list", "--as", "admin")
-    assert "canbo.ducxuan" in listed.stdout and "officer" in listed.stdout and "write" in listed.stdout
+    assert (
+        "canbo.ducxuan" in listed.stdout
+        and "Cán bộ đơn vị" in listed.stdout
+        and "officer" not in listed.stdout
+        and "write" in listed.stdout
+    )
     assert cli("users", "disable", "canbo.ducxuan", "--as", "admin").exit_code == 0
     assert "khoá / disabled" in cli("users", "list", "--as", "admin").stdout
     assert cli("users", "disable", "canbo.ducxuan", "--enable", "--as", "admin").exit_code == 0

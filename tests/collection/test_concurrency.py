@@ -75,7 +75,7 @@ def test_two_concurrent_edits_one_wins_the_other_conflicts(engine):
         thread.join(timeout=30)
         conflict = outcome["result"]
         assert isinstance(conflict, ConflictError), conflict
-        assert "changed by someone else" in str(conflict)
+        assert "vừa được người khác thay đổi" in str(conflict)
         second.rollback()
 
     with Session(engine) as check:

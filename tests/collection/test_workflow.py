@@ -42,7 +42,7 @@ def test_declare_submit_return_resubmit_accept_approve(db_session):
     assert collection.get_submission(session=s, period=period, unit_code=COMMUNE).state == "submitted"
 
     # forbidden: editing a submitted item, appraising as an officer, approving before accepting
-    with pytest.raises(TransitionRefused, match="'submitted': cannot 'edit'"):
+    with pytest.raises(TransitionRefused, match="«submitted»: không thể edit"):
         collection.declare(
             session=s,
             period_code=PERIOD,
@@ -58,7 +58,7 @@ def test_declare_submit_return_resubmit_accept_approve(db_session):
         declare_all(s, p["other"], unit=COMMUNE)
     with pytest.raises(TransitionRefused, match="items not accepted"):
         review.approve(session=s, period_code=PERIOD, unit_code=COMMUNE, actor=p["appraiser"])
-    with pytest.raises(ChisoError, match="needs a comment"):
+    with pytest.raises(ChisoError, match="cần có nhận xét"):
         review.return_item(
             session=s, period_code=PERIOD, unit_code=COMMUNE, indicator="c3_5", comment=" ", actor=p["appraiser"]
         )
@@ -75,7 +75,7 @@ def test_declare_submit_return_resubmit_accept_approve(db_session):
     )
     assert states(s)["c3_5"] == "returned"
     assert collection.get_submission(session=s, period=period, unit_code=COMMUNE).state == "returned"
-    with pytest.raises(TransitionRefused, match="'returned': cannot 'accept'"):
+    with pytest.raises(TransitionRefused, match="«returned»: không thể accept"):
         review.accept(session=s, period_code=PERIOD, unit_code=COMMUNE, indicators=["c3_5"], actor=p["appraiser"])
 
     # the unit explains, adds evidence and resubmits
@@ -95,7 +95,7 @@ def test_declare_submit_return_resubmit_accept_approve(db_session):
     collection.submit(session=s, period_code=PERIOD, unit_code=COMMUNE, actor=p["officer"])
     assert states(s)["c3_5"] == "resubmitted"
     assert collection.get_submission(session=s, period=period, unit_code=COMMUNE).state == "resubmitted"
-    with pytest.raises(TransitionRefused, match="cannot 'submit'"):
+    with pytest.raises(TransitionRefused, match="không thể submit"):
         collection.submit(session=s, period_code=PERIOD, unit_code=COMMUNE, actor=p["officer"])
 
     review.accept(
@@ -167,7 +167,7 @@ def test_period_close_status_and_reopen(db_session):
     assert other.overdue == 62 and other.unit_name == "Phường Bắc Kạn"
     with pytest.raises(TransitionRefused, match="closed"):
         declare_all(s, p["other"], unit=OTHER)
-    with pytest.raises(ChisoError, match="reason"):
+    with pytest.raises(ChisoError, match="cần ghi lý do"):
         collection.reopen_period(session=s, code=PERIOD, reason="", actor=p["admin"])
     collection.reopen_period(session=s, code=PERIOD, reason="Gia hạn theo công văn 12/SKHCN", actor=p["admin"])
     declare_all(s, p["other"], items=[DeclarationIn(indicator="c3_6", values={"cyber_training": 0})], unit=OTHER)

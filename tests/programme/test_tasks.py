@@ -125,11 +125,11 @@ def test_contradictory_reports_are_refused(db_session, who):
             session=db_session, plan_code=PLAN, task_code="1", actor=who["dept"], report_in=ReportIn(note="x", **fields)
         )
 
-    with pytest.raises(ChisoError, match="needs progress 100"):
+    with pytest.raises(ChisoError, match="hoàn thành là tiến độ 100 %, không phải 50 %"):
         send(status="done", progress=50)
-    with pytest.raises(ChisoError, match="not_started"):
+    with pytest.raises(ChisoError, match="chưa triển khai là tiến độ 0 %"):
         send(status="not_started", progress=20)
-    with pytest.raises(ChisoError, match="unknown status"):
+    with pytest.raises(ChisoError, match="Trạng thái không có"):
         send(status="finished")
     with pytest.raises(ValueError):
         ReportIn(note="x", progress=120)

@@ -191,11 +191,16 @@ def test_another_units_officer_cannot_report_on_the_task(published):
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"progress": "bốn mươi", "note": "x"}, "progress", "not a number"),
-        ({"progress": "50", "status": "done", "note": "x"}, "progress", "needs progress 100"),
-        ({"progress": "150", "note": "x"}, "progress", "less than or equal to 100"),
-        ({"progress": "10", "note": ""}, "note", "at least 1 character"),
-        ({"progress": "10", "note": "x", "doc_date": "31/02/2025", "doc_number": "1/BC"}, "doc_date", "invalid date"),
+        ({"progress": "bốn mươi", "note": "x"}, "progress", "không phải số"),
+        ({"progress": "50", "status": "done", "note": "x"}, "progress", "hoàn thành là tiến độ 100 %, không phải 50 %"),
+        ({"progress": "150", "note": "x"}, "progress", "Tối đa là 100"),
+        ({"progress": "10", "note": ""}, "note", "Cần ít nhất 1 ký tự"),
+        (
+            {"progress": "10", "note": "x", "doc_date": "31/02/2025", "doc_number": "1/BC"},
+            "doc_date",
+            "Ngày không hợp lệ",
+        ),
+        ({"progress": "10", "note": "x", "status": "finished"}, "status", "Giá trị không có trong danh sách"),
     ],
 )
 def test_a_bad_report_shows_the_error_next_to_its_field(published, fields, field, message):

@@ -92,9 +92,10 @@ def test_appraiser_returns_one_and_bulk_accepts_the_rest(collecting):
             "csrf_token": csrf_of(appraiser, "/appraise"),
         },
     )
-    # refused next to the item, in Vietnamese, on the unit's page (not a bare error page)
+    # refused next to the item, in Vietnamese, on the unit's page (not a bare error page), logged in
     assert no_comment.status_code == 422 and "Trả lại cần ý kiến" in no_comment.text
     assert 'id="unit-summary"' in no_comment.text
+    assert "--comment" not in no_comment.text and "Đăng xuất" in no_comment.text
     returned = appraiser.post(
         "/appraise/decide",
         data={

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chiso.actors.models import ActorRecord
@@ -19,6 +19,9 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None: API tokens only
     disabled: Mapped[bool] = mapped_column(default=False)
     session_version: Mapped[int] = mapped_column(default=1)  # bumped to end every open session
+    # set by an administrator's reset or an import: the user chooses their own at the next login
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(default=column_now)
     last_login_at: Mapped[dt.datetime | None]
 

@@ -21,13 +21,10 @@ def common() -> frozenset[str]:
 
 
 def check(password: str, user: str) -> None:
-    """Refuse a weak password, saying why (Vietnamese first, English second)."""
+    """Refuse a weak password, saying why."""
     if len(password) < MIN_LENGTH:
-        raise ChisoError(f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự / a password needs at least {MIN_LENGTH} characters")
+        raise ChisoError.of("password.short", field="password", hint="--password", min=MIN_LENGTH)
     if user and user.lower() in password.lower():
-        raise ChisoError("Mật khẩu không được chứa tên đăng nhập / a password may not contain the user name")
+        raise ChisoError.of("password.has-user", field="password", hint="--password")
     if password.lower() in common():
-        raise ChisoError(
-            "Mật khẩu này quá phổ biến, dễ bị đoán; hãy chọn mật khẩu khác, ví dụ vài từ ghép lại "
-            "/ this password is too common and easily guessed; choose another, e.g. a few words together"
-        )
+        raise ChisoError.of("password.common", field="password", hint="--password")

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Scope = Literal["read", "write"]
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # one @, a dot in the domain: what can be checked without mailing
 
 
 class UserCreate(BaseModel):
@@ -17,6 +18,7 @@ class UserCreate(BaseModel):
     unit_code: str | None = Field(None, max_length=32)
     name: str = Field("", max_length=200)
     password: str | None = Field(None, min_length=8, max_length=200)
+    email: str | None = Field(None, max_length=254, pattern=EMAIL)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class UserView:
     disabled: bool
     has_password: bool
     last_login_at: dt.datetime | None
+    email: str | None = None
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)

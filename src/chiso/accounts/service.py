@@ -45,13 +45,15 @@ def _view(account: Account) -> UserView:
         account.disabled,
         account.password_hash is not None,
         account.last_login_at,
+        account.email,
+        account.must_change_password,
     )
 
 
 def _get(session: Session, user: str) -> Account:
     found = session.scalar(select(Account).join(Account.actor).where(ActorRecord.user == user))
     if found is None:
-        raise NotFound(f"no account {user!r} (chiso users list)")
+        raise NotFound.of("account.unknown", field="user", user=user)
     return found
 
 
@@ -61,18 +63,18 @@ def create_user(*, session: Session, user_in: UserCreate, actor: Actor | None) -
         check(actor, "account.manage")
     bad = set(user_in.roles) - set(ROLES)
     if bad:
-        raise ChisoError(f"unknown role(s) {sorted(bad)}; roles are {', '.join(ROLES)}")
+        raise ChisoError.of("account.role-unknown", field="roles", hint="--role", roles=sorted(bad), known=ROLES)
     if "officer" in user_in.roles and not user_in.unit_code:
-        raise ChisoError("a unit officer needs the unit they declare for (--unit)")
+        raise ChisoError.of("account.unit-needed", field="unit_code", hint="--unit")
     if "officer" not in user_in.roles and user_in.unit_code:
-        raise ChisoError("only a unit officer is scoped to a unit; leave out --unit for the other roles")
+        raise ChisoError.of("account.unit-not-allowed", field="unit_code", hint="--unit")
     if user_in.password is not None:
         passwords.check(user_in.password, user_in.user)
     existing = session.scalar(select(ActorRecord).where(ActorRecord.user == user_in.user))
     if existing is not None:
         has_account = session.scalar(select(Account.id).where(Account.actor_id == existing.id))
         if has_account is not None:
-            raise ChisoError(f"account {user_in.user!r} exists already")
+            raise ChisoError.of("account.exists", field="user", user=user_in.user)
     actors.ensure(
         session=session,
         user=user_in.user,
@@ -84,7 +86,10 @@ def create_user(*, session: Session, user_in: UserCreate, actor: Actor | None) -
     record = session.scalar(select(ActorRecord).where(ActorRecord.user == user_in.user))
     assert record is not None
     account = Account(
-        actor=record, password_hash=HASHER.hash(user_in.password) if user_in.password else None, disabled=False
+        actor=record,
+        password_hash=HASHER.hash(user_in.password) if user_in.password else None,
+        disabled=False,
+        email=user_in.email,
     )
     session.add(account)
     audit.record(
@@ -118,7 +123,7 @@ def set_disabled(*, session: Session, user: str, disabled: bool, actor: Actor) -
     check(actor, "account.manage")
     account = _get(session, user)
     if disabled and user == actor.user:
-        raise ChisoError("an administrator cannot disable their own account")
+        raise ChisoError.of("account.self-disable", field="user")
     if account.disabled != disabled:
         account.disabled = disabled
         account.session_version += 1
@@ -142,8 +147,70 @@ def set_password(*, session: Session, user: str, password: str, actor: Actor) ->
     passwords.check(password, user)
     account = _get(session, user)
     account.password_hash = HASHER.hash(password)
+    account.must_change_password = False
     account.session_version += 1
     audit.record(session=session, actor=actor.user, action="account.password", entity="account", entity_key=user)
+
+
+def reset_password(*, session: Session, user: str, actor: Actor) -> str:
+    """An administrator's reset: a temporary password, returned once (never stored in clear, never
+    logged), which its user must change at the next login. The account's sessions end."""
+    check(actor, "account.manage")
+    if _get(session, user).password_hash is None:
+        raise ChisoError.of("account.no-password", field="user", user=user)
+    temporary = issue_temporary_password(session=session, user=user, actor=actor)
+    audit.record(
+        session=session,
+        actor=actor.user,
+        action="account.password-reset",
+        entity="account",
+        entity_key=user,
+        after={"must_change_password": True},
+    )
+    session.flush()
+    return temporary
+
+
+def issue_temporary_password(*, session: Session, user: str, actor: Actor) -> str:
+    """A new temporary password for `user` (a reset, an imported account): it must be changed at login."""
+    check(actor, "account.manage")
+    account = _get(session, user)
+    temporary = temporary_password()
+    account.password_hash = HASHER.hash(temporary)
+    account.must_change_password = True
+    account.session_version += 1
+    return temporary
+
+
+def temporary_password() -> str:
+    """Four groups of letters and digits without look-alikes (0/O, 1/l/I): easy to read out and type."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+def change_password(*, session: Session, user: str, current: str, new: str, actor: Actor) -> int:
+    """A user changes their own password, giving the current (or temporary) one: the new session
+    version, so that the caller keeps this login while every other one ends."""
+    check(actor, "account.password" if user == actor.user else "account.manage")
+    account = _get(session, user)
+    try:
+        HASHER.verify(account.password_hash or _DUMMY_HASH, current)
+    except (VerificationError, InvalidHashError):
+        raise ChisoError.of("password.wrong", field="current") from None
+    if new == current:
+        raise ChisoError.of("password.same", field="new")
+    passwords.check(new, user)
+    account.password_hash = HASHER.hash(new)
+    account.must_change_password = False
+    account.session_version += 1
+    audit.record(session=session, actor=actor.user, action="account.password", entity="account", entity_key=user)
+    session.flush()
+    return account.session_version
+
+
+def must_change_password(*, session: Session, account_id: int) -> bool:
+    account = session.get(Account, account_id)  # already loaded for the request: no query
+    return bool(account is not None and account.must_change_password)
 
 
 def authenticate(*, session: Session, user: str, password: str) -> tuple[Actor, int, int] | None:
@@ -225,12 +292,12 @@ def create_token(*, session: Session, user: str, scope: Scope, days: int, actor:
     """A token for `user`, valid `days` days; its secret is returned once and never stored."""
     check(actor, "account.manage")
     if scope not in ("read", "write"):
-        raise ChisoError(f"unknown scope {scope!r}; scopes: read, write")
+        raise ChisoError.of("token.scope", field="scope", hint="--scope", scope=scope)
     if not 1 <= days <= 3660:
-        raise ChisoError("a token is valid for 1 to 3660 days")
+        raise ChisoError.of("token.days", field="days", hint="--days")
     account = _get(session, user)
     if account.disabled:
-        raise ChisoError(f"account {user!r} is disabled")
+        raise ChisoError.of("account.disabled", field="user", user=user)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         account=account,
@@ -266,7 +333,7 @@ def revoke_token(*, session: Session, token_id: int, actor: Actor) -> TokenView:
     check(actor, "account.manage")
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no API token {token_id}")
+        raise NotFound.of("token.unknown", field="token", id=token_id)
     if token.revoked_at is None:
         token.revoked_at = clock.of(session).now()
         audit.record(

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from chiso import migrations
-from chiso.cli.output import fail, print_table
+from chiso.cli.output import fail, print_table, refuse
 from chiso.cli.session import database, load_settings
 from chiso.db import transaction
 from chiso.demo import builder as demo_builder
@@ -83,7 +83,7 @@ def _build(engine: Engine, *, seed: int, communes: int | None, reset: bool) -> N
         if created:
             _say(f"{created} demo account(s) can log in (chiso demo accounts)")
     except ChisoError as exc:
-        fail(str(exc))
+        refuse(exc)
     except DBAPIError as exc:
         fail(f"database {engine.url.render_as_string()}: {exc.orig}")
     if summary.built:

@@ -19,6 +19,9 @@ from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
+from chiso.cli.output import refuse
+from chiso.errors import ChisoError
+
 Loaded = typer.Typer | Callable[..., Any]
 
 
@@ -99,6 +102,13 @@ class LazyGroup(TyperGroup):
             pretty_exceptions_short=True,
             rich_markup_mode=self.rich_markup_mode,
         )
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Any domain error a command lets through: its message and exit code (chiso.errors.OUTCOMES)."""
+        try:
+            return super().invoke(ctx)
+        except ChisoError as exc:
+            refuse(exc)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # names only: TyperGroup's reads the commands, loading them all

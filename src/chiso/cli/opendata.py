@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from chiso.cli.output import fail, print_table
+from chiso.cli.output import fail, print_table, refuse
 
 app = typer.Typer(
     help="Dữ liệu mở — open data: the published results of a year as a data package.", no_args_is_help=True
@@ -33,7 +33,7 @@ def release(
             with transaction(engine, cli_clock()) as session:
                 built = opendata.build(session=session, year=year, licence=licence, publisher=publisher)
         except ChisoError as exc:
-            fail(str(exc))
+            refuse(exc)
         except DBAPIError as exc:
             fail(f"database {engine.url.render_as_string()}: {exc.orig} (has `chiso db upgrade` been run?)")
     if out.suffix.lower() == ".zip":

@@ -7,12 +7,28 @@ from typing import NoReturn
 
 import typer
 
-EXIT_INPUT = 2  # bad input: nothing was written
+from chiso.errors import ChisoError, outcome_of
+
+EXIT_INPUT = 2  # bad input: nothing was written (chiso.errors.OUTCOMES gives each error's code)
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     typer.echo(f"Lỗi / Error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def refuse(exc: ChisoError) -> NoReturn:
+    """A domain error: its message in Vietnamese, then English, with the flag to fix it (the error's
+    hint: the CLI's own, never in the message), and the exit code of chiso.errors.OUTCOMES."""
+    exit_code = outcome_of(exc).exit
+    if not exc.coded:
+        fail(str(exc), exit_code)
+    from chiso.web.i18n import gettext  # the catalogue of the pages: one set of messages for both
+
+    hint = f" ({exc.hint})" if exc.hint else ""
+    typer.echo(f"Lỗi: {exc.message()}{hint}", err=True)
+    typer.echo(f"Error: {exc.message(gettext('en'), 'en')}{hint}", err=True)
+    raise typer.Exit(exit_code)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -13,6 +13,7 @@ from chiso.actors import service as actors
 from chiso.cli.output import fail, print_table
 from chiso.cli.session import AsOption, work
 from chiso.collection import service as collection
+from chiso.collection.deadlines import deadline
 from chiso.collection.schemas import PeriodOpen
 
 app = typer.Typer(help="Kỳ thu thập — collection periods.", no_args_is_help=True)
@@ -102,9 +103,8 @@ def status(
 ) -> None:
     """Tiến độ kê khai — completeness: who has not declared or submitted, overdue items."""
     with work(as_user) as w:
-        found = collection.status(
-            session=w.session, code=code, actor=w.actor, today=_date(today, "--today") or w.clock.today()
-        )
+        day = _date(today, "--today") or w.clock.today()
+        found = collection.status(session=w.session, code=code, actor=w.actor, today=day)
     if fmt == "json":
         body = dataclasses.asdict(found) | {
             "not_declared": found.not_declared,
@@ -114,6 +114,11 @@ def status(
         typer.echo(json.dumps(body, ensure_ascii=False, indent=1, default=str))
         return
     typer.echo(f"Kỳ {found.code} ({found.framework}) — {found.state}, hạn / due {found.closes_on}")
+    warning = deadline(found.state, found.closes_on, day)
+    if warning is not None and warning.state == "late":
+        typer.echo(f"Quá hạn {warning.days} ngày / {warning.days} day(s) past the deadline")
+    elif warning is not None:
+        typer.echo(f"Còn {warning.days} ngày đến hạn / {warning.days} day(s) to the deadline")
     rows = [
         (
             u.unit_code,

@@ -21,14 +21,13 @@ from sqlalchemy.orm import Session
 from chiso import clock
 from chiso.actors import service as actors
 from chiso.audit import service as audit
-from chiso.cli.output import fail
+from chiso.cli.output import fail, refuse
 from chiso.clock import Clock
 from chiso.collection.evidence import FileStore
 from chiso.db import make_engine, session_factory, transaction
 from chiso.errors import ChisoError, PermissionDenied
 from chiso.permissions import Actor
 from chiso.settings import Settings
-from chiso.units.errors import UnitsError
 
 AS_HELP = "Người thực hiện — the user acting (accounts and login come with the web app)."
 AsOption = typer.Option(..., "--as", envvar="CHISO_AS", help=AS_HELP)
@@ -80,9 +79,9 @@ def work(user: str) -> Iterator[Work]:
             yield Work(session, actors.get_by_user(session=session, user=user), settings)
     except PermissionDenied as exc:
         _audit_refusal(engine, settings, user, exc)
-        fail(str(exc))
-    except (ChisoError, UnitsError) as exc:
-        fail(str(exc))
+        refuse(exc)
+    except ChisoError as exc:
+        refuse(exc)
     except DBAPIError as exc:
         fail(f"database {engine.url.render_as_string()}: {exc.orig} (has `chiso db upgrade` been run?)")
     finally:

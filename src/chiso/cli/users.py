@@ -1,15 +1,18 @@
-"""`chiso users create | list | disable | token`: accounts, roles and API tokens."""
+"""`chiso users create | list | disable | token | import | template | reset`: accounts, roles and API tokens."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from pydantic import ValidationError
 
-from chiso.accounts import service
+from chiso import csvsafe
+from chiso.accounts import imports, service
 from chiso.accounts.schemas import UserCreate
 from chiso.cli.output import fail, print_table
-from chiso.cli.session import AsOption, work
-from chiso.permissions import ROLES
+from chiso.cli.session import AsOption, load_settings, work
+from chiso.permissions import ROLE_LABELS, ROLES
 
 app = typer.Typer(help="Tài khoản — accounts, roles and API tokens.", no_args_is_help=True)
 
@@ -38,7 +41,7 @@ def create(
     with work(as_user) as w:
         made = service.create_user(session=w.session, user_in=user_in, actor=w.actor)
     scope = f", đơn vị / unit {made.unit_code}" if made.unit_code else ""
-    typer.echo(f"Đã tạo / created: {made.user} ({', '.join(made.roles)}{scope})")
+    typer.echo(f"Đã tạo / created: {made.user} ({', '.join(role_name(r) for r in made.roles)}{scope})")
 
 
 @app.command("list")
@@ -53,7 +56,7 @@ def list_(as_user: str = AsOption) -> None:
             (
                 u.user,
                 u.name,
-                ", ".join(u.roles),
+                ", ".join(role_name(r) for r in u.roles),
                 u.unit_code or "",
                 "khoá / disabled" if u.disabled else "hoạt động / active",
                 u.last_login_at.strftime("%d/%m/%Y %H:%M") if u.last_login_at else "",
@@ -125,3 +128,64 @@ def token(
                 "Lưu lại ngay: không hiển thị lại / keep it now: it is not shown again."
             )
     typer.echo(text)
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="XLSX or CSV: Tên đăng nhập, Họ tên, Thư điện tử, Vai trò, Đơn vị."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the new accounts with their temporary passwords to this CSV (else printed)."
+    ),
+    as_user: str = AsOption,
+) -> None:
+    """Nhập tài khoản từ tệp — create accounts in bulk from a spreadsheet, all or nothing."""
+    with work(as_user) as w:
+        done = imports.import_accounts(
+            session=w.session, path=file, actor=w.actor, source_name=file.name, province=w.settings.province
+        )
+    rows = [
+        (d.user, d.name, d.email or "", ", ".join(role_name(r) for r in d.roles), d.unit_name, d.password) for d in done
+    ]
+    headers = ("tài khoản", "họ tên", "thư điện tử", "vai trò", "đơn vị", "mật khẩu tạm thời")
+    if out is not None:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            csvsafe.write(handle, [dict(zip(headers, row, strict=True)) for row in rows], headers)
+        typer.echo(f"Đã tạo {len(done)} tài khoản / created {len(done)} accounts → {out}")
+    else:
+        print_table(headers, rows)
+        typer.echo(f"Đã tạo {len(done)} tài khoản / created {len(done)} accounts")
+    typer.echo(
+        "Mật khẩu tạm thời chỉ hiển thị một lần; người dùng phải đổi khi đăng nhập lần đầu"
+        " / temporary passwords are shown once; each user must change theirs at the first login."
+    )
+
+
+@app.command("template")
+def template(
+    out: Path = typer.Option(Path("tai-khoan.xlsx"), "--out", help="Where to write the template (.xlsx)."),
+    province: str | None = typer.Option(
+        None, "--province", help="List this province's units in the template (default: the setting CHISO_PROVINCE)."
+    ),
+) -> None:
+    """Tệp mẫu nhập tài khoản — the XLSX template for `chiso users import`."""
+    wb = imports.template(province or load_settings().province)
+    wb.save(out)
+    typer.echo(f"{out}")
+
+
+@app.command("reset")
+def reset(
+    user: str = typer.Argument(..., help="The account whose password is reset."), as_user: str = AsOption
+) -> None:
+    """Đặt lại mật khẩu — a temporary password (shown once) that the user must change at the next login."""
+    with work(as_user) as w:
+        temporary = service.reset_password(session=w.session, user=user, actor=w.actor)
+    typer.echo(temporary)
+    typer.echo(
+        f"Mật khẩu tạm thời của {user}; chỉ hiển thị một lần, phải đổi khi đăng nhập"
+        f" / temporary password of {user}: shown once, to be changed at the next login."
+    )
+
+
+def role_name(role: str) -> str:
+    return ROLE_LABELS[role][0] if role in ROLE_LABELS else role

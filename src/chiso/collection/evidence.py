@@ -42,7 +42,7 @@ ALLOWED_TEXT = "PDF, DOCX, XLSX, PNG, JPG"
 
 
 class EvidenceRefused(ChisoError):
-    pass
+    kind = "validation"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from chiso import units
 from chiso.collection.models import Appraisal, CollectionPeriod, Declaration
 from chiso.collection.schemas import ItemView
 from chiso.collection.service import (
@@ -22,7 +23,6 @@ from chiso.collection.service import (
 )
 from chiso.errors import ChisoError, TransitionRefused
 from chiso.events import service as events
-from chiso.framework.describe import number
 from chiso.permissions import Actor, check
 from chiso.values import service as values
 
@@ -32,7 +32,8 @@ class ScoreOutOfRange(ChisoError):
 
     def __init__(self, indicator: str, top: float | None) -> None:
         self.indicator, self.top = indicator, top
-        super().__init__(f"{indicator}: appraised score must be within 0–{number(top or 0)}")
+        params = {"indicator": indicator, "top": float(top or 0)}
+        super().__init__(code="review.score-range", params=params, field="appraised_score")
 
 
 def list_items(
@@ -128,7 +129,7 @@ def return_item(
     """Send an item back to the unit ("cần bổ sung minh chứng"): a comment is required."""
     check(actor, "declaration.appraise", unit_code)
     if not comment.strip():
-        raise ChisoError("returning an item needs a comment saying what is missing (--comment)")
+        raise ChisoError.of("review.comment-needed", field="comment", hint="--comment")
     period = get_period(session=session, code=period_code)
     _not_published(period, "return")
     item = get_item(session=session, period=period, unit_code=unit_code, indicator=indicator)
@@ -151,7 +152,7 @@ def accept(
     """Accept the given items, or every submitted and resubmitted item of the unit."""
     check(actor, "declaration.appraise", unit_code)
     if appraised_score is not None and len(indicators) != 1:
-        raise ChisoError("an appraised score is given for one indicator at a time (--indicator)")
+        raise ChisoError.of("review.one-indicator", field="indicator", hint="--indicator")
     period = get_period(session=session, code=period_code)
     _not_published(period, "accept")
     submission = get_submission(session=session, period=period, unit_code=unit_code)
@@ -190,14 +191,26 @@ def approve(*, session: Session, period_code: str, unit_code: str, actor: Actor)
     return list(unit_items)
 
 
+def not_approved(*, session: Session, period: CollectionPeriod) -> ChisoError | None:
+    """Why the period cannot be published yet (units not approved, listed by name), or None."""
+    pending = [s.unit_code for s in submissions(session=session, period=period) if s.state != "approved"]
+    if not pending:
+        return None
+    names = [_unit_name(code, period.era) for code in pending[:10]]
+    more = f" … (+{len(pending) - 10})" if len(pending) > 10 else ""
+    return ChisoError.of("results.units-not-approved", n=len(pending), units=", ".join(names) + more)
+
+
+def _unit_name(code: str, era: str) -> str:
+    found = units.find(code, era=era)
+    return found[0].name if found else code
+
+
 def lock(*, session: Session, period: CollectionPeriod, actor: Actor) -> None:
     """Publish the period: every unit approved; items become published and read-only."""
-    pending = [s.unit_code for s in submissions(session=session, period=period) if s.state != "approved"]
-    if pending:
-        raise ChisoError(
-            f"period {period.code} cannot be published: units not approved: {', '.join(pending[:20])}"
-            + (f" … and {len(pending) - 20} more" if len(pending) > 20 else "")
-        )
+    refused = not_approved(session=session, period=period)
+    if refused is not None:
+        raise refused
     move_period(session=session, period=period, action="publish", actor=actor)
     for submission in submissions(session=session, period=period):
         unit_items = items(session=session, submission=submission)

@@ -42,6 +42,8 @@ from chiso.values.schemas import ValueIn
 
 
 class ValidationFailed(ChisoError):
+    kind = "validation"
+
     def __init__(self, problems: list[Problem], what: str = "") -> None:
         self.problems = problems
         errors = [p for p in problems if p.severity == "error"]
@@ -127,7 +129,12 @@ def open_period(*, session: Session, period_in: PeriodOpen, actor: Actor, paths:
     """
     check(actor, "period.open")
     if period_in.closes_on < period_in.opens_on:
-        raise ChisoError(f"the period closes ({period_in.closes_on}) before it opens ({period_in.opens_on})")
+        raise ChisoError.of(
+            "period.dates",
+            field="closes_on",
+            closes=period_in.closes_on.strftime("%d/%m/%Y"),
+            opens=period_in.opens_on.strftime("%d/%m/%Y"),
+        )
     framework = _framework(session, period_in.framework, paths)
     unknown = [code for code in period_in.units if not units.find(code, era=period_in.era)]
     if unknown:
@@ -140,7 +147,7 @@ def open_period(*, session: Session, period_in: PeriodOpen, actor: Actor, paths:
         raise NotFound(f"assigned to units or indicators that are not in the period: {', '.join(strays)}")
     code = period_in.code or f"{period_in.year}/{framework.code}"
     if session.scalar(select(CollectionPeriod.id).where(CollectionPeriod.code == code)) is not None:
-        raise ChisoError(f"period {code} exists already; reopen it with a reason, or choose another --code")
+        raise ChisoError.of("period.exists", field="code", hint="--code", period=code)
     period = CollectionPeriod(
         code=code,
         framework_version=publish_framework(session=session, framework=framework, actor=actor),
@@ -219,7 +226,7 @@ def reopen_period(*, session: Session, code: str, reason: str, actor: Actor) -> 
     """Admin only, with a reason: the period opens again; published items go back to accepted."""
     check(actor, "period.reopen")
     if not reason.strip():
-        raise ChisoError("reopening a period needs a reason (--reason)")
+        raise ChisoError.of("period.reason-needed", field="reason", hint="--reason")
     period = get_period(session=session, code=code)
     move_period(session=session, period=period, action="reopen", actor=actor, reason=reason)
     for submission in submissions(session=session, period=period):

@@ -57,8 +57,21 @@ def _period_info(session: Session, period: CollectionPeriod, published: bool) ->
 
 
 def list_periods(*, session: Session, actor: Actor) -> list[PeriodInfo]:
-    """Every period, newest first; the public sees only those with published results."""
+    """Every period, newest first; the public sees only those with published results, and a unit's
+    officer only those whose scope holds their unit (a link to another would lead to a 404)."""
     check(actor, "period.list")
+    if actor.roles == {"officer"} and actor.unit_code:
+        scoped = (
+            select(CollectionPeriod.code)
+            .join(Submission, Submission.period_id == CollectionPeriod.id)
+            .where(Submission.unit_code == actor.unit_code)
+        )
+        mine = set(session.scalars(scoped).all())
+        return [p for p in _all_periods(session, actor) if p.code in mine]
+    return _all_periods(session, actor)
+
+
+def _all_periods(session: Session, actor: Actor) -> list[PeriodInfo]:
     published = set(
         session.scalars(
             select(ResultRun.period_id).where(ResultRun.published.is_(True), ResultRun.variant == "final")

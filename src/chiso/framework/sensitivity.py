@@ -25,6 +25,7 @@ from typing import Any, Final, Literal
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from chiso.errors import ChisoError
 from chiso.framework.spec import Code, Frozen
 from chiso.framework.validate import Problem
 
@@ -98,7 +99,7 @@ class SensitivitySpec(Frozen):
         return self
 
 
-class SensitivityError(ValueError):
+class SensitivityError(ChisoError, ValueError):
     """A sensitivity specification that cannot be used, with every problem found."""
 
     def __init__(self, problems: list[Problem], source: str = "") -> None:

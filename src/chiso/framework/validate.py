@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from chiso.errors import ChisoError
 from chiso.framework.spec import (
     CROSS_SECTION_RULES,
     POINTS_RULES,
@@ -35,7 +36,7 @@ class Problem:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-class FrameworkError(ValueError):
+class FrameworkError(ChisoError, ValueError):
     """A framework file or object that cannot be used, with every problem found."""
 
     def __init__(self, problems: list[Problem], source: str = "") -> None:

@@ -8,13 +8,14 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from chiso.errors import ChisoError
 from chiso.framework.io import safe_yaml
 from chiso.programme.spec import Programme
 
 SHIPPED_PACKAGE = "chiso.programme.data"
 
 
-class ProgrammeError(ValueError):
+class ProgrammeError(ChisoError, ValueError):
     """A programme that cannot be found or read, with what to do about it."""
 
 

@@ -68,7 +68,7 @@ def get_plan(*, session: Session, code: str) -> TaskPlan:
     plan = session.scalar(select(TaskPlan).where(TaskPlan.code == code))
     if plan is None:
         known = session.scalars(select(TaskPlan.code).order_by(TaskPlan.id)).all()
-        raise NotFound(f"no plan {code!r}; plans: {', '.join(known) or 'none (chiso tasks import)'}")
+        raise NotFound.of("plan.unknown", field="plan", hint="--plan", plan=code, known=", ".join(known) or "—")
     return plan
 
 
@@ -77,7 +77,7 @@ def only_plan(*, session: Session) -> TaskPlan:
     plans = session.scalars(select(TaskPlan).order_by(TaskPlan.id).limit(2)).all()
     if len(plans) != 1:
         known = session.scalars(select(TaskPlan.code).order_by(TaskPlan.id)).all()
-        raise ChisoError(f"name the plan (--plan): {', '.join(known) or 'none yet (chiso tasks import)'}")
+        raise ChisoError.of("plan.needed", field="plan", hint="--plan", known=", ".join(known) or "—")
     return plans[0]
 
 
@@ -190,7 +190,7 @@ def indicator_problem(reference: str) -> str | None:
 def get_task(*, session: Session, plan: TaskPlan, code: str) -> Task:
     task = session.scalar(select(Task).where(Task.plan_id == plan.id, Task.code == code))
     if task is None:
-        raise NotFound(f"plan {plan.code} has no task {code!r} (chiso tasks list --plan {plan.code})")
+        raise NotFound.of("task.unknown", field="task", plan=plan.code, task=code)
     return task
 
 
@@ -296,7 +296,7 @@ def resolve_report(task: Task, report_in: ReportIn) -> tuple[str, float]:
     """The status and progress a report leads to: omitted ones are inferred, contradictions refused."""
     status, progress = report_in.status, report_in.progress
     if status is not None and status not in TASK_STATUSES:
-        raise ChisoError(f"unknown status {status!r}; statuses: {', '.join(TASK_STATUSES)}")
+        raise ChisoError.of("task.status-unknown", field="status", status=status, known=TASK_STATUSES)
     if status is None:
         if progress is None:
             status = task.status
@@ -309,9 +309,9 @@ def resolve_report(task: Task, report_in: ReportIn) -> tuple[str, float]:
     if progress is None:
         progress = 100.0 if status == "done" else task.progress
     if status == "done" and progress < 100:
-        raise ChisoError(f"task {task.code}: 'done' needs progress 100 %, not {progress:g} % / hoàn thành là 100 %")
+        raise ChisoError.of("task.done-needs-100", field="progress", task=task.code, progress=float(progress))
     if status == "not_started" and progress > 0:
-        raise ChisoError(f"task {task.code}: progress {progress:g} % but status not_started / chưa triển khai là 0 %")
+        raise ChisoError.of("task.not-started-is-0", field="progress", task=task.code, progress=float(progress))
     return status, float(progress)
 
 
@@ -422,7 +422,7 @@ def list_tasks(
     if statuses:
         unknown = set(statuses) - set(TASK_STATUSES)
         if unknown:
-            raise ChisoError(f"unknown status {sorted(unknown)}; statuses: {', '.join(TASK_STATUSES)}")
+            raise ChisoError.of("task.status-unknown", field="status", status=sorted(unknown), known=TASK_STATUSES)
         tasks = [t for t in tasks if t.status in statuses]
     if overdue_on is not None:
         tasks = [t for t in tasks if t.overdue_on(overdue_on)]

@@ -162,7 +162,7 @@ def compute(
 def get_run(*, session: Session, run_id: int) -> ResultRun:
     found = session.get(ResultRun, run_id)
     if found is None:
-        raise NotFound(f"no result run {run_id}")
+        raise NotFound.of("results.unknown", run=run_id)
     return found
 
 
@@ -179,19 +179,48 @@ def latest(*, session: Session, period_code: str, variant: str, actor: Actor) ->
     return runs[-1]
 
 
+def _up_to_date(session: Session, period: CollectionPeriod, run_row: ResultRun) -> Panel:
+    """The inputs a final run was computed from, read again; refused when they changed since."""
+    panel, fingerprint = _panel_inputs(session, period, "final")
+    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
+    if digest != run_row.inputs_sha256:
+        raise ChisoError.of("results.out-of-date", run=run_row.id)
+    return panel
+
+
+def publish_blocker(*, session: Session, run_id: int, actor: Actor) -> ChisoError | None:
+    """Why `publish` would refuse this run now (None: it can be published), so that a page can say so
+    beside a disabled button instead of offering it."""
+    check(actor, "results.publish")
+    run_row = get_run(session=session, run_id=run_id)
+    if run_row.published:
+        return ImmutableError.of("results.published", run=run_id)
+    if run_row.variant != "final":
+        return None
+    period = session.get(CollectionPeriod, run_row.period_id)
+    assert period is not None
+    if period.state == "published":
+        return ChisoError.of("results.period-published")
+    refused = review.not_approved(session=session, period=period)
+    if refused is not None:
+        return refused
+    try:
+        _up_to_date(session, period, run_row)
+    except ChisoError as exc:
+        return exc
+    return None
+
+
 def publish(*, session: Session, run_id: int, actor: Actor) -> ResultRun:
     """Publish a run. Publishing a final run also publishes the period: every unit approved, then locked."""
     check(actor, "results.publish")
     run_row = get_run(session=session, run_id=run_id)
     if run_row.published:
-        raise ImmutableError(f"run {run_id} is published already; a published run never changes")
+        raise ImmutableError.of("results.published", run=run_id)
     period = session.get(CollectionPeriod, run_row.period_id)
     assert period is not None
     if run_row.variant == "final":
-        panel, fingerprint = _panel_inputs(session, period, "final")
-        digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
-        if digest != run_row.inputs_sha256:
-            raise ChisoError(f"run {run_id} is out of date: the values changed since; compute again and publish that")
+        panel = _up_to_date(session, period, run_row)
         # How far its ranks move when the weights vary: computed once, now, from the inputs it was computed
         # from (the hash says so). Not for provisional runs: the worker recomputes them after every
         # approval, and the intervals cost 100–200 runs' work (benchmarks/bench_rank_intervals.py).

@@ -16,10 +16,11 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chiso.errors import ChisoError
 from chiso.sources.conditions import Condition
 
 
-class SourceError(ValueError):
+class SourceError(ChisoError, ValueError):
     """A source schema, file or record set that cannot be used; the message says why."""
 
 

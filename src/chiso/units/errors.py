@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from chiso.errors import ChisoError
 
-class UnitsError(Exception):
+
+class UnitsError(ChisoError):
     """Base class: bad input to the registry (unknown code, era, kind or configuration)."""
 
 
@@ -16,7 +18,7 @@ class UnknownKindError(UnitsError, ValueError):
 
 
 class UnknownUnitError(UnitsError, LookupError):
-    pass
+    kind = "not-found"
 
 
 class ConfigError(UnitsError, ValueError):

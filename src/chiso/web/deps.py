@@ -9,6 +9,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
@@ -120,7 +121,15 @@ def language(request: Request) -> str:
 
 
 def who(request: Request, session: DB) -> Who:
-    """The actor of the request: a bearer token, else the session cookie, else the public."""
+    """The actor of the request: a bearer token, else the session cookie, else the public.
+
+    Kept on the request too, so that an error page still shows who is logged in, with their menu."""
+    found = _who(request, session)
+    request.state.who = found
+    return found
+
+
+def _who(request: Request, session: Session) -> Who:
     lang = language(request)
     header = request.headers.get("authorization", "")
     if header:
@@ -148,7 +157,28 @@ def who(request: Request, session: DB) -> Who:
     request.state.anonymous = actor is None
     if actor is None:
         return Who(PUBLIC, data.csrf, "public", "read", lang)
+    assert data.account_id is not None
+    if accounts.must_change_password(session=session, account_id=data.account_id):
+        _password_first(request)
     return Who(actor, data.csrf, "session", "write", lang)
+
+
+PASSWORD_PAGE = "/account/password"
+PASSWORD_FREE = (PASSWORD_PAGE, "/logout", "/login")
+
+
+def _password_first(request: Request) -> None:
+    """A temporary password (a reset, an import) opens only the page that changes it, and logging out."""
+    path = request.url.path
+    if path in PASSWORD_FREE or path.startswith("/static/"):
+        return
+    if request.method == "GET" and not path.startswith("/api/"):
+        target = urlencode({"next": path + (f"?{request.url.query}" if request.url.query else "")})
+        raise HTTPException(303, "", {"Location": f"{PASSWORD_PAGE}?{target}"})
+    raise HTTPException(
+        403,
+        "Hãy đổi mật khẩu tạm thời trước (/account/password) — change your temporary password first",
+    )
 
 
 WhoDep = Annotated[Who, Depends(who)]

@@ -55,6 +55,9 @@ LABELS = {
     "user-changed": N_("Đã cập nhật tài khoản."),
     "token-created": N_("Đã cấp token."),
     "token-revoked": N_("Đã thu hồi token."),
+    "password-reset": N_("Đã đặt lại mật khẩu."),
+    "users-imported": N_("Đã nhập tài khoản từ tệp."),
+    "password-changed": N_("Đã đổi mật khẩu."),
     # programme target statuses (programme/status.py LABELS) and task statuses (programme/schemas.py)
     "achieved": N_("Đã đạt"),
     "on_track": N_("Đúng tiến độ"),

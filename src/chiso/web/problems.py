@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
@@ -11,10 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chiso.audit import service as audit
-from chiso.collection.evidence import EvidenceRefused
+from chiso.clock import bind
 from chiso.collection.service import ValidationFailed
 from chiso.db import transient
-from chiso.errors import ChisoError, ConflictError, ImmutableError, NotFound, PermissionDenied, TransitionRefused
+from chiso.errors import ChisoError, ConflictError, PermissionDenied, outcome_of
+from chiso.web.deps import language
+from chiso.web.i18n import gettext
 from chiso.web.security import CsrfRefused
 
 PROBLEM = "application/problem+json"
@@ -31,20 +35,15 @@ def problem(status: int, title: str, detail: str = "", kind: str = "", **extra: 
 
 
 def status_of(exc: ChisoError, anonymous: bool) -> tuple[int, str, str]:
-    """(HTTP status, title, problem type) of a service error."""
-    if isinstance(exc, NotFound):
-        return 404, "Not found", "not-found"
-    if isinstance(exc, PermissionDenied):
-        if anonymous:
-            return 401, "Authentication required", "authentication-required"
-        return 403, "Forbidden", "forbidden"
-    if isinstance(exc, ConflictError):
-        return 409, "Conflict", "conflict"
-    if isinstance(exc, TransitionRefused | ImmutableError):
-        return 409, "Not allowed in this state", "state"
-    if isinstance(exc, ValidationFailed | EvidenceRefused):
-        return 422, "Validation failed", "validation"
-    return 400, "Bad request", "bad-request"
+    """(HTTP status, title, problem type) of a service error, from the one table (chiso.errors.OUTCOMES)."""
+    outcome = outcome_of(exc, anonymous=anonymous)
+    return outcome.status, _title(outcome.status), outcome.kind
+
+
+def message_of(request: Request, exc: ChisoError) -> str:
+    """The error's message in the request's language (never a CLI flag: those are the CLI's hints)."""
+    lang = language(request)
+    return exc.message(gettext(lang), lang)
 
 
 def record_refusal(
@@ -84,7 +83,11 @@ async def chiso_error(request: Request, exc: Exception) -> Response:
             record_refusal, request, "permission.refused", refused, exc.action, exc.unit_code, str(exc)
         )
     status, title, kind = status_of(exc, anonymous)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"code": exc.code}
+    if exc.field:
+        extra["field"] = exc.field
+    if exc.coded:
+        extra["params"] = {k: v if isinstance(v, int | float | str) else str(v) for k, v in exc.params.items()}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = [
             {"indicator": p.indicator, "column": p.column, "message": p.message, "severity": p.severity}
@@ -93,22 +96,26 @@ async def chiso_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ConflictError):
         extra["current"] = exc.current
     if for_api(request):
-        return problem(status, title, str(exc), kind, **extra)
+        return problem(status, title, message_of(request, exc), kind, **extra)
     from chiso.web.render import error_page
 
-    return error_page(request, status, title, str(exc))
+    await _find_who(request)
+    return error_page(request, status, title, message_of(request, exc))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc, CsrfRefused):
         await run_in_threadpool(record_refusal, request, "csrf.refused", exc.user, None, None, str(exc.detail))
-    detail = "" if exc.detail == _title(exc.status_code) else str(exc.detail or "")
+    phrase = str(exc.detail or "")
+    generic = {_title(exc.status_code).lower(), HTTPStatus(exc.status_code).phrase.lower()}
+    detail = "" if phrase.lower() in generic else phrase
     if for_api(request):
         response: Response = problem(exc.status_code, _title(exc.status_code), detail)
     else:
         from chiso.web.render import error_page
 
+        await _find_who(request)
         response = error_page(request, exc.status_code, _title(exc.status_code), detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
@@ -146,7 +153,24 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         return problem(422, "Invalid request", detail, "invalid-request", errors=errors)
     from chiso.web.render import error_page
 
+    await _find_who(request)
     return error_page(request, 422, "Invalid request", detail)
+
+
+async def _find_who(request: Request) -> None:
+    """Who is logged in, for an error met before the route's dependencies ran (no such route, a method
+    not allowed): the page is drawn in their layout, with their menu, rather than looking logged out."""
+    if hasattr(request.state, "who") or request.app.state.cookies.read(request) is None:
+        return
+    await run_in_threadpool(_resolve_who, request)
+
+
+def _resolve_who(request: Request) -> None:
+    from chiso.web.deps import _who
+
+    session = bind(request.app.state.sessions(), request.app.state.clock)
+    with session, contextlib.suppress(StarletteHTTPException):  # a token not valid, a password to change
+        request.state.who = _who(request, session)
 
 
 def _title(status: int) -> str:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from chiso.permissions import ROLE_LABELS, allowed
 from chiso.web.deps import Who, language
@@ -29,6 +29,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,
+        undefined=StrictUndefined,  # a name missing from a page's context is an error, not an empty text
     )
     env.policies["ext.i18n.trimmed"] = True
     return env
@@ -125,8 +126,10 @@ class ErrorPage(Page):
 
 
 def error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
-    page = ErrorPage(status, title, detail, login=status == 401)
-    return render(request, None, page, status)
+    """An error inside the normal layout: whoever is logged in still sees their name and their menu."""
+    who: Who | None = getattr(request.state, "who", None)
+    page = ErrorPage(status, title, detail, login=status == 401 and not (who and who.logged_in))
+    return render(request, who, page, status)
 
 
 def fields(page: Page) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from chiso.web.pages import (
+    account,
     admin,
     appraise,
     audit,
@@ -38,6 +39,7 @@ for module in (
     declare,
     appraise,
     admin,
+    account,
     opendata,
     reports,
     hooks,

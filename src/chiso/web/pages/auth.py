@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chiso.accounts import service as accounts
 from chiso.audit import service as audit
@@ -34,12 +35,26 @@ def login_form(request: Request, who: WhoDep, next: str = "/") -> Response:
     return render(request, who, LoginPage(_safe_next(next)))
 
 
+class LoginForm(BaseModel):
+    """The login form; anything missing or too long is simply a wrong login (no hint to a guesser)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    user: str = Field("", max_length=200)
+    password: str = Field("", max_length=1000)
+    next: str = Field("/", max_length=2000)
+
+
 @router.post("/login")
 async def login(request: Request, session: DB, who: FormWho) -> Response:
     form = await request.form()
-    user = str(form.get("user", "")).strip()
-    password = str(form.get("password", ""))
-    target = _safe_next(str(form.get("next", "/")))
+    try:
+        posted = LoginForm.model_validate({k: v for k, v in form.items() if isinstance(v, str)})
+    except ValidationError:
+        posted = LoginForm()
+    user = posted.user.strip()
+    password = posted.password
+    target = _safe_next(posted.next)
     address = request.client.host if request.client else "?"
     limiter = request.app.state.limiter
     cookies: Sessions = request.app.state.cookies
@@ -70,6 +85,8 @@ async def login(request: Request, session: DB, who: FormWho) -> Response:
     secret = accounts.start_session(session=session, account_id=account_id, hours=hours)
     if target == "/" and _actor.has("viewer"):  # a leader starts on the leader's home (pages/home.py)
         target = "/home"
+    if accounts.must_change_password(session=session, account_id=account_id):  # a temporary password
+        target = f"/account/password?{urlencode({'next': target})}"
     redirect = RedirectResponse(target, status_code=303)
     # A new CSRF token with the new session: a token seen before login is not reused after it.
     cookie = CookieData(Sessions.new_csrf(), account_id, version, secret)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import Field
 
 from chiso.errors import ChisoError
 from chiso.events import hooks
 from chiso.events.models import WebhookSubscription
 from chiso.events.service import TYPES
 from chiso.web.deps import DB, FormWho, Who, WhoDep
+from chiso.web.i18n import N_, gettext
+from chiso.web.limits import MAX_ID
+from chiso.web.pages.forms import Form, Optional, parse
 from chiso.web.problems import status_of
 from chiso.web.render import Page, render
 
@@ -44,11 +49,14 @@ def build(session: DB, who: Who, state: str = "", done: str = "", error: str = "
     )
 
 
-def _hook_id(value: object) -> int:
-    text = str(value or "")
-    if not text.isdigit():
-        raise HTTPException(400, "hook must be a subscription id")
-    return int(text)
+class HookForm(Form):
+    url: str = Field(min_length=1, max_length=500, title=N_("Địa chỉ nhận"))
+    events: list[str] = Field(default_factory=list, title=N_("Sự kiện"))
+    secret: Annotated[str | None, Optional] = Field(None, max_length=128, title=N_("Khóa ký"))
+
+
+class HookIdForm(Form):
+    hook: int = Field(ge=1, le=MAX_ID, title=N_("Webhook"))
 
 
 @router.get("/admin/hooks")
@@ -60,32 +68,28 @@ def hooks_page(request: Request, session: DB, who: WhoDep, state: str = "", done
 
 @router.post("/admin/hooks")
 async def add(request: Request, session: DB, who: FormWho) -> Response:
-    form = await request.form()
     try:
+        posted = parse(HookForm, await request.form())
         made = hooks.add(
-            session=session,
-            url=str(form.get("url", "")),
-            event_types=[str(t) for t in form.getlist("events")],
-            secret=str(form.get("secret") or "") or None,
-            actor=who.actor,
+            session=session, url=posted.url, event_types=posted.events, secret=posted.secret, actor=who.actor
         )
     except ChisoError as exc:
         session.rollback()
         status = status_of(exc, anonymous=False)[0]
-        return render(request, who, build(session, who, error=str(exc)), status)
+        return render(request, who, build(session, who, error=exc.message(gettext(who.lang), who.lang)), status)
     # The secret is shown on this response only, never in a URL.
     return render(request, who, build(session, who, done="added", secret=made.secret))
 
 
 @router.post("/admin/hooks/remove")
 async def remove(request: Request, session: DB, who: FormWho) -> Response:
-    form = await request.form()
-    hooks.remove(session=session, subscription_id=_hook_id(form.get("hook")), actor=who.actor)
+    posted = parse(HookIdForm, await request.form())
+    hooks.remove(session=session, subscription_id=posted.hook, actor=who.actor)
     return RedirectResponse("/admin/hooks?done=removed", status_code=303)
 
 
 @router.post("/admin/hooks/test")
 async def ping(request: Request, session: DB, who: FormWho) -> Response:
-    form = await request.form()
-    hooks.ping(session=session, subscription_id=_hook_id(form.get("hook")), actor=who.actor)
+    posted = parse(HookIdForm, await request.form())
+    hooks.ping(session=session, subscription_id=posted.hook, actor=who.actor)
     return RedirectResponse("/admin/hooks?done=queued", status_code=303)

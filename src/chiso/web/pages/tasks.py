@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from chiso import clock
@@ -27,8 +28,19 @@ from chiso.programme.models import TASK_STATUSES, Task, TaskEvidence, TaskPlan
 from chiso.programme.schemas import ReportIn
 from chiso.web.deps import DB, FormWho, Who, WhoDep
 from chiso.web.files import download
+from chiso.web.i18n import N_, gettext
 from chiso.web.limits import Id
-from chiso.web.pages.forms import FieldError, date, number, saved_upload, temporary_folder
+from chiso.web.pages.forms import (
+    Form,
+    FormDate,
+    FormInvalid,
+    FormNumber,
+    Optional,
+    invalid,
+    parse,
+    saved_upload,
+    temporary_folder,
+)
 from chiso.web.render import Page, render
 
 router = APIRouter()
@@ -142,7 +154,7 @@ def build(
 ) -> TaskPage:
     plan_code = _plan_code(session, who, plan)
     if plan_code is None:
-        raise NotFound("no plan of tasks yet (chiso tasks import)")
+        raise NotFound.of("plan.none")
     task = tasks.read_task(session=session, actor=who.actor, code=code, plan_code=plan_code)
     names = directory(task.plan.unit_code, task.plan.era)
     return TaskPage(
@@ -168,80 +180,85 @@ def task_page(
     return render(request, who, build(session, who, code, plan, message=done))
 
 
+class PlanForm(Form):
+    plan: str = Field(min_length=1, title=N_("Kế hoạch"))
+
+
+class ReportForm(Form):
+    """A progress report as posted by the task page."""
+
+    plan: str = Field(min_length=1, title=N_("Kế hoạch"))
+    note: str = Field("", title=N_("Kết quả thực hiện"))
+    status: Annotated[Literal[TASK_STATUSES] | None, Optional] = Field(None, title=N_("Trạng thái"))  # type: ignore[valid-type]
+    progress: FormNumber = Field(None, title=N_("Tiến độ (%)"))
+    doc_number: str = Field("", max_length=100, title=N_("Số hiệu văn bản"))
+    doc_date: FormDate = Field(None, title=N_("Ngày"))
+    summary: str = Field("", max_length=500, title=N_("Trích yếu"))
+    version: Annotated[int | None, Optional] = Field(None, title=N_("Phiên bản"))
+
+
 @router.post("/tasks/{code}/report")
 async def report(request: Request, session: DB, who: FormWho, code: str) -> Response:
     form = await request.form()
-    plan = str(form.get("plan") or "")
-    if not plan:
-        raise HTTPException(400, "plan is required")
-    tasks.read_task(session=session, actor=who.actor, code=code, plan_code=plan)  # 404 before reading files
-    with temporary_folder() as tmp:
-        problem = await _report(request, session, who, form, plan, code, Path(tmp))
-    await form.close()
-    if problem is not None:
+    plan = parse(PlanForm, form).plan  # first: a 404 comes before the files are looked at
+    tasks.read_task(session=session, actor=who.actor, code=code, plan_code=plan)
+    try:
+        posted = parse(ReportForm, form)
+        with temporary_folder() as tmp:
+            await _report(request, session, who, form, posted, code, Path(tmp))
+    except (FormInvalid, EvidenceRefused, ConflictError) as exc:
+        await form.close()
         session.rollback()
-        field_name, text = problem
+        lang = who.lang
+        if isinstance(exc, FormInvalid):
+            errors = exc.by_field(gettext(lang))
+        else:
+            errors = {"file" if isinstance(exc, EvidenceRefused) else "general": [exc.message(gettext(lang), lang)]}
         values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-        page = build(session, who, code, plan, values=values, errors={field_name: [text]})
+        page = build(session, who, code, plan, values=values, errors=errors)
         return render(request, who, page, 422)
-    query = urlencode({"plan": plan, "done": "reported"})
+    await form.close()
+    query = urlencode({"plan": posted.plan, "done": "reported"})
     return RedirectResponse(f"/tasks/{code}?{query}", status_code=303)
 
 
 async def _report(
-    request: Request, session: DB, who: Who, form: FormData, plan: str, code: str, tmp: Path
-) -> tuple[str, str] | None:
-    """Record the report; (field, message) when something is wrong, to show next to that field."""
+    request: Request, session: DB, who: Who, form: FormData, posted: ReportForm, code: str, tmp: Path
+) -> None:
+    """Record the report; FormInvalid when a field is wrong, to show next to that field."""
     settings = request.app.state.settings
+    upload = form.get("file")
+    evidence: list[EvidenceIn] = []
     try:
-        status = str(form.get("status") or "") or None
-        progress = number(form, "progress")
-        doc_number = str(form.get("doc_number") or "").strip()
-        upload = form.get("file")
-        evidence: list[EvidenceIn] = []
-        if doc_number:
+        if posted.doc_number:
             path = None
             if isinstance(upload, UploadFile) and upload.filename:
                 path = await saved_upload(upload, tmp, settings.upload_max_bytes)
-            doc = EvidenceIn(
-                doc_number=doc_number,
-                doc_date=date(form, "doc_date"),
-                summary=str(form.get("summary") or ""),
-                file=path,
+            evidence.append(
+                EvidenceIn(doc_number=posted.doc_number, doc_date=posted.doc_date, summary=posted.summary, file=path)
             )
-            evidence.append(doc)
         elif isinstance(upload, UploadFile) and upload.filename:
-            raise FieldError("doc_number", "nhập số hiệu văn bản cho tệp / give the document number of the file")
-        report_in = ReportIn(
-            note=str(form.get("note") or "").strip(), status=status, progress=progress, evidence=tuple(evidence)
-        )
-        version = int(str(form.get("version") or "0")) or None
+            raise FormInvalid([("doc_number", NEEDS_NUMBER, {})], {})
+        report_in = ReportIn(note=posted.note, status=posted.status, progress=posted.progress, evidence=tuple(evidence))
+    except ValidationError as exc:
+        raise invalid(exc, ReportForm, {"evidence": "doc_number"}) from None
+    try:
         tasks.report(
             session=session,
-            plan_code=plan,
+            plan_code=posted.plan,
             task_code=code,
             report_in=report_in,
             actor=who.actor,
             files=request.app.state.files,
-            expected_version=version,
+            expected_version=posted.version,
         )
-    except FieldError as exc:
-        return exc.field, str(exc)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = str(first["loc"][0]) if first["loc"] else "note"
-        return ("doc_number" if where == "evidence" else where), first["msg"].removeprefix("Value error, ")
-    except EvidenceRefused as exc:
-        return "file", str(exc)
-    except (PermissionDenied, NotFound):
+    except (PermissionDenied, NotFound, ConflictError, EvidenceRefused):
         raise
-    except ConflictError as exc:
-        return "general", str(exc)
     except ChisoError as exc:  # a status that contradicts the progress
-        return "progress", str(exc)
-    except ValueError:  # only the hidden version field is left to fail
-        return "general", "biểu mẫu không hợp lệ, tải lại trang / invalid form, reload the page"
-    return None
+        raise FormInvalid.at("progress", exc) from None
+
+
+NEEDS_NUMBER = N_("Nhập số hiệu văn bản cho tệp đính kèm.")
 
 
 @router.get("/tasks/evidence/{evidence_id}")
@@ -250,5 +267,5 @@ def evidence_file(request: Request, session: DB, who: WhoDep, evidence_id: Id) -
     check(who.actor, "task.view")
     evidence = session.get(TaskEvidence, evidence_id)
     if evidence is None or not evidence.file_sha256:
-        raise NotFound(f"no evidence file {evidence_id}")
+        raise NotFound.of("evidence.unknown", id=evidence_id)
     return download(request, evidence.file_sha256, evidence.media_type, evidence.file_name)
