@@ -128,12 +128,13 @@ def test_a_returned_item_without_comment_in_vietnamese_then_english_inside_the_l
     client = collecting.client("thamdinh")
     data = {"period": f.PERIOD, "unit": f.COMMUNE, "indicator": "c3_5", "decision": "return"}
     vi = client.post("/appraise/decide", data={**data, "csrf_token": csrf_of(client, "/appraise")})
-    assert vi.status_code == 400
-    assert "Trả lại một mục cần có nhận xét nói rõ còn thiếu gì." in vi.text and "--comment" not in vi.text
+    # the appraisal page checks the comment itself, next to the item (422), before the service would
+    assert vi.status_code == 422
+    assert "Trả lại cần ý kiến: ghi rõ đơn vị cần bổ sung gì" in vi.text and "--comment" not in vi.text
     assert "thamdinh" in vi.text and "Đăng xuất" in vi.text and 'href="/appraise"' in vi.text  # logged in, menu
     client.get("/?lang=en")
     en = client.post("/appraise/decide", data={**data, "csrf_token": csrf_of(client, "/appraise")})
-    assert "Returning an item needs a comment saying what is missing." in en.text and "--comment" not in en.text
+    assert "Returning needs a comment: say what the unit must add" in en.text and "--comment" not in en.text
 
 
 def test_api_problems_carry_the_code_and_pages_stay_in_their_layout(published):
