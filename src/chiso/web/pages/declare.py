@@ -26,7 +26,7 @@ from chiso.errors import ChisoError, ConflictError, PermissionDenied, Transition
 from chiso.framework import Framework
 from chiso.permissions import check
 from chiso.web.deps import DB, FormWho, Who, WhoDep
-from chiso.web.i18n import labeller
+from chiso.web.i18n import gettext, labeller
 from chiso.web.pages import pending
 from chiso.web.pages.declare_items import (
     EXCEL_EPOCH,
@@ -259,7 +259,8 @@ async def _save(
         return await _refused(request, session, who, form, period, unit, indicator, tmp, 422, str(exc), field)
     except (EvidenceRefused, ChisoError) as exc:
         session.rollback()
-        return await _refused(request, session, who, form, period, unit, indicator, tmp, 422, str(exc))
+        problem = exc.message(gettext(who.lang), who.lang)
+        return await _refused(request, session, who, form, period, unit, indicator, tmp, 422, problem)
     return None
 
 
