@@ -33,6 +33,9 @@ MESSAGES: dict[str, str] = {
     "state": N_("%(subject)s đang ở trạng thái «%(state)s»: không thể %(action)s; được phép: %(allowed)s"),
     "conflict": N_("%(subject)s vừa được người khác thay đổi; hãy tải lại rồi làm lại."),
     # accounts
+    "ministry.not-open": N_(
+        "Chưa mở kỳ kê khai DTI năm %(year)s: văn phòng chuyển đổi số mở kỳ cho các sở chủ trì các chỉ số thành phần."
+    ),
     "account.unknown": N_("Không có tài khoản «%(user)s»."),
     "account.exists": N_("Tài khoản «%(user)s» đã có."),
     "account.role-unknown": N_("Vai trò không có: %(roles)s. Các vai trò: %(known)s."),

@@ -39,7 +39,16 @@ COMMUNES = 6
 PERIOD = "2025%2Fcommune-2025"
 # The demo's own keys for each page route with parameters; a new page route must be added here.
 PATHS: dict[str, list[str]] = {
-    "/": ["/", f"/?period={PERIOD}"],
+    "/": ["/", f"/?period={PERIOD}", f"/?period={PERIOD}&node=c4_22"],
+    "/account/password": ["/account/password"],
+    "/home": ["/home"],
+    "/national": ["/national"],
+    "/national/{year}": ["/national/2022?era=2024", "/national/2024"],
+    "/national/provinces/{code}": ["/national/provinces/19"],
+    "/ministry/{year}": ["/ministry/2025"],
+    "/service-766": ["/service-766"],
+    "/service-766/{era}/{code}": ["/service-766/2025/01840", "/service-766/2025/19-SKHCN"],
+    "/appraise/unit": [f"/appraise/unit?period={PERIOD}&unit=01882", f"/appraise/unit?period={PERIOD}&unit=01843"],
     "/admin": ["/admin"],
     "/admin/audit": ["/admin/audit"],
     "/admin/hooks": ["/admin/hooks"],
@@ -56,7 +65,15 @@ PATHS: dict[str, list[str]] = {
     "/tasks/{code}": ["/tasks/1"],
     "/units/{code}": ["/units/01840", "/units/19-SKHCN"],
 }
-NOT_PAGES = {  # files and redirects, not pages to read
+NOT_PAGES = {  # files, fragments and redirects, not pages to read
+    "/admin/users/template.xlsx",
+    "/appraise/evidence/{evidence_id}",
+    "/appraise/export.xlsx",
+    "/declare/check",
+    "/declare/item",
+    "/declare/template",
+    "/ranking.{fmt}",
+    "/units/{code}/profile.{fmt}",
     "/evidence/{evidence_id}",
     "/tasks/evidence/{evidence_id}",
     "/map/{era}/{kind}/{province}.svg",

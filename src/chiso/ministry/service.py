@@ -202,9 +202,8 @@ def declared_list(*, session: Session, year: int) -> tuple[ComponentList, Collec
     newest = current_list(session=session, year=year)
     period = session.scalar(select(CollectionPeriod).where(CollectionPeriod.code == period_code(year)))
     if period is None:
-        raise NotFound(
-            f"chưa mở kỳ kê khai DTI năm {year} / the declaration of {year} is not open:"
-            f" chiso ministry open --year {year} --opens YYYY-MM-DD --closes YYYY-MM-DD"
+        raise NotFound.of(
+            "ministry.not-open", year=year, hint=f"chiso ministry open --year {year} --opens … --closes …"
         )
     opened = session.scalars(
         select(ComponentList)
