@@ -152,6 +152,7 @@ class _Forms(HTMLParser):
         self.forms: list[dict[str, str]] = []
         self._inside = False
         self._textarea: str | None = None
+        self._select: str | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -159,8 +160,14 @@ class _Forms(HTMLParser):
             self._inside = a.get("action") == "/declare/save"
             if self._inside:
                 self.forms.append({})
+        elif tag == "option" and self._inside and self._select:
+            # a browser sends the selected option, else the first one
+            if "selected" in a or self._select not in self.forms[-1]:
+                self.forms[-1][self._select] = a.get("value") or ""
         elif not self._inside or not a.get("name"):
             return
+        elif tag == "select":
+            self._select = a["name"]
         elif tag == "input" and a.get("type") == "checkbox":
             if "checked" in a:
                 self.forms[-1][a["name"]] = a.get("value") or "on"
@@ -177,6 +184,8 @@ class _Forms(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "textarea":
             self._textarea = None
+        elif tag == "select":
+            self._select = None
         elif tag == "form":
             self._inside = False
 

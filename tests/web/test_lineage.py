@@ -22,9 +22,10 @@ def _measure_c4_4(site, tmp_path: Path) -> None:
         s.commit()
 
 
-def _item_row(page: str, code: str) -> str:
-    found = re.search(rf"<tr><td><b>{code}</b>.*?</tr>", page, re.S)
-    assert found, f"no row for {code}"
+def _item_row(page: str, number: str) -> str:
+    """An indicator's row of the unit profile, found by its official number (4.4), as the page shows it."""
+    found = re.search(rf"<tr><td><b>{re.escape(number)}</b>.*?</tr>", page, re.S)
+    assert found, f"no row for {number}"
     return html.unescape(found.group(0))
 
 
@@ -33,7 +34,7 @@ def test_unit_profile_shows_the_lineage_of_measured_inputs(site, tmp_path: Path)
     client = site.client()
     page = client.get(f"/units/{f.COMMUNE}")
     assert page.status_code == 200
-    row = _item_row(page.text, "c4_4")
+    row = _item_row(page.text, "4.4")
     assert "Đo tự động" in row and 'id="lineage-c4_4"' in row
     lineage = row[row.index('id="lineage-c4_4"') :]
     assert "<code>dossiers_received</code> = 3" in lineage
@@ -45,7 +46,7 @@ def test_unit_profile_shows_the_lineage_of_measured_inputs(site, tmp_path: Path)
     assert re.search(r"Tính lúc</dt><dd>\d\d/\d\d/\d{4} \d\d:\d\d · duckdb", lineage)
     assert "Mô phỏng" not in lineage  # real records, not simulated ones
     # Declared indicators and a unit without measured values carry no lineage.
-    assert "Đo tự động" not in _item_row(page.text, "c1_1")
+    assert "Đo tự động" not in _item_row(page.text, "1.1")
     other = client.get(f"/units/{f.OTHER}")
     assert other.status_code == 200 and "Đo tự động" not in other.text and "lineage-" not in other.text
     english = client.get(f"/units/{f.COMMUNE}?lang=en").text
