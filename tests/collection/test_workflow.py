@@ -137,7 +137,8 @@ def test_submit_runs_the_validation_rules(db_session):
         collection.submit(session=s, period_code=PERIOD, unit_code=COMMUNE, actor=p["officer"])
     messages = [str(x) for x in caught.value.problems if x.severity == "error"]
     # the figures named by their labels (issue 12), the numerator above its denominator
-    assert any("«Số hộ gia đình có thuê bao Internet cáp quang» (900) lớn hơn «" in m and "(800)" in m for m in messages)
+    above = "«Số hộ gia đình có thuê bao Internet cáp quang» (900) lớn hơn «"
+    assert any(above in m and "(800)" in m for m in messages)
     assert any("c1_3" in m and "minh chứng" in m for m in messages)  # 10 points claimed without evidence
     assert set(states(s).values()) == {"draft"}
 
