@@ -14,7 +14,8 @@ from chiso import units
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod
 from chiso.dashboard import rundata, series
-from chiso.dashboard.service import _run_info, _scope, _visible_run, get_period, pillars_of
+from chiso.dashboard.nodes import pillars_of
+from chiso.dashboard.service import _run_info, _scope, _visible_run, get_period
 from chiso.errors import NotFound
 from chiso.framework import Framework
 from chiso.permissions import ACTIONS, Actor, check

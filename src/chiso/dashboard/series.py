@@ -23,7 +23,8 @@ from chiso.clock import VIETNAM
 from chiso.collection import service as collection
 from chiso.collection.models import CollectionPeriod, Declaration, FrameworkVersion, Submission
 from chiso.dashboard import rundata
-from chiso.dashboard.service import _is_simulated, _visible_run, nodes_of
+from chiso.dashboard.nodes import nodes_of
+from chiso.dashboard.service import _is_simulated, _visible_run
 from chiso.errors import NotFound
 from chiso.framework import Framework, Indicator
 from chiso.framework.describe import label_of, unit_of

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from chiso.dashboard.service import nodes_of
+from chiso.dashboard.nodes import nodes_of
 from chiso.errors import NotFound
 from chiso.framework import Framework, Indicator, shipped_codes
 from chiso.framework.describe import display_code, rule_in_words
