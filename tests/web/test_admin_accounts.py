@@ -203,8 +203,10 @@ def test_roles_by_name_deadlines_and_publish_disabled_with_its_reason(collecting
 
     # the officer of a commune is offered only periods that hold their commune
     with collecting.session() as s:
-        codes = [p.code for p in dashboard.list_periods(session=s, actor=people["officer"])]
+        codes = [p.code for p in dashboard.list_periods(session=s, actor=people["officer"], own_unit_only=True)]
         assert codes == [f.PERIOD]
+        # the results of every period stay theirs to read (the overview, other units' profiles)
+        assert len(dashboard.list_periods(session=s, actor=people["officer"])) == 2
         assert len(dashboard.list_periods(session=s, actor=people["admin"])) == 2
     declare = collecting.client("canbo.ducxuan").get("/declare").text
     assert "department-2025" not in declare

@@ -57,11 +57,12 @@ def _period_info(session: Session, period: CollectionPeriod, published: bool) ->
     )
 
 
-def list_periods(*, session: Session, actor: Actor) -> list[PeriodInfo]:
-    """Every period, newest first; the public sees only those with published results, and a unit's
-    officer only those whose scope holds their unit (a link to another would lead to a 404)."""
+def list_periods(*, session: Session, actor: Actor, own_unit_only: bool = False) -> list[PeriodInfo]:
+    """Every period, newest first; the public sees only those with published results. With
+    `own_unit_only`, a unit's officer gets only those whose scope holds their unit (what they may declare
+    in: a link to another would lead to a 404); the results of the others stay theirs to read."""
     check(actor, "period.list")
-    if actor.roles == {"officer"} and actor.unit_code:
+    if own_unit_only and actor.roles == {"officer"} and actor.unit_code:
         scoped = (
             select(CollectionPeriod.code)
             .join(Submission, Submission.period_id == CollectionPeriod.id)

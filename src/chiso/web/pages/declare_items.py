@@ -243,7 +243,7 @@ def build(
     from chiso.dashboard.service import list_periods, unit_name
 
     unit_code = unit_code or who.actor.unit_code
-    periods = [p for p in list_periods(session=session, actor=who.actor) if p.state != "published"]
+    periods = [p for p in list_periods(session=session, actor=who.actor, own_unit_only=True) if p.state != "published"]
     choices = []
     for p in periods:
         stored = collection.get_period(session=session, code=p.code)
