@@ -202,3 +202,12 @@ def test_pages_show_names_and_vietnamese(demo_app, user):
     assert seen, "no page was readable"
     bad = {url: found[:5] for url, found in seen.items() if found}
     assert not bad, f"{user or 'visitor'}: {bad}"
+
+
+def test_an_officer_reads_the_results_of_units_outside_their_periods(demo_app):
+    """Scoping an officer's periods to their unit is for declaring: a department's officer still reads a
+    commune's published profile and the communes' overview, as the public does (they 404ed once)."""
+    account = next(a for a in demo_accounts() if a.user == "canbo.skhcn")
+    officer = _client(demo_app, account)
+    assert officer.get("/units/01840").status_code == 200
+    assert "Phường Đức Xuân" in officer.get("/?period=2024%2Fcommune-2025").text
