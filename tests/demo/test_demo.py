@@ -281,8 +281,9 @@ def test_early_warning_has_the_last_weeks_dossiers_and_no_years_old_ones(demo, s
     from chiso.sources.lake import Lake
     from chiso.sources.warning import local, warnings
 
-    now = local(TEST_CLOCK.now())
-    found = warnings(Lake.at(settings.data_dir), at=now, within=3)
+    lake = Lake.at(settings.data_dir, settings.make_clock())
+    now = local(lake.clock.now())  # after the build: the feed's versions are the current ones
+    found = warnings(lake, at=now, within=3)
     received = found.dossiers["received_at"]
     assert len(found.dossiers) > 20 and set(found.dossiers["unit_era"]) == {"2025"}
     assert (received > now - dt.timedelta(days=30)).all()  # the simulated years' open dossiers were resolved

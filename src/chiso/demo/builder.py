@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from chiso import clock, units
+from chiso import units
 from chiso.actors import service as actors
 from chiso.actors.models import ActorRecord
 from chiso.audit import service as audit
@@ -128,12 +128,8 @@ def build(
     say("Chỉ số 766: danh mục TTHC, xếp hạng theo tháng / Decision 766 rankings")
     rank_766(session, settings, province=PROVINCE, years=YEARS, seed=seed, actor=measurer)
     say("Hồ sơ gần đây, cảnh báo sớm / the last weeks' dossiers, for early warning")
-    live.feed(
-        Lake.at(settings.data_dir, settings.make_clock()),
-        province=PROVINCE,
-        now=local(clock.of(session).now()),
-        seed=seed,
-    )
+    lake = Lake.at(settings.data_dir, settings.make_clock())
+    live.feed(lake, province=PROVINCE, now=local(lake.clock.now()), seed=seed)  # the clock that stamps ingestion
     for year in YEARS:
         shares = province.split(province.ENTERPRISES[year], weights)
         totals = {code: {"digital_tech_enterprises": n} for code, n in shares.items()}

@@ -3,8 +3,9 @@
 The simulated years leave some dossiers open for good (the simulator keeps about 1.5 % in
 processing, and those whose resolution would fall after the last simulated year). A real portal sends
 each dossier again when it is resolved: the feed does the same — a new version of every dossier open
-for more than `STALE_DAYS`, resolved in the last `STALE_DAYS` (the backlog cleared: late, dated now,
-so the simulated years measured as of their end keep their figures) — and adds the dossiers of the
+for more than `STALE_DAYS`, resolved in the last `STALE_DAYS` and sent now (the backlog cleared: a
+version dated by the feed, after the one it replaces, so the simulated years measured as of their end
+keep their figures) — and adds the dossiers of the
 last weeks, received by the province's communes and departments, some resolved, some still open with
 deadlines from a few working days ago to two weeks ahead. Every record is `simulated`, seeded, dated
 from the demo's clock; ingested like any file (a second build the same day adds nothing).
@@ -73,7 +74,8 @@ def _resolved_stale(lake: Lake, now: dt.datetime, rng: np.random.Generator) -> l
                 "status": "resolved",
                 "resolved_at": _json(resolved),
                 "result_delivery": record.get("result_delivery") or "counter",
-                "updated_at": _json(resolved),
+                # sent now: a version starts when the system sends it, after the one it replaces
+                "updated_at": _json(now),
                 "simulated": True,
             }
         )

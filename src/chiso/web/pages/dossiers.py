@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from chiso.clock import VIETNAM
 from chiso.sources.lake import Lake
 from chiso.sources.warning import calendar_of, for_actor, local
 from chiso.web.deps import WhoDep
@@ -91,12 +92,12 @@ def dossiers_due(
             d.id,
             d.procedure_code,
             names[(d.unit_era, d.receiving_unit)],
-            d.received_at,
-            d.due_at,
+            d.received_at.replace(tzinfo=VIETNAM),  # the records' local times, shown as they are
+            d.due_at.replace(tzinfo=VIETNAM),
             d.working_days_left,
             d.state,
         )
         for d in found.rows(limit=SHOWN)
     ]
-    page = DossiersDuePage(at, within, unit, rows, listed, max(0, len(found.attention) - SHOWN))
+    page = DossiersDuePage(at.replace(tzinfo=VIETNAM), within, unit, rows, listed, max(0, len(found.attention) - SHOWN))
     return render(request, who, page)
