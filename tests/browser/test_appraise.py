@@ -1,6 +1,6 @@
 """The appraisal workspace in real Chromium: an appraiser filters the queue, opens evidence inside the page,
 returns an item of one unit with a comment and approves another, each decision without a page load; the
-officer then reads the comment on the declaration page."""
+officer then reads the comment on the declaration page, fixes the item and submits again."""
 
 from __future__ import annotations
 
@@ -167,3 +167,7 @@ def test_an_appraiser_returns_one_unit_and_approves_another_without_page_loads(t
         assert browser.find_element(By.ID, "unit-state").text == "Bị trả lại"
         item = browser.find_element(By.ID, "c3_5")
         assert f"Ý kiến thẩm định: {COMMENT}" in item.text
+        # ... fixes it (a further document, with its file) and sends the unit back for appraisal.
+        j.declare("c3_5", {}, "10", "31/BC-UBND", attach=True)
+        j.submit()
+        assert browser.find_element(By.ID, "unit-state").text == "Đã gửi lại"
