@@ -27,7 +27,7 @@ from chiso.framework import Framework
 from chiso.permissions import check
 from chiso.web.deps import DB, FormWho, Who, WhoDep
 from chiso.web.i18n import gettext, labeller
-from chiso.web.pages import pending
+from chiso.web.pages import forms, pending
 from chiso.web.pages.declare_items import (
     EXCEL_EPOCH,
     DeclarePage,
@@ -166,14 +166,23 @@ def _points(value: float, lang: str) -> str:
     return numbers.format(value, lang=lang, digits=2)  # as the page shows it (fmt.num)
 
 
+class SaveFields(forms.Form):
+    """The fixed fields of an item's form; its figures (`v:<variable>`), evidence and file are read by
+    the framework's description of the item (`figure`, `_item_in`)."""
+
+    period: str = Field(min_length=1, max_length=64)
+    unit: str = Field(min_length=1, max_length=32)
+    indicator: str = Field(min_length=1, max_length=64)
+    version: int = Field(0, ge=0, description="The item's version the form was read at (0: not known).")
+
+
 @router.post("/declare/save")
 async def save(request: Request, session: DB, who: FormWho) -> Response:
     form = await request.form()
-    period, unit, indicator = (str(form.get(k, "")) for k in ("period", "unit", "indicator"))
-    if not (period and unit and indicator):
-        raise HTTPException(400, "thiếu kỳ, đơn vị hoặc chỉ số / period, unit and indicator are required")
+    fields = forms.parse(SaveFields, form)  # FormInvalid (422, next to the field) when one is missing
+    period, unit, indicator = fields.period, fields.unit, fields.indicator
     with temporary_folder() as tmp:
-        response = await _save(request, session, who, form, period, unit, indicator, Path(tmp))
+        response = await _save(request, session, who, form, fields, Path(tmp))
     await form.close()
     if response is not None:
         return response
@@ -215,10 +224,11 @@ def _item_in(
 
 
 async def _save(
-    request: Request, session: DB, who: Who, form: FormData, period: str, unit: str, indicator: str, tmp: Path
+    request: Request, session: DB, who: Who, form: FormData, fields: SaveFields, tmp: Path
 ) -> Response | None:
     """Store one item from its form; the item's errors (JSON, or the page) when something is wrong."""
     settings = request.app.state.settings
+    period, unit, indicator = fields.period, fields.unit, fields.indicator
     try:
         # Only what the save needs, not the whole page: a save holds the write lock from its start
         # (deps.db), and every millisecond it holds it is one that other officers' saves wait.
@@ -233,7 +243,7 @@ async def _save(
         elif form.get(pending.FIELD) and str(form.get("doc_number") or "").strip():  # kept from a refused save
             path = pending.restore(request, who.actor.user, str(form.get(pending.FIELD)), tmp)
         item_in = _item_in(form, framework, indicator, list(row.evidence), path)
-        version = int(str(form.get("version") or "0")) if str(form.get("version") or "0").isdigit() else 0
+        version = fields.version
         # In a worker thread: on PostgreSQL a save waits for the row locks of a concurrent save of the same
         # item, whose commit needs this event loop; waiting here instead would stop every request.
         await run_in_threadpool(
