@@ -94,6 +94,48 @@ def test_updated_since(published):
     assert tasks["total"] == api.get("/api/v1/tasks", headers=token).json()["total"] > 0
 
 
+def test_rankings_results_and_contributions_take_updated_since(collecting):
+    """A poller that holds a run gets no rows until another run replaces it; `updated_at` is its next cursor."""
+    people = collecting.people
+    api = collecting.client()
+    token = bearer(collecting)
+    rankings, rows = f"/api/v1/rankings?period={P}", f"/api/v1/results?period={P}&variant=self_assessed"
+    with collecting.session() as s:
+        results.compute(session=s, period_code=f.PERIOD, actor=people["admin"])
+        s.commit()
+    first = api.get(rows, headers=token).json()
+    assert first["total"] > 0
+    cursor = quote(first["updated_at"])
+    unchanged = api.get(f"{rows}&updated_since={cursor}", headers=token).json()
+    assert unchanged["items"] == [] and unchanged["total"] == 0 and unchanged["run_id"] == first["run_id"]
+    assert api.get(f"{rows}&updated_since={cursor}&format=csv", headers=token).text.strip().count("\n") == 0
+    moment = dt.datetime.fromisoformat(first["updated_at"])
+    earlier = quote((moment - dt.timedelta(microseconds=1)).isoformat())
+    assert api.get(f"{rows}&updated_since={earlier}", headers=token).json()["total"] == first["total"]
+    # Without an offset the moment is Vietnam's time: the same instant written as local digits.
+    local = quote(moment.astimezone(dt.timezone(dt.timedelta(hours=7))).replace(tzinfo=None).isoformat())
+    assert api.get(f"{rows}&updated_since={local}", headers=token).json()["total"] == 0
+
+    with collecting.session() as s:
+        review.accept(session=s, period_code=f.PERIOD, unit_code=f.COMMUNE, actor=people["appraiser"])
+        review.approve(session=s, period_code=f.PERIOD, unit_code=f.COMMUNE, actor=people["appraiser"])
+        results.compute(session=s, period_code=f.PERIOD, actor=people["admin"])
+        s.commit()
+    ranked = api.get(rankings, headers=token).json()
+    assert ranked["units"] == 1 and f.COMMUNE in {r["unit_code"] for r in ranked["items"]}
+    assert dt.datetime.fromisoformat(ranked["updated_at"]) > moment
+    assert api.get(f"{rankings}&updated_since={cursor}", headers=token).json()["items"] == ranked["items"]
+    later = quote(ranked["updated_at"])
+    quiet = api.get(f"{rankings}&updated_since={later}", headers=token).json()
+    assert quiet["items"] == [] and quiet["run_id"] == ranked["run_id"] and quiet["units"] == 1
+    # The final run is new since the cursor; the self-assessed figures did not change, nor their run.
+    assert api.get(f"/api/v1/results?period={P}&updated_since={cursor}", headers=token).json()["total"] > 0
+    assert api.get(f"{rows}&updated_since={cursor}", headers=token).json()["run_id"] == first["run_id"]
+    parts = f"/api/v1/contributions?period={P}&unit={f.COMMUNE}"
+    assert len(api.get(f"{parts}&updated_since={cursor}", headers=token).json()) > 0
+    assert api.get(f"{parts}&updated_since={later}", headers=token).json() == []
+
+
 def test_figure_series_need_a_token_and_name_their_variables(published):
     api = published.client()
     assert api.get("/api/v1/series/values?framework=commune-2025").status_code == 401

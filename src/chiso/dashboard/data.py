@@ -34,6 +34,26 @@ class ResultLine:
     unit_era: str
 
 
+@dataclass(frozen=True)
+class ResultRows:
+    run_id: int
+    published: bool
+    simulated: bool
+    updated_at: dt.datetime  # UTC: when the run was published (or computed, while provisional)
+    rows: list[ResultLine]
+
+
+def run_updated_at(run: ResultRun) -> dt.datetime:
+    """When a run last changed for a reader: its publication, or its computation while provisional."""
+    return series.as_utc(run.published_at or run.computed_at)
+
+
+def changed_since(run: ResultRun, since: dt.datetime | None) -> bool:
+    """Whether a poller that read everything up to `since` (naive: Vietnam's time) has yet to see `run`."""
+    moment = series.since_utc(since)
+    return moment is None or run_updated_at(run) > moment
+
+
 def _clean(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
@@ -47,8 +67,10 @@ def result_rows(
     node: str | None = None,
     unit_code: str | None = None,
     group_members: frozenset[str] | None = None,
-) -> tuple[int, bool, bool, list[ResultLine]]:
-    """(run id, published, simulated, rows) of the run of `variant` the actor may see, filtered."""
+    updated_since: dt.datetime | None = None,
+) -> ResultRows:
+    """The rows of the run of `variant` the actor may see, filtered; none when the run has not changed
+    since `updated_since` (the poller holds them already)."""
     check(actor, "results.view_published")
     period = get_period(session, actor, period_code)
     run = _visible_run(session, actor, period, variant)
@@ -58,6 +80,8 @@ def result_rows(
     nodes = [node] if node else list(data.values)
     if node and node not in data.values:
         raise NotFound(f"no node {node!r} in the results of {period_code}")
+    if not changed_since(run, updated_since):
+        nodes = []
     out = []
     for code in nodes:
         vals, pts, rks = data.values[code], data.points.get(code), data.ranks.get(code)
@@ -75,7 +99,8 @@ def result_rows(
                     data.era,
                 )
             )
-    return run.id, run.published, _run_info(session, run, period).simulated, out
+    simulated = _run_info(session, run, period).simulated
+    return ResultRows(run.id, run.published, simulated, run_updated_at(run), out)
 
 
 def groups_of(*, session: Session, actor: Actor, period_code: str) -> dict[str, frozenset[str]]:
@@ -85,8 +110,11 @@ def groups_of(*, session: Session, actor: Actor, period_code: str) -> dict[str, 
     return {g.code: g.members for g in _scope(units, period.era)[2]}
 
 
-def contributions(*, session: Session, actor: Actor, period_code: str, unit_code: str) -> list[dict[str, Any]]:
-    """Each indicator's part of the index for one unit (adds up to the unit's index value)."""
+def contributions(
+    *, session: Session, actor: Actor, period_code: str, unit_code: str, updated_since: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Each indicator's part of the index for one unit (adds up to the unit's index value); none when the
+    final run has not changed since `updated_since`."""
     check(actor, "results.view_published")
     period = get_period(session, actor, period_code)
     run = _visible_run(session, actor, period, "final")
@@ -95,6 +123,8 @@ def contributions(*, session: Session, actor: Actor, period_code: str, unit_code
     rows = [r for r in run.outputs.get("contributions", []) if r.get("unit") == unit_code]
     if not rows:
         raise NotFound(f"unit {unit_code} has no contributions in period {period_code}")
+    if not changed_since(run, updated_since):
+        return []
     return [{"indicator": r["indicator"], "contribution": r["contribution"]} for r in rows]
 
 

@@ -181,7 +181,7 @@ def build(*, session: Session, year: int, licence: str = "CC-BY-4.0", publisher:
     for period, run in runs:
         framework = collection.framework_of(period)
         frameworks.setdefault(framework.code, framework)
-        _, _, _, lines = dashboard_data.result_rows(session=session, actor=PUBLIC, period_code=period.code)
+        lines = dashboard_data.result_rows(session=session, actor=PUBLIC, period_code=period.code).rows
         units = sorted({line.unit_code for line in lines})
         release.tables["periods"].append(
             {

@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
 from chiso.dashboard import data
+from chiso.dashboard import series as dashboard_series
 from chiso.dashboard import service as dashboard
 from chiso.errors import NotFound
 from chiso.web.api import cache
-from chiso.web.api.common import CSV, NOT_MODIFIED, Format, PageNo, PerPage, csv_response, paginate
+from chiso.web.api.common import CSV, NOT_MODIFIED, Format, PageNo, PerPage, UpdatedSince, csv_response, paginate
 from chiso.web.api.schemas import ContributionOut, IocBlock, RankingOut, RankingPage, ResultOut, ResultsPage
 from chiso.web.deps import DB, WhoDep
 
@@ -69,15 +70,17 @@ def results(
     node: Node = None,
     unit: Unit = None,
     group: Group = None,
+    updated_since: UpdatedSince = None,
     page: PageNo = 1,
     per_page: PerPage = 100,
     format: Format = "json",
 ) -> Any:
-    """Value, points and overall rank of every node and unit of a run (without a token: published runs)."""
+    """Value, points and overall rank of every node and unit of a run (without a token: published runs).
+    With `updated_since`: no rows while the run has not changed since then (`updated_at` says when it did)."""
 
     def compute() -> Any:
         members = _members(session, who, period, group)
-        run_id, published, simulated, rows = data.result_rows(
+        found = data.result_rows(
             session=session,
             actor=who.actor,
             period_code=period,
@@ -85,12 +88,19 @@ def results(
             node=node,
             unit_code=unit,
             group_members=members,
+            updated_since=updated_since,
         )
-        out = [ResultOut(**vars(r)) for r in rows]
+        out = [ResultOut(**vars(r)) for r in found.rows]
         if format == "csv":  # every row says whether it comes from simulated values
-            marked = [{**r.model_dump(), "simulated": simulated} for r in out]
-            return csv_response(marked, [*ResultOut.model_fields, "simulated"], f"results-{run_id}.csv")
-        return {**paginate(out, page, per_page), "run_id": run_id, "published": published, "simulated": simulated}
+            marked = [{**r.model_dump(), "simulated": found.simulated} for r in out]
+            return csv_response(marked, [*ResultOut.model_fields, "simulated"], f"results-{found.run_id}.csv")
+        return {
+            **paginate(out, page, per_page),
+            "run_id": found.run_id,
+            "published": found.published,
+            "updated_at": found.updated_at,
+            "simulated": found.simulated,
+        }
 
     return cache.respond(request, session, who.actor, compute)
 
@@ -104,16 +114,18 @@ def rankings(
     node: Node = None,
     group: Group = None,
     variant: Variant = "final",
+    updated_since: UpdatedSince = None,
     page: PageNo = 1,
     per_page: PerPage = 5000,
     format: Format = "json",
 ) -> Any:
-    """Units ranked on a node (default: the index), within a group if given, with last period's rank."""
+    """Units ranked on a node (default: the index), within a group if given, with last period's rank.
+    With `updated_since`: no rows while the run has not changed since then (`updated_at` says when it did)."""
     return cache.respond(
         request,
         session,
         who.actor,
-        lambda: _ranking(session, who, period, node, group, variant, page, per_page, format),
+        lambda: _ranking(session, who, period, node, group, variant, updated_since, page, per_page, format),
     )
 
 
@@ -124,6 +136,7 @@ def _ranking(
     node: str | None,
     group: str | None,
     variant: str,
+    updated_since: dt.datetime | None,
     page: int,
     per_page: int,
     format: str,
@@ -131,14 +144,17 @@ def _ranking(
     found = dashboard.ranking(
         session=session, actor=who.actor, period_code=period, node=node, group=group, variant=variant
     )
+    updated_at = dashboard_series.as_utc(found.run.published_at or found.run.computed_at)
+    since = dashboard_series.since_utc(updated_since)
+    ranked = found.rows if since is None or updated_at > since else []
     if format == "csv":
         era = found.period.era
-        rows = [{**vars(r), "change": r.change, "simulated": found.run.simulated, "unit_era": era} for r in found.rows]
+        rows = [{**vars(r), "change": r.change, "simulated": found.run.simulated, "unit_era": era} for r in ranked]
         columns = [*RankingOut.model_fields, "simulated", "unit_era"]
         return csv_response(rows, columns, f"ranking-{found.node.code}.csv")
     # Thousands of rows: plain dicts serialised once (the shape of RankingPage), kept by the response cache.
     fields = RankingIntervalOut.model_fields
-    items = [{k: v for k, v in vars(r).items() if k in fields} | {"change": r.change} for r in found.rows]
+    items = [{k: v for k, v in vars(r).items() if k in fields} | {"change": r.change} for r in ranked]
     body = {
         **paginate(items, page, per_page),
         "period": found.period.code,
@@ -147,6 +163,7 @@ def _ranking(
         "group": found.group.code if found.group else None,
         "run_id": found.run.id,
         "published": found.run.published,
+        "updated_at": updated_at,
         "simulated": found.run.simulated,
         "units": found.run.units,
         "scope": found.run.scope,
@@ -159,12 +176,20 @@ def _ranking(
 
 @router.get("/contributions", response_model=list[ContributionOut], responses=NOT_MODIFIED)
 def contributions(
-    request: Request, session: DB, who: WhoDep, period: PeriodCode, unit: Annotated[str, Query(max_length=32)]
+    request: Request,
+    session: DB,
+    who: WhoDep,
+    period: PeriodCode,
+    unit: Annotated[str, Query(max_length=32)],
+    updated_since: UpdatedSince = None,
 ) -> Any:
-    """Each indicator's part of one unit's index in the final run (they add up to the index)."""
+    """Each indicator's part of one unit's index in the final run (they add up to the index); with
+    `updated_since`, an empty list while that run has not changed since then."""
 
     def compute() -> list[ContributionOut]:
-        rows = data.contributions(session=session, actor=who.actor, period_code=period, unit_code=unit)
+        rows = data.contributions(
+            session=session, actor=who.actor, period_code=period, unit_code=unit, updated_since=updated_since
+        )
         return [ContributionOut(**r) for r in rows]
 
     return cache.respond(request, session, who.actor, compute)

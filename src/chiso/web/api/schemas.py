@@ -63,9 +63,13 @@ class ResultOut(BaseModel):
     unit_era: str = Field(description="The era of the unit list the code belongs to (2024 or 2025).")
 
 
+UPDATED_AT = "When the run was published (or computed, while provisional), UTC: the next `updated_since`."
+
+
 class ResultsPage(Page[ResultOut]):
     run_id: int
     published: bool
+    updated_at: dt.datetime = Field(description=UPDATED_AT)
     simulated: bool = Field(description="Computed from simulated values (a demonstration), not real data.")
 
 
@@ -86,6 +90,7 @@ class RankingPage(Page[RankingOut]):
     group: str | None
     run_id: int
     published: bool
+    updated_at: dt.datetime = Field(description=UPDATED_AT)
     simulated: bool = Field(description="Computed from simulated values (a demonstration), not real data.")
     units: int = Field(description="Units in the run (for the final run: the units approved).")
     scope: int = Field(description="Units of the period.")
