@@ -45,6 +45,7 @@ PATHS: dict[str, list[str]] = {
     "/national": ["/national"],
     "/national/{year}": ["/national/2022?era=2024", "/national/2024"],
     "/national/provinces/{code}": ["/national/provinces/19"],
+    "/ministry": ["/ministry"],
     "/ministry/{year}": ["/ministry/2025"],
     "/service-766": ["/service-766"],
     "/service-766/{era}/{code}": ["/service-766/2025/01840", "/service-766/2025/19-SKHCN"],

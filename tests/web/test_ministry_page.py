@@ -121,3 +121,56 @@ def test_an_officer_may_not_read_the_estimate(site):
         s.commit()
     assert site.client("canbo.ducxuan").get(f"/ministry/{h.YEAR}").status_code == 403
     assert site.client().get(f"/ministry/{h.YEAR}").status_code == 303  # to the login page
+
+
+def test_the_office_imports_the_list_and_opens_the_declaration_on_the_web(site, tmp_path):
+    """`/ministry`: every year's list and declaration; the office imports a list (a wrong one is refused
+    with every problem, nothing kept) and opens the declaration; others read only."""
+    viewer, admin = site.client("lanhdao"), site.client("admin")
+    empty = viewer.get("/ministry")
+    assert empty.status_code == 200 and 'id="no-list"' in empty.text and 'id="import"' not in empty.text
+    assert 'href="/ministry"' in empty.text  # in the menu
+    assert 'href="/ministry"' not in site.client(site.people["officer"].user).get("/").text
+    good = h.example_file(tmp_path).read_bytes()
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    upload = {"file": ("d.xlsx", good, xlsx)}
+    refused = post_form(viewer, "/ministry/import", {"year": "2025"}, "/ministry", files=upload)
+    assert refused.status_code == 403
+
+    no_province = post_form(admin, "/ministry/import", {"year": "2025"}, "/ministry", files={"file": ("d.xlsx", good)})
+    assert no_province.status_code == 422 and "CHISO_PROVINCE" in no_province.text
+    site.app.state.settings = site.app.state.settings.model_copy(update={"province": h.PROVINCE})
+    short = h.example_file(tmp_path, "thieu.xlsx", example.example_rows(h.YEAR, h.PROVINCE)[1:])
+    wrong = post_form(
+        admin, "/ministry/import", {"year": "2025"}, "/ministry", files={"file": ("thieu.xlsx", short.read_bytes())}
+    )
+    assert wrong.status_code == 422 and 'id="problems"' in wrong.text
+    problems = re.findall(r"<li>(.*?)</li>", wrong.text.split('id="problems"')[1].split("</ul>")[0], re.S)
+    assert problems and all(" / " not in p for p in problems)  # Vietnamese only, each problem listed
+    assert any("phương pháp có 47" in p for p in problems)
+    assert 'id="years"' not in admin.get("/ministry").text  # nothing kept
+
+    imported = post_form(
+        admin, "/ministry/import", {"year": "2025"}, "/ministry", files={"file": ("danh-muc.xlsx", good, xlsx)}
+    )
+    assert imported.status_code == 303 and imported.headers["location"] == "/ministry?done=imported"
+    listed = admin.get("/ministry?done=imported").text
+    row = listed.split('id="year-2025"')[1].split("</tr>")[0]
+    assert "danh-muc.xlsx" in row and "ví dụ minh họa" in row and ">47<" in row and "Chưa mở" in row
+    assert 'id="open-2025"' in row
+    with site.session() as s:
+        assert ministry.current_list(session=s, year=h.YEAR).imported_by == "admin"
+
+    backwards = {"year": "2025", "opens_on": "2026-04-30", "closes_on": "2026-03-01"}
+    refused_dates = post_form(admin, "/ministry/open", backwards, "/ministry")
+    assert refused_dates.status_code == 422 and 'id="error-closes_on"' in refused_dates.text
+    assert "Chưa mở" in refused_dates.text.split('id="year-2025"')[1]
+    opened = post_form(
+        admin, "/ministry/open", {"year": "2025", "opens_on": "01/03/2026", "closes_on": "30/04/2026"}, "/ministry"
+    )
+    assert opened.status_code == 303
+    row = admin.get("/ministry").text.split('id="year-2025"')[1].split("</tr>")[0]
+    assert 'href="/ministry/2025"' in row and "01/03/2026" in row and "30/04/2026" in row
+    assert viewer.get("/ministry/2025").status_code == 200
+    with site.session() as s:
+        assert collection.get_period(session=s, code=h.PERIOD).closes_on == h.CLOSES

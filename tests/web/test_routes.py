@@ -55,6 +55,9 @@ READ = [
     ("GET", "/national/provinces/{code}", None, "/national/provinces/19", None, 200),
     ("GET", "/opendata", None, "/opendata", None, 200),
     ("GET", "/ministry/{year}", "lanhdao", "/ministry/2025", None, 404),  # no component list imported here
+    ("GET", "/ministry", "lanhdao", "/ministry", None, 200),
+    ("POST", "/ministry/import", "admin", "/ministry/import", {"year": "1999"}, 422),  # a year out of range
+    ("POST", "/ministry/open", "admin", "/ministry/open", {"year": "2025", "opens_on": "1/3/2026"}, 422),  # no list
     ("GET", "/opendata/{year}.zip", None, "/opendata/2025.zip", None, 200),
     ("GET", "/programmes/{code}", None, "/programmes/thai-nguyen-01-nq-tu", None, 200),
     ("GET", "/tasks", "canbo.ducxuan", "/tasks", None, 200),

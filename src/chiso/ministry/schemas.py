@@ -83,3 +83,21 @@ class Comparison:
     dti: Line
     published: bool  # the Ministry's main indicators for the year are in
     rank: int | None
+
+
+@dataclass(frozen=True)
+class YearState:
+    """Where one year's declaration stands: its newest component list and, once opened, its period."""
+
+    year: int
+    province: str
+    components: int
+    leads: int
+    file_name: str
+    imported_at: dt.datetime
+    imported_by: str
+    note: str
+    period: str | None  # the declaration's collection period, once opened
+    state: str | None  # that period's state (open, closed)
+    opens_on: dt.date | None
+    closes_on: dt.date | None

@@ -34,7 +34,7 @@ from chiso.collection.schemas import PeriodOpen, Problem
 from chiso.errors import ChisoError, NotFound
 from chiso.ministry import components
 from chiso.ministry.models import ComponentList
-from chiso.ministry.schemas import Comparison, Component, Estimate, Line, MainEstimate
+from chiso.ministry.schemas import Comparison, Component, Estimate, Line, MainEstimate, YearState
 from chiso.national import service as national
 from chiso.permissions import Actor, check
 from chiso.tables import TableError, read_table
@@ -154,6 +154,36 @@ def current_list(*, session: Session, year: int) -> ComponentList:
             f" chiso ministry components import FILE --year {year}"
         )
     return found
+
+
+def years(*, session: Session, actor: Actor) -> list[YearState]:
+    """Every year with a component list, newest first: the list, and the declaration once opened."""
+    check(actor, "ministry.view")
+    newest: dict[int, ComponentList] = {}
+    for stored in session.scalars(select(ComponentList).order_by(ComponentList.id)):
+        newest[stored.year] = stored
+    codes = [period_code(year) for year in newest]
+    periods = {p.code: p for p in session.scalars(select(CollectionPeriod).where(CollectionPeriod.code.in_(codes)))}
+    out = []
+    for year, stored in sorted(newest.items(), reverse=True):
+        period = periods.get(period_code(year))
+        out.append(
+            YearState(
+                year=year,
+                province=stored.province,
+                components=len(stored.rows),
+                leads=len(assignments(stored)),
+                file_name=stored.file_name,
+                imported_at=stored.imported_at,
+                imported_by=stored.imported_by,
+                note=stored.note,
+                period=period.code if period else None,
+                state=period.state if period else None,
+                opens_on=period.opens_on if period else None,
+                closes_on=period.closes_on if period else None,
+            )
+        )
+    return out
 
 
 def assignments(stored: ComponentList) -> dict[str, tuple[str, ...]]:

@@ -97,6 +97,8 @@ def navigation(who: Who | None, path: str, _: Any) -> list[NavItem]:
             items.append(("/dossiers/due", _("Cảnh báo hồ sơ")))
         if who.logged_in and allowed(actor, "results.view"):
             items.append(("/service-766", _("Chỉ số 766")))
+        if who.logged_in and allowed(actor, "ministry.view"):
+            items.append(("/ministry", _("Kê khai DTI")))
         if allowed(actor, "declaration.appraise"):
             items.append(("/appraise", _("Thẩm định")))
         if allowed(actor, "results.compute") or allowed(actor, "account.manage"):
