@@ -69,3 +69,23 @@ def test_anonymous_visitors_are_sent_to_log_in(site):
     assert anonymous.get("/api/v1/service-766").status_code in (401, 403)
     with site.session() as s, pytest.raises(PermissionDenied):
         service.record(session=s, index=None, province="19", actor=site.people["viewer"])  # type: ignore[arg-type]
+
+
+def test_the_ranking_api_polls_like_the_other_results(site, tmp_path: Path):
+    """ETag and 304, `updated_since` on the time the units were computed, CSV with names for a spreadsheet."""
+    _record(site, tmp_path)
+    api = site.client("lanhdao")
+    url = "/api/v1/service-766?period=2025-09&kind=commune"
+    first = api.get(url)
+    assert api.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    stamp = dt.datetime.fromisoformat(first.json()["items"][0]["computed_at"])
+    assert stamp.utcoffset() == dt.timedelta(0)
+    before = (stamp - dt.timedelta(seconds=1)).isoformat().replace("+", "%2B")
+    after = stamp.isoformat().replace("+", "%2B")
+    assert len(api.get(f"{url}&updated_since={before}").json()["items"]) == 2
+    assert api.get(f"{url}&updated_since={after}").json()["items"] == []
+    sheet = api.get(f"{url}&format=csv")
+    assert sheet.headers["content-type"].startswith("text/csv")
+    lines = sheet.text.splitlines()
+    assert lines[0].startswith("unit_era,unit_code,unit_name,unit_kind,period,total,rank,ranked,computed_at")
+    assert "transparency" in lines[0] and "Phường Đức Xuân" in lines[1] and len(lines) == 3

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
+from chiso.dashboard.series import as_utc, since_utc
 from chiso.service766 import service
 from chiso.service766.models import Service766Score
 from chiso.service766.service import known_unit
 from chiso.units.ref import UnitRef
-from chiso.web.api.common import PROBLEMS
+from chiso.web.api import cache
+from chiso.web.api.common import CSV, PROBLEMS, Format, UpdatedSince, csv_response
 from chiso.web.deps import DB, WhoDep
 
 router = APIRouter(tags=["service-766"], responses=PROBLEMS)
@@ -29,7 +31,7 @@ def _row(score: Service766Score, *, components: bool = False) -> dict[str, Any]:
         "rank": score.rank,
         "ranked": score.ranked,
         "groups": {g: score.points.get(g) for g in GROUPS},
-        "computed_at": score.computed_at.isoformat(),
+        "computed_at": as_utc(score.computed_at).isoformat(),
     }
     if components:
         out["points"] = score.points
@@ -38,20 +40,39 @@ def _row(score: Service766Score, *, components: bool = False) -> dict[str, Any]:
     return out
 
 
-@router.get("/service-766")
+@router.get("/service-766", responses=CSV)
 def ranking(
+    request: Request,
     session: DB,
     who: WhoDep,
     period: Annotated[
         str | None, Query(max_length=16, pattern=r"^\d{4}(-\d{2})?$", description="A month (2025-09) or a year.")
     ] = None,
     kind: Annotated[Literal["province", "department", "commune"], Query(description="Unit kind ranked.")] = "commune",
-) -> dict[str, Any]:
-    """The units of one kind ranked on the Decision 766 index in a period (the latest when none is given)."""
-    known = service.periods(session=session, actor=who.actor)
-    chosen = period or (known[0] if known else None)
-    rows = service.ranking(session=session, period=chosen, kind=kind, actor=who.actor) if chosen else []
-    return {"period": chosen, "kind": kind, "periods": known, "items": [_row(r) for r in rows]}
+    updated_since: UpdatedSince = None,
+    format: Format = "json",
+) -> Any:
+    """The units of one kind ranked on the Decision 766 index in a period (the latest when none is given);
+    with `updated_since`, only the units computed after it. ETag and CSV as the other collections."""
+
+    def compute() -> Any:
+        known = service.periods(session=session, actor=who.actor)
+        chosen = period or (known[0] if known else None)
+        rows = service.ranking(session=session, period=chosen, kind=kind, actor=who.actor) if chosen else []
+        since = since_utc(updated_since)
+        items = [_row(r) for r in rows if since is None or as_utc(r.computed_at) > since]
+        if format == "csv":
+            flat = [{**{k: v for k, v in i.items() if k != "groups"}, **i["groups"]} for i in items]
+            columns = [*(k for k in _COLUMNS if k != "groups"), *GROUPS]
+            return csv_response(flat, columns, f"service-766-{chosen or 'none'}-{kind}.csv")
+        return {"period": chosen, "kind": kind, "periods": known, "items": items}
+
+    return cache.respond(request, session, who.actor, compute)
+
+
+_COLUMNS = (
+    "unit_era", "unit_code", "unit_name", "unit_kind", "period", "total", "rank", "ranked", "groups", "computed_at"
+)  # fmt: skip
 
 
 @router.get("/service-766/{era}/{code}")
