@@ -157,7 +157,7 @@ def test_the_office_imports_the_list_and_opens_the_declaration_on_the_web(site, 
     listed = admin.get("/ministry?done=imported").text
     row = listed.split('id="year-2025"')[1].split("</tr>")[0]
     assert "danh-muc.xlsx" in row and "ví dụ minh họa" in row and ">47<" in row and "Chưa mở" in row
-    assert 'id="open-2025"' in row
+    assert 'href="#open-2025"' in row and 'action="/ministry/open" class="stack" id="open-2025"' in listed
     with site.session() as s:
         assert ministry.current_list(session=s, year=h.YEAR).imported_by == "admin"
 
