@@ -24,6 +24,7 @@ from chiso.db import make_engine, session_factory
 from chiso.errors import ChisoError
 from chiso.settings import Settings
 from chiso.web import apidocs, problems
+from chiso.web.api import cache
 from chiso.web.deps import WriteTurns
 from chiso.web.limits import BodyLimit, TokenBeforeBody
 from chiso.web.security import CookieMiddleware, LoginLimiter, Sessions
@@ -136,6 +137,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    if engine is not None and engine.dialect.name != "sqlite":  # tests' own sessions keep the session's read
+        app.state.data_version = cache.VersionReader(engine.url)
     sqlite = engine is not None and engine.dialect.name == "sqlite"
     app.state.write_turns = WriteTurns(1 if sqlite else None)  # SQLite has one writer at a time anyway
     app.state.clock = clock or settings.make_clock()

@@ -9,6 +9,10 @@ process keeps its own cache (several workers each key theirs on the same databas
 
 The ETag is a hash of the bytes: a change elsewhere (a login) moves the version and costs one
 recomputation, but an unchanged answer keeps its ETag, and the client's copy stays valid.
+
+On PostgreSQL the app reads the version on connections of its own (`VersionReader`), in autocommit and
+without the pool's pre-ping: one round trip, and a hit never opens the request's session (no pre-ping,
+BEGIN and COMMIT there). A change committed before that read is seen by it, as by the session's.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from pydantic_core import to_json
+from sqlalchemy import URL, create_engine, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chiso.audit import service as audit
+from chiso.audit.models import AuditEntry
 from chiso.permissions import Actor
 
 GZIP_FROM = 800  # bytes: smaller answers go as they are (the app's GZipMiddleware threshold)
@@ -100,6 +107,40 @@ class ResponseCache:
         return len(self._entries)
 
 
+APPLICATION_NAME = "chiso-data-version"  # how its connections show in pg_stat_activity
+
+
+class VersionReader:
+    """The data version (`audit.last_id`) read on a small pool of autocommit connections of its own."""
+
+    def __init__(self, url: URL) -> None:
+        # No pre-ping: a connection the server dropped fails its query, the pool is invalidated, and the
+        # read is tried once more on a new connection (what pre-ping buys, without its round trip on every read).
+        self.engine = create_engine(
+            url,
+            pool_size=2,
+            max_overflow=6,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"application_name": APPLICATION_NAME},
+        )
+        self.query = select(func.max(AuditEntry.id))
+
+    def __call__(self) -> int:
+        try:
+            return self._read()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return self._read()
+
+    def _read(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.scalar(self.query) or 0
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
 def of(request: Request) -> ResponseCache:
     found: ResponseCache | None = getattr(request.app.state, "api_cache", None)
     if found is None:
@@ -119,7 +160,8 @@ def wants(request: Request, format: str | None) -> Literal["json", "csv"]:
 def respond(request: Request, session: Session, actor: Actor, compute: Callable[[], Body], *, vary: str = "") -> Any:
     """The answer of `compute` at the current data version: from the cache when there, 304 when the
     client holds it already (If-None-Match), else computed, kept and sent (gzip when accepted)."""
-    version = audit.last_id(session)
+    reader: VersionReader | None = getattr(request.app.state, "data_version", None)
+    version = reader() if reader is not None else audit.last_id(session)
     query = tuple(sorted(request.query_params.multi_items()))
     key = (request.url.path, query, vary, actor.user, actor.roles, actor.unit_code, version)
     entry = of(request).get_or_compute(key, lambda: _entry(compute()))
