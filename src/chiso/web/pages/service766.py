@@ -20,7 +20,7 @@ from chiso.framework.spec import Indicator
 from chiso.permissions import allowed
 from chiso.service766 import declarations, service
 from chiso.service766.compute import framework
-from chiso.service766.declarations import DeclarationRefused
+from chiso.service766.declarations import DeclarationRefused, Label
 from chiso.service766.models import Service766Declaration, Service766Score
 from chiso.service766.schemas import DeclarationIn
 from chiso.units.ref import UnitRef
@@ -128,7 +128,7 @@ class DeclaredComponent:
     name: str
     max_points: float
     inputs: list[DeclaredInput]
-    measured_inputs: list[str]  # what the records give it (the dossiers received), for the reader
+    measured_inputs: list[Label]  # what the records give it (the dossiers received), for the reader
 
     @property
     def state(self) -> str:
@@ -235,8 +235,10 @@ def build(
     total = next((r for r in rows if r.grain == "year"), None)
     fw = framework()
     kind = rows[0].unit_kind if rows else ""
-    shown_year = chosen or (year if year else clock.of(session).today().year)
-    periods = [str(shown_year), *(f"{shown_year}-{m:02d}" for m in range(1, 13))]
+    today = clock.of(session).today()
+    shown_year = chosen or (year if year else today.year)
+    begun = [m for m in range(1, 13) if (shown_year, m) <= (today.year, today.month)]  # a later one cannot be declared
+    periods = [str(shown_year), *(f"{shown_year}-{m:02d}" for m in begun)]
     picked = period if period in periods else str(shown_year)
     shown = next((r for r in rows if r.period == picked), None)
     found = declarations.current(session=session, unit=unit, periods=[picked], actor=who.actor)
@@ -282,7 +284,7 @@ def _declared(
             counted = None if shown is None else (row is not None and shown.inputs.get(variable) == row.value)
             spec = specs[variable]
             given.append(DeclaredInput(variable, spec.label, spec.label_en, spec.unit, row, counted))
-        measured = [declarations.MEASURED[v].vi for v in node.variables if v in declarations.MEASURED]
+        measured = [declarations.MEASURED[v] for v in node.variables if v in declarations.MEASURED]
         out.append(
             DeclaredComponent(component.code, component.number, component.name, component.max_points, given, measured)
         )
