@@ -254,3 +254,33 @@ def test_two_concurrent_declarations_one_wins_the_other_conflicts(pg_engine):
     with Session(pg_engine) as s:
         stored = s.scalars(select(Service766Declaration)).all()
         assert [(r.value, r.version, r.recorded_by) for r in stored] == [(4.0, 1, "vanphong")]
+
+
+def test_a_declaration_alone_does_not_put_a_unit_in_the_ranking(tmp_path: Path):
+    """A unit is assessed in a period when it holds dossiers or catalogue lines then: Đức Xuân's feedback
+    declared for August (no records) or a commune without any records adds no row and no rank."""
+    from tests.sources.test_service766 import DECLARED
+
+    from chiso.service766.compute import compute
+    from chiso.sources.measures import Grain
+    from chiso.units import list_units
+
+    lake = Lake(tmp_path / "lake", FixedClock(dt.datetime(2025, 10, 6, 9, tzinfo=VIETNAM)))
+    for source, rows in (("procedures", PROCEDURES), ("dossiers", DOSSIERS)):
+        ingest_file(_write(tmp_path / f"{source}.jsonl", rows), source, lake=lake)
+    quiet = next(
+        u.code for u in list_units(era="2025", kind="commune", province="19") if u.code not in (DUC_XUAN, BAC_KAN)
+    )
+    extra = pd.DataFrame(
+        [
+            {"unit": DUC_XUAN, "period": "2025-08", "variable": "feedback", "value": 0.0},
+            {"unit": quiet, "period": "2025-09", "variable": "feedback", "value": 0.0},
+        ]
+    )
+    plain = compute(lake=lake, province="19", grains=[Grain.MONTH], declared=DECLARED).rows
+    more = compute(lake=lake, province="19", grains=[Grain.MONTH], declared=pd.concat([DECLARED, extra])).rows
+    assert sorted(zip(more["unit"], more["period"], strict=True)) == sorted(
+        zip(plain["unit"], plain["period"], strict=True)
+    )
+    communes = more[more["kind"] == "commune"]
+    assert set(communes["unit"]) == {DUC_XUAN, BAC_KAN} and set(communes["ranked"]) == {2}

@@ -40,6 +40,8 @@ from chiso.units.ref import UnitRef
 ERA = "2025"
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 Key = tuple[str, str, str]  # unit code, period, variable
+FIELDS = ("unit", "period", "component", "variable", "value")  # a file's columns, in the order problems are listed
+CHUNK = 400  # (unit, period) pairs per statement: SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class Label:
 
     def __str__(self) -> str:
         return self.vi
+
+
+MEASURED = {"received": Label("số hồ sơ tiếp nhận trong kỳ (đo tự động)", "dossiers received in the period (measured)")}
 
 
 @dataclass(frozen=True)
@@ -198,9 +203,6 @@ def problems(*, session: Session, items: Sequence[DeclarationIn]) -> list[Proble
     return sorted(found, key=_order)
 
 
-FIELDS = ("unit", "period", "component", "variable", "value")
-
-
 def _order(problem: Problem) -> tuple[int, int]:
     """As the file reads: by row, then by column."""
     return (problem.row or 0, FIELDS.index(problem.field) if problem.field in FIELDS else len(FIELDS))
@@ -282,9 +284,6 @@ def _denominator_problems(
     return found
 
 
-MEASURED = {"received": Label("số hồ sơ tiếp nhận trong kỳ (đo tự động)", "dossiers received in the period (measured)")}
-
-
 def _latest(session: Session, places: Iterable[tuple[str, str]]) -> dict[Key, Service766Declaration]:
     """The current version of every declared input of these (unit, period) places."""
     wanted = sorted(set(places))
@@ -317,9 +316,6 @@ def _measured_inputs(session: Session, places: Iterable[tuple[str, str]]) -> dic
         for unit, period, values in rows:
             found[(unit, period)] = dict(values or {})
     return found
-
-
-CHUNK = 400  # (unit, period) pairs per statement: SQLite's bound-parameter limit
 
 
 def declare(
@@ -485,7 +481,7 @@ def _in_province(code: str, province: str) -> bool:
 
 def _shown(value: Any, lang: str) -> str:
     if isinstance(value, Label):
-        return value.en or value.vi if lang == "en" else value.vi
+        return (value.en or value.vi) if lang == "en" else value.vi
     if isinstance(value, float):
         return numbers.format(value, lang=lang)
     if isinstance(value, list | tuple):
