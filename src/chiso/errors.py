@@ -85,6 +85,31 @@ MESSAGES: dict[str, str] = {
     "task.not-started-is-0": N_("Nhiệm vụ %(task)s: chưa triển khai là tiến độ 0 %%, không phải %(progress)s %%."),
     "task.status-unknown": N_("Trạng thái không có: %(status)s; các trạng thái: %(known)s."),
     "evidence.unknown": N_("Không có tệp minh chứng số %(id)s."),
+    # Decision 766: the declared components (chiso.service766.declarations)
+    "s766.refused": N_("Chưa ghi số liệu tự khai nào: có %(n)s lỗi; sửa rồi nhập lại cả tệp."),
+    "s766.empty": N_("Tệp không có dòng số liệu nào."),
+    "s766.columns": N_("Tệp thiếu cột: %(columns)s. Các cột cần có: %(expected)s."),
+    "s766.unit-unknown": N_("Không có đơn vị «%(unit)s» (từ 1/7/2025); ghi mã đơn vị, ví dụ 01840 hoặc 19-SKHCN."),
+    "s766.unit-kind": N_("%(unit)s không phải tỉnh, sở, ngành hay xã, phường: chỉ số 766 không tính cho đơn vị này."),
+    "s766.period-invalid": N_("Kỳ «%(period)s» không hợp lệ; ghi tháng dạng YYYY-MM (ví dụ 2025-09) hoặc năm YYYY."),
+    "s766.period-future": N_(
+        "Kỳ %(period)s chưa bắt đầu (hôm nay %(today)s); chỉ kê khai kỳ đã qua hoặc đang diễn ra."
+    ),
+    "s766.variable-unknown": N_("«%(variable)s» không phải chỉ tiêu tự khai của chỉ số 766; các chỉ tiêu: %(known)s."),
+    "s766.component-mismatch": N_(
+        "Thành phần «%(component)s» không dùng chỉ tiêu %(variable)s; chỉ tiêu này thuộc thành phần %(expected)s."
+    ),
+    "s766.value-missing": N_("Cần ghi giá trị: một số không âm."),
+    "s766.value-invalid": N_("«%(value)s» không phải một số viết rõ ràng: %(problem)s"),
+    "s766.value-min": N_("%(label)s phải từ %(min)s trở lên (đang là %(value)s)."),
+    "s766.value-max": N_("%(label)s tối đa là %(max)s (đang là %(value)s)."),
+    "s766.value-whole": N_("%(label)s là số đếm: cần một số nguyên (đang là %(value)s)."),
+    "s766.above-denominator": N_(
+        "%(label)s (%(value)s) lớn hơn %(other)s (%(limit)s) của cùng đơn vị và kỳ; sửa một trong hai số."
+    ),
+    "s766.row-twice": N_(
+        "Đơn vị %(unit)s, kỳ %(period)s, chỉ tiêu %(variable)s đã có ở dòng %(first)s; mỗi chỉ tiêu một dòng."
+    ),
 }
 
 

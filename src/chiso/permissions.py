@@ -109,6 +109,11 @@ ACTIONS: dict[str, Rule] = {
         "read the province's DTI declaration, its estimate and the comparison", "appraiser", "viewer", *OFFICE
     ),
     "hooks.manage": _rule("manage webhook subscriptions and read their delivery log", "admin"),
+    "service766.declare": _rule(
+        "declare the Decision 766 components Chiso cannot measure (feedback, population data …)",
+        *OFFICE,
+        own_unit=("officer",),
+    ),
 }
 
 

@@ -179,7 +179,19 @@ def test_the_programme_reads_the_demo(session):
     assert rank.status.value == "on_track" and rank.reason.code == "meets_early" and rank.latest <= 15
     ranks = table[(table["variable"] == "dti") & (table["unit"] == "19")]
     assert ranks.loc[ranks["period"] == 2022, "rank_published"].tolist() == [8]
-    assert found["level4_services"].status.value == "on_track"
+    # Level 4 is measured from the procedure catalogue from 2023 on (issue 15, item 6: it read its imported
+    # series, on track on the published 100 % of 2021); the published 2020 and 2021 figures, counted under
+    # the former levels, stay. The simulated 2025, the target year, has fewer than all eligible procedures
+    # fully online: the target is late, and says so with the measured figure.
+    level4 = table[table["variable"] == "level4_services_share"].set_index("period")
+    assert level4["source"].to_dict() == {2020: "imported", 2021: "imported", 2023: "measured", 2024: "measured",
+                                          2025: "measured"}  # fmt: skip
+    assert level4.loc[2025, "lineage"].measure == "service-2025:procedures_full_online"
+    assert level4.loc[2025, "lineage"].records > 0 and level4.loc[2025, "lineage"].simulated
+    assert 0.5 < level4.loc[2023, "value"] < level4.loc[2024, "value"] < level4.loc[2025, "value"] < 1
+    level4_status = found["level4_services"]
+    assert (level4_status.latest_year, level4_status.status.value) == (2025, "late")
+    assert level4_status.reason.code == "late_observed" and level4_status.latest == level4.loc[2025, "value"]
     assert found["dx_specialists"].status.value == "no_data"
     assert found["digital_tech_enterprises"].forecast is not None
     # the work records online are measured from the document system's records from 2023 on (issue 15, item 6)
@@ -314,3 +326,24 @@ def test_the_766_rankings_for_2023_to_2025(session):
         assert ranked[0].rank == 1 and ranked[0].ranked == len(ranked) > 1, (kind, period)
         assert all(0 < (r.total or 0) <= 100 for r in ranked)
     assert all(r.lineage["framework"] == "service-766" for r in rows)
+
+
+def test_the_766_computation_reads_the_demos_declared_feedback(session):
+    """Issue 15, item 4: the programme office declared 2025's feedback (5.1, 5.2) of every unit, simulated
+    and noted so; the stored 2025 results counted it, 2024 (nothing declared) has no value for them, and
+    the four other declared components are declared nowhere (their pages say "Chưa khai")."""
+    from chiso.service766.models import Service766Declaration, Service766Score
+
+    declared = session.scalars(select(Service766Declaration)).all()
+    assert declared and {(d.recorded_by, d.note, d.version) for d in declared} == {
+        ("vanphong.cds", "số liệu mô phỏng / simulated", 1)
+    }
+    assert {d.variable for d in declared} == {"feedback", "feedback_on_time", "feedback_satisfied"}
+    assert {d.period[:4] for d in declared} == {"2025"} and len({d.unit_code for d in declared}) == 92 + 12 + 1
+    rows = session.scalars(select(Service766Score).where(Service766Score.unit_code == "01840")).all()
+    by_period = {r.period: r for r in rows}
+    figures = {(d.period, d.variable): d.value for d in declared if d.unit_code == "01840"}
+    september = by_period["2025-09"]
+    assert september.inputs["feedback"] == figures[("2025-09", "feedback")]
+    assert september.points["s5_1"] is not None and september.points["s4_4"] is None
+    assert by_period["2024-09"].points["s5_1"] is None and "feedback" not in by_period["2024-09"].inputs

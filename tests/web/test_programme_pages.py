@@ -304,6 +304,49 @@ def _visible_text(html: str) -> str:
     return text + " " + chart_labels
 
 
+def test_the_level4_target_reads_the_measured_catalogue_share_with_lineage(observed):
+    """Issue 15, item 6: "100 % of online public services at level 4 by 2025" names the measured share of
+    eligible procedures provided fully online (service-2025 procedures_full_online, over the catalogue);
+    measured 2023 and 2024 take the place of the imported 85 % and 98 %, the card says "Đo tự động" with
+    the lineage, and the API's target status names the measure."""
+    from chiso.permissions import MEASURE
+
+    lineage = {
+        "measure": "service-2025:procedures_full_online",
+        "measure_version": 1,
+        "records": 2628,
+        "computed_at": "2025-01-06T08:00:00+07:00",
+        "files": [{"file": "procedures-19-2024.parquet", "sha256": "cd" * 32}],
+        "simulated": True,
+    }
+    with observed.session() as s:
+        for period, value in (("2023", 0.74), ("2024", 0.86)):
+            value_in = ValueIn(
+                era="2025",
+                unit_code="19",
+                variable="full_online_procedure_share",
+                period=period,
+                value=value,
+                source="measured",
+                lineage={**lineage, "period": period},
+            )
+            values.record(session=s, value_in=value_in, actor=MEASURE)
+        s.commit()
+    page = observed.client().get(f"/programmes/{SLUG}")
+    level4 = _card(page.text, "level4_services")
+    assert "Đo tự động" in level4 and "86,0 %" in level4 and "(2024)" in level4  # not the imported 98 %
+    assert "service-2025:procedures_full_online" in level4 and "2.628" in level4
+    assert "procedures-19-2024.parquet" in level4
+    assert "--measures service-2025 --lineage 19 full_online_procedure_share 2024" in level4  # a command that runs
+    assert "Đo tự động" not in _card(page.text, "mobile_4g5g_smartphones")  # nothing measures it
+    api = observed.client().get(f"/api/v1/programmes/{CODE}/status").json()
+    target = next(t for t in api["targets"] if t["code"] == "level4_services")
+    assert (target["value"], target["value_year"]) == (0.86, 2024)
+    assert target["measured"] == "service-2025:procedures_full_online" and target["simulated"] is True
+    # 55 %, 70 % imported (2021, 2022), 74 %, 86 % measured: the trend does not reach 100 % in 2025
+    assert target["status"] == "at_risk"
+
+
 def test_the_vietnamese_programme_page_has_no_english(observed):
     """Issue 13: "rank 8 of 34 in 2024", "forecast 689 [677.5, 700.5]", "0.91 in 2024", "no data source yet"."""
     client = observed.client()
@@ -348,7 +391,7 @@ def test_a_target_reads_its_measured_figure_with_lineage_over_the_imported_one(o
     assert "service-2025:work_records_by_level" in records and "3.112" in records
     assert "documents-2025.parquet" in records and "--lineage 19 work_record_online_rate_province_level 2025" in records
     level4 = _card(page.text, "level4_services")
-    assert "Đo tự động" not in level4  # no measure named: its imported series as before
+    assert "Đo tự động" not in level4  # no measured figure recorded: its imported series as before
     api = observed.client().get(f"/api/v1/programmes/{CODE}/status").json()
     target = next(t for t in api["targets"] if t["code"] == "work_records_online_province")
     assert (target["value"], target["value_year"]) == (0.95, 2025)

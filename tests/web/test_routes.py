@@ -164,6 +164,14 @@ WORK = [
     ("GET", "/evidence/{evidence_id}", "canbo.backan", "/evidence/1", None, 403),
     (
         "POST",
+        "/service-766/{era}/{code}/declare",
+        "canbo.backan",  # the officer of OTHER may not declare COMMUNE's 766 components
+        f"/service-766/2025/{f.COMMUNE}/declare",
+        {"period": "2025-09", "feedback": "3"},
+        403,
+    ),
+    (
+        "POST",
         "/api/v1/values",
         "token:measure:write",  # measured values: the measuring service (issue 11, item 5)
         "/api/v1/values",

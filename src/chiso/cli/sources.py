@@ -289,6 +289,13 @@ def rank766_command(
     store: str | None = typer.Option(
         None, "--store", metavar="USER", help="Store the results (and emit the IOC event) as this actor (system)."
     ),
+    as_user: str | None = typer.Option(
+        None,
+        "--as",
+        metavar="USER",
+        help="Read the declared components (`chiso sources declare766`) from the database as this user "
+        "(--store reads them as its actor).",
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
     """Chỉ số 766 từ dữ liệu nguồn — the Decision 766 index, ranked within each kind of unit."""
@@ -299,8 +306,11 @@ def rank766_command(
         grains = [Grain(p) for p in period]
     except ValueError:
         fail(f"--period: use month, quarter or year, not {period}")
+    declared = _declared_766(store or as_user, province, [g.value for g in grains], since, until)
     try:
-        index = compute(lake=lake, province=province, grains=grains, engine=engine, since=since, until=until)
+        index = compute(
+            lake=lake, province=province, grains=grains, engine=engine, since=since, until=until, declared=declared
+        )
     except (SourceError, EngineError, UnitsError) as exc:
         fail(str(exc))
     rows = index.rows
@@ -322,6 +332,50 @@ def rank766_command(
     where = f" → {out}" if out else ""
     stored = " (stored)" if store else ""
     typer.echo(f"{len(rows)} kết quả chỉ số 766 / Decision 766 results{stored}{where}")
+
+
+def _declared_766(
+    user: str | None, province: str, grains: list[str], since: str | None, until: str | None
+) -> pd.DataFrame | None:
+    """The stored declarations the computation reads, or None (said on stderr) without a user to read them."""
+    if user is None:
+        typer.echo(
+            "Lưu ý: không đọc số liệu tự khai (thêm --as USER); các thành phần tự khai không có điểm / "
+            "Note: declared components not read (give --as USER): they earn no points",
+            err=True,
+        )
+        return None
+    from chiso.cli.session import work
+    from chiso.service766 import declarations
+
+    with work(user) as w:
+        found = declarations.frame(
+            session=w.session, province=province, actor=w.actor, grains=grains, since=since, until=until
+        )
+    typer.echo(f"Số liệu tự khai / declared figures: {len(found)} ({found['unit'].nunique()} đơn vị / units)")
+    return found
+
+
+@app.command("declare766")
+def declare766_command(
+    file: Path = typer.Argument(..., help="XLSX or CSV: Mã đơn vị, Kỳ, Chỉ tiêu, Giá trị (Thành phần, Ghi chú)."),
+    as_user: str = typer.Option(..., "--as", envvar="CHISO_AS", help="Người thực hiện — the user acting."),
+) -> None:
+    """Tự khai thành phần chỉ số 766 — declare the Decision 766 components Chiso cannot measure."""
+    from chiso.cli.session import work
+    from chiso.service766 import imports
+
+    with work(as_user) as w:  # a refused file (every bad row listed) writes nothing, exit code 2
+        done = imports.import_file(session=w.session, path=file, actor=w.actor)
+    print_table(
+        ("đơn vị / unit", "kỳ / period", "chỉ tiêu / variable", "giá trị / value", "phiên bản / version"),
+        [(r.unit_code, r.period, r.variable, f"{r.value:g}", r.version) for r in done.written],
+    )
+    typer.echo(
+        f"{len(done.written)} số liệu tự khai đã ghi, {done.unchanged} không đổi / "
+        f"{len(done.written)} declared figures recorded, {done.unchanged} unchanged; "
+        "tính lại để áp dụng / recompute to apply: chiso sources rank766 --province … --store measure"
+    )
 
 
 @app.command("schema")

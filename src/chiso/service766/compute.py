@@ -108,13 +108,15 @@ def compute(
     placed = unit_rows.loc[unit_rows["unit"].isin(communes), ["unit", "period"]].drop_duplicates()
     broadcast = placed.merge(measured["commune"].drop(columns=["unit"]), on="period")
     frames = [f[["unit", "period", "variable", "value", "records"]] for f in (unit_rows, province_rows, broadcast)]
-    if declared is not None and len(declared):
-        frames.append(declared.assign(records=0)[["unit", "period", "variable", "value", "records"]])
     values = pd.concat(frames, ignore_index=True)
     # A unit is assessed in a period when it holds procedures or dossiers then; publications dated in
-    # another period (a procedure published in 2023 still in the catalogue) do not open one by themselves.
+    # another period (a procedure published in 2023 still in the catalogue) do not open one by themselves,
+    # nor does a declaration (a unit without records in a month is not ranked on its declared feedback).
     published = _published_variables()
     held = values.loc[~values["variable"].isin(published), ["unit", "period"]].drop_duplicates()
+    if declared is not None and len(declared):
+        given = declared.assign(records=0)[["unit", "period", "variable", "value", "records"]]
+        values = pd.concat([values, given], ignore_index=True)
     values = values.merge(held, on=["unit", "period"])
     rows = _score(fw, values, kinds, grains)
     lineage = {
