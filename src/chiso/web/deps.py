@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import hmac
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from chiso.accounts import service as accounts
 from chiso.audit import chain as audit_chain
@@ -75,28 +77,42 @@ async def write_turn(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def db(request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]) -> Iterator[Session]:
+async def db(request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]) -> AsyncIterator[Session]:
     """The request's session: committed when the route returns, rolled back when it raises.
 
     A request that writes (POST, PUT, PATCH, DELETE) begins its transaction as a writer (db.begin_write):
     concurrent saves queue for the write lock instead of failing; reads stay concurrent.
+
+    An async dependency, so that a read that never touches the database (an API answer kept in memory)
+    costs no hop to a worker thread: making a session does no I/O, and whatever does (the writer's
+    begin, the commit, the rollback) runs in a worker thread, never on the event loop.
     """
     session: Session = bind(request.app.state.sessions(), request.app.state.clock)
     try:
         if request.method in WRITES:
-            begin_write(session)
-            # Take the audit chain's lock here, in the worker thread that runs this dependency, and not
-            # later inside an async route on the event loop: there, waiting for it would block the loop,
-            # and the request that holds it needs the loop to reach its commit (a deadlock, seen under
-            # concurrent logins on PostgreSQL). Write requests of a schema therefore take turns.
-            audit_chain.lock(session)
+            # Take the audit chain's lock here, in a worker thread, and not later inside an async route on
+            # the event loop: there, waiting for it would block the loop, and the request that holds it
+            # needs the loop to reach its commit (a deadlock, seen under concurrent logins on PostgreSQL).
+            # Write requests of a schema therefore take turns.
+            await run_in_threadpool(_begin_writing, session)
         yield session
-        session.commit()
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
     except BaseException:
-        session.rollback()
+        with anyio.CancelScope(shield=True):  # a cancelled request still ends its transaction
+            await run_in_threadpool(session.rollback)
         raise
     finally:
-        session.close()
+        if session.in_transaction():  # only after a failed commit or rollback: close ends it, in a thread
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(session.close)
+        else:
+            session.close()  # nothing to end: no I/O
+
+
+def _begin_writing(session: Session) -> None:
+    begin_write(session)
+    audit_chain.lock(session)
 
 
 DB = Annotated[Session, Depends(db, scope="function")]
@@ -120,13 +136,22 @@ def language(request: Request) -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def who(request: Request, session: DB) -> Who:
+async def who(request: Request, session: DB) -> Who:
     """The actor of the request: a bearer token, else the session cookie, else the public.
 
-    Kept on the request too, so that an error page still shows who is logged in, with their menu."""
-    found = _who(request, session)
+    Kept on the request too, so that an error page still shows who is logged in, with their menu. A token
+    or a login is looked up in a worker thread; the public needs no query (a cookie read, or a new one)."""
+    if request.headers.get("authorization") or _logged_in_cookie(request):
+        found = await run_in_threadpool(_who, request, session)
+    else:
+        found = _who(request, session)
     request.state.who = found
     return found
+
+
+def _logged_in_cookie(request: Request) -> bool:
+    data = request.app.state.cookies.read(request)
+    return data is not None and data.account_id is not None
 
 
 def _who(request: Request, session: Session) -> Who:
