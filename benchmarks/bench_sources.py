@@ -238,14 +238,21 @@ CHANGE_SHARE = 0.003
 
 
 def _changes_lake(args: argparse.Namespace) -> Lake:
-    """A copy of the lake (links to its parts) that the day's changes go into, so the main lake stays."""
+    """A copy of the lake (links to its parts, a copy of its index) that the day's changes go into, so the
+    main lake stays."""
+    import shutil
+
     lake = Lake(Path(args.dir) / "changes")
     target = lake.records_dir("dossiers")
     target.mkdir(parents=True, exist_ok=True)
-    for part in Lake(Path(args.dir) / "var").parts("dossiers"):
+    main = Lake(Path(args.dir) / "var")
+    for part in main.parts("dossiers"):
         link = target / part.name
         if not link.exists():
             link.symlink_to(part.resolve())
+    if main.summaries_path("dossiers").exists() and not lake.summaries_path("dossiers").exists():
+        lake.index_dir("dossiers").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(main.summaries_path("dossiers"), lake.summaries_path("dossiers"))
     return lake
 
 
