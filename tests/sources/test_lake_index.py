@@ -89,16 +89,24 @@ def test_the_version_index_lists_each_version_of_a_changed_record_once(lake: Lak
     index = read_index(lake, "dossiers")
     assert index.history is History.INDEXED and len(index.parts) == 3
     listed = {
-        path.name: pq.read_table(path).to_pandas().sort_values("_valid_from")["id"].tolist()
+        path.name: [(r["id"], r["seq"], r["relisted"]) for r in pq.read_table(path).to_pylist()]
         for path in index.version_files
     }
     by_file = {json.loads(p.read_text())["file"].rsplit("/", 1)[-1]: p.stem for p in (lake.root / "ingest").iterdir()}
     # April made X a record with several versions: its March version is listed there with the new one;
-    # May lists only its own; March and Y (sent again unchanged) are in no index file.
+    # May lists X's three versions again, relisted (April's listing is superseded); March and Y (sent
+    # again unchanged) are in no index file.
     assert listed == {
-        f"part-{by_file['dossiers-2025-04.jsonl']}.parquet": ["X", "X"],
-        f"part-{by_file['dossiers-2025-05.jsonl']}.parquet": ["X"],
+        f"part-{by_file['dossiers-2025-04.jsonl']}.parquet": [("X", 1, False)] * 2,
+        f"part-{by_file['dossiers-2025-05.jsonl']}.parquet": [("X", 2, True)] * 3,
     }
+    may = pq.read_table(lake.versions_path("dossiers", f"part-{by_file['dossiers-2025-05.jsonl']}.parquet"))
+    validity = sorted((str(r["__valid_from"]), str(r["__valid_to"])) for r in may.to_pylist())
+    assert validity == [
+        ("2025-04-02 09:00:00", "2025-05-05 09:00:00"),
+        ("2025-05-05 09:00:00", "None"),
+        ("None", "2025-04-02 09:00:00"),
+    ]
     summaries = json.loads(lake.summaries_path("dossiers").read_text(encoding="utf-8"))["parts"]
     assert sorted(summaries) == sorted(p.name for p in index.parts)
     april = summaries[f"part-{by_file['dossiers-2025-04.jsonl']}.parquet"]

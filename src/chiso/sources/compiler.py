@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import sqlglot
 import sqlglot.expressions as exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
@@ -172,19 +173,37 @@ def _validity(spec: str) -> tuple[exp.Expression, exp.Expression]:
     return start, later
 
 
+def windowed(table: str, source: Source) -> exp.Select:
+    """The versions in `table` (id, `_ingest`, `_row`, `_valid_from`, `_ingested_at`) with their validity:
+    the window over each record's versions. Ingestion computes it for the version index."""
+    key = exp.column(source.id, quoted=True)
+    start, later = _validity(_order(key))
+    return exp.select(key.copy(), "_ingest", "_row", exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO)).from_(
+        table
+    )
+
+
 def validity_table(name: str) -> str:
     """The table of the validity of every version in a source's version index (see `validity`)."""
     return f"{name}__validity"
 
 
 def validity(name: str, source: Source) -> exp.Select:
-    """The validity of every version in the version index (`<source>__versions`): a window over the index
-    alone, as many rows as the versions of records that changed. An engine computes it once per run
-    (`Engine.bind_query`) as the table `<source>__validity` that `indexed_versions` joins."""
-    start, later = _validity(_order(exp.column(source.id, quoted=True)))
-    return exp.select("_ingest", "_row", exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO)).from_(
-        versions_table(name)
+    """The validity of every version in the version index (`<source>__versions`), as computed at ingestion
+    by the newest index file that lists its record (`seq`: the order of the index files; a record listed
+    again — `relisted` — has all its versions in the newer file). No window: an engine reads it once per
+    run (`Engine.bind_query`) as the table `<source>__validity` that `indexed_versions` joins."""
+    key = exp.column(source.id, quoted=True).sql(dialect="duckdb")
+    table = versions_table(name)
+    tree = sqlglot.parse_one(
+        f"""SELECT v._ingest, v._row, v.{VALID_FROM}, v.{VALID_TO} FROM {table} AS v
+            LEFT JOIN (SELECT {key}, MAX(seq) AS newest FROM {table} WHERE relisted GROUP BY {key}) AS n
+              ON n.{key} = v.{key}
+            WHERE n.newest IS NULL OR v.seq >= n.newest""",
+        read="duckdb",
     )
+    assert isinstance(tree, exp.Select)
+    return tree
 
 
 def indexed_versions(name: str) -> exp.Select:

@@ -3,8 +3,8 @@
     <data dir>/lake/<source>/_index/parts.json                 a summary of each part: rows, smallest and
                                                                largest id, the same for each timestamp
                                                                field, whether it holds new versions
-    <data dir>/lake/<source>/_index/versions/<part>.parquet    the version index: the versions a part
-                                                               brought of records that have several
+    <data dir>/lake/<source>/_index/versions/<part>.parquet    the version index: every version, with
+                                                               its validity, of the records a part changed
 
 **Summaries.** A measure that keeps a time window (`--from`/`--until`) binds only the parts whose range
 of its time column meets the window, and ingestion looks for earlier versions of a file's records only
@@ -12,17 +12,22 @@ in the parts whose id range meets the file's. `parts.json` is a cache of the par
 part it does not list (a lake written before it, a crash between the part's rename and the file's) is
 summarised from its footer, so a missing or stale entry makes reading slower, never wrong.
 
-**Version index.** Every version of a record that has several versions is listed (id, `_ingest`,
-`_row`, and what orders versions: `_valid_from`, `_ingested_at`) in exactly one index file: that of the
-part which brought it, or, for a record's first version, that of the part which brought its second. A
-reader gives each version its validity with a window over the index alone (narrow rows, as many as
-the versions of records that changed) and joins it to the records on (`_ingest`, `_row`); every other
-record is one version valid throughout. So a month is measured from that month's records and the
-index, wherever the other versions of its records are. The index file is renamed into place before its
-part: a file whose part is not there (a crash in between) is ignored. A part marked as holding new
-versions (`chiso_versions` in its Parquet metadata) without an index file — a lake written before the
-index — makes readers compute validity with a window over the records of every part, as before: slower,
-and still right. Ingesting the files again into a new data directory builds the index.
+**Version index.** A part that brings new versions of known records (or several versions of one) gets
+an index file listing every version of the records it touched — id, `_ingest`, `_row` — with its
+validity (`__valid_from`, `__valid_to`, from the window over the record's versions, computed at
+ingestion over those records alone), the file's `seq` (after every earlier file's) and `relisted` when
+the record was listed before: a record's versions are read from the newest file that lists it. A
+reader therefore needs no window: it takes the index as it is, less the listings a newer file
+superseded (a join with the relisted records), and joins it to the records on (`_ingest`, `_row`);
+every other record is one version valid throughout. So a month is measured from that month's records
+and the index (as large as the versions of records that changed), wherever the other versions are.
+
+The index file is renamed into place before its part: a file whose part is not there (a crash in
+between) is ignored, and ingesting the file again replaces it. A part marked as holding new versions
+(`chiso_versions` in its Parquet metadata) without an index file — a lake written before the index —
+makes readers compute validity with a window over the records of every part, as before: slower, and
+still right. Ingesting the files again into a new data directory builds the index. Ingestions of one
+source must not run at once (as before: each reads what the others are writing).
 """
 
 from __future__ import annotations
@@ -38,14 +43,14 @@ import duckdb
 import pyarrow.parquet as pq
 
 from chiso.sources.checks import q
-from chiso.sources.compiler import History
+from chiso.sources.compiler import History, windowed
 from chiso.sources.lake import Lake, atomic_write
 from chiso.sources.schemas import FieldType, Source, SourceError, get_source
 
 INDEX_SCHEMA = "chiso.lake-index/1"
 VERSIONS_KEY = "chiso_versions"  # Parquet metadata of a part that holds new versions of known records
 HISTORY_COLUMNS = ("_valid_from", "_ingested_at", "_hash")
-ORDER_COLUMNS = ("_ingest", "_row", "_valid_from", "_ingested_at")  # a version's place among its record's
+ORDER_COLUMNS = ("_ingest", "_row", "_valid_from", "_ingested_at")  # a version and its place among its record's
 
 Span = tuple[str, str]  # smallest and largest value, ISO text for timestamps
 
@@ -205,14 +210,17 @@ def write_summaries(lake: Lake, source: str, parts: Iterable[PartSummary]) -> No
     atomic_write(lake.summaries_path(source), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def index_versions(con: duckdb.DuckDBPyConnection, source: Source, *, new: Path, earlier: Path, out: Path) -> int:
+def index_versions(
+    con: duckdb.DuckDBPyConnection, source: Source, *, new: Path, earlier: Path, listed: list[Path], out: Path
+) -> int:
     """Write to `out` the version index file of a part about to be committed, and return its `updated`.
 
     `new`: the part's records; `earlier`: the versions already in the lake of the ids it holds (id and
-    ORDER_COLUMNS). A record touched here has several versions now: its new versions are listed, and its
-    earlier one too when it had one alone (a record with several was listed before). Nothing is written
-    when no record is touched. `updated` counts the part's versions of records known before or repeated
-    in the part, as the ingestion report does.
+    ORDER_COLUMNS); `listed`: the committed index files. A record touched here has several versions now:
+    all of them are listed, each with its validity (`windowed`), the file's `seq` (after every committed
+    file's) and `relisted` when the record was listed before (it had several versions already: the
+    older listing is superseded). Nothing is written when no record is touched. `updated` counts the
+    part's versions of records known before or repeated in the part, as the ingestion report does.
     """
     key = q(source.id)
     columns = ", ".join([key, *ORDER_COLUMNS])
@@ -228,17 +236,27 @@ def index_versions(con: duckdb.DuckDBPyConnection, source: Source, *, new: Path,
     )
     row = con.execute("SELECT coalesce(sum(fresh), 0), count(*) FILTER (known = 0) FROM __touched").fetchone()
     assert row is not None
-    listed, first_seen = int(row[0]), int(row[1])
-    if listed:
+    versions, first_seen = int(row[0]), int(row[1])
+    if versions:
+        seq = 1
+        if listed:
+            found = con.execute(f"SELECT max(seq) FROM read_parquet({[str(p) for p in listed]!r})").fetchone()
+            seq += int(found[0] or 0) if found else 0
         con.execute(
             f"""
-            COPY (
+            CREATE OR REPLACE TEMP VIEW __versions AS
               SELECT {columns} FROM read_parquet('{new}') WHERE {key} IN (SELECT {key} FROM __touched)
               UNION ALL
-              SELECT {columns} FROM read_parquet('{earlier}')
-              WHERE {key} IN (SELECT {key} FROM __touched WHERE known = 1)
-            ) TO '{out}' (FORMAT parquet, COMPRESSION zstd)
+              SELECT {columns} FROM read_parquet('{earlier}') WHERE {key} IN (SELECT {key} FROM __touched)
             """
         )
+        con.execute(
+            f"""
+            COPY (SELECT w.*, {seq} AS seq, t.known > 1 AS relisted
+                  FROM ({windowed("__versions", source).sql(dialect="duckdb")}) w JOIN __touched t USING ({key}))
+            TO '{out}' (FORMAT parquet, COMPRESSION zstd)
+            """
+        )
+        con.execute("DROP VIEW __versions")
     con.execute("DROP TABLE __touched")
-    return listed - first_seen
+    return versions - first_seen

@@ -307,7 +307,9 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
     while target.exists():  # checked again, and records quarantined before now pass: a further part
         target, n = own.with_name(f"{own.stem}-{n}.parquet"), n + 1
     listing = staging / "versions.parquet"
-    report.updated = index_versions(con, source, new=result, earlier=earlier, out=listing)
+    report.updated = index_versions(
+        con, source, new=result, earlier=earlier, listed=lake_index.version_files, out=listing
+    )
     if report.updated:
         # Marked in the part itself too: a lake copied without its index is still read right (see `index.py`).
         marked = staging / "marked.parquet"
