@@ -188,8 +188,7 @@ def read_index(lake: Lake, source: str) -> SourceIndex:
             entry = summarise(path, source)
         parts.append(entry)
     names = {p.name for p in parts}
-    folder = lake.versions_path(source, "x").parent
-    indexed = frozenset(f.name for f in folder.glob("part-*.parquet") if f.name in names) if folder.is_dir() else ()
+    indexed = {f.name for f in lake.versions_dir(source).glob("part-*.parquet")} & names
     return SourceIndex(lake, source, tuple(parts), frozenset(indexed))
 
 
@@ -200,7 +199,7 @@ def _read_summaries(lake: Lake, source: str) -> dict[str, PartSummary]:
         if data.get("schema") != INDEX_SCHEMA:
             return {}
         return {name: PartSummary.from_json(name, entry) for name, entry in data["parts"].items()}
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return {}  # missing or unreadable: every part is summarised from its footer
 
 

@@ -91,9 +91,12 @@ class Lake:
     def summaries_path(self, source: str) -> Path:
         return self.index_dir(source) / "parts.json"
 
+    def versions_dir(self, source: str) -> Path:
+        return self.index_dir(source) / "versions"
+
     def versions_path(self, source: str, part: str) -> Path:
         """The version index file of one part (named by the part's file name)."""
-        return self.index_dir(source) / "versions" / part
+        return self.versions_dir(source) / part
 
     def quarantine_path(self, source: str, ingest_id: str) -> Path:
         return self.root / "quarantine" / source / f"{ingest_id}.parquet"
