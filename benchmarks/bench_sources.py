@@ -17,6 +17,8 @@ second, peak memory and the ratios; checks that the three give the same totals.
    into a copy of the lake as new versions (what `chiso sources sync` does per page); then the
    affected months are measured again (`--from`/`--until`, as of latest) and compared with a full
    re-measure of every month in the same run (goal ≥ 20× faster); both give the same values there.
+   The affected months read the parts and row groups of those months and the version index (see
+   docs/sources.md, "Incremental re-measure"); peak memory of each phase is printed (goal < 8 GiB).
 7. the Decision 766 index (`--only-766`): a year (2026, every record on 2025 units) of Thái Nguyên's
    dossiers (`--records-766`) and procedure catalogue; `chiso.service766.compute.compute` for every
    province, department and commune by month (points of every measurable component, totals, ranks
@@ -238,14 +240,21 @@ CHANGE_SHARE = 0.003
 
 
 def _changes_lake(args: argparse.Namespace) -> Lake:
-    """A copy of the lake (links to its parts) that the day's changes go into, so the main lake stays."""
+    """A copy of the lake (links to its parts, a copy of its index) that the day's changes go into, so the
+    main lake stays."""
+    import shutil
+
     lake = Lake(Path(args.dir) / "changes")
     target = lake.records_dir("dossiers")
     target.mkdir(parents=True, exist_ok=True)
-    for part in Lake(Path(args.dir) / "var").parts("dossiers"):
+    main = Lake(Path(args.dir) / "var")
+    for part in main.parts("dossiers"):
         link = target / part.name
         if not link.exists():
             link.symlink_to(part.resolve())
+    if main.summaries_path("dossiers").exists() and not lake.summaries_path("dossiers").exists():
+        lake.index_dir("dossiers").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(main.summaries_path("dossiers"), lake.summaries_path("dossiers"))
     return lake
 
 
@@ -538,7 +547,8 @@ def incremental(args: argparse.Namespace) -> None:
     changes = run_phase(args, "changes")
     print(f"changes:  {changes['changes']:,} changed dossiers ({changes['changes'] / changes['records']:.2%} of "
           f"{changes['records']:,}) ingested in {changes['seconds']:.2f} s: {changes['added']:,} versions added, "
-          f"{changes['updated']:,} of known records ({changes['status']})")  # fmt: skip
+          f"{changes['updated']:,} of known records ({changes['status']}), "
+          f"peak {changes['peak_mib']:,.0f} MiB")  # fmt: skip
     fulls, parts = [], []
     for _ in range(args.repeat):  # alternating, fastest of each, as for the comparison above
         fulls.append(run_phase(args, "remeasure", "--full"))
@@ -548,7 +558,8 @@ def incremental(args: argparse.Namespace) -> None:
     same_cells = all(p["cells"] == f["cells"] for p in parts for f in fulls)
     print(f"remeasure: affected months {part['seconds']:.2f} s ({len(part['cells']):,} values), every month "
           f"{full['seconds']:.2f} s ({full['values']:,} values); runs: {_seconds(parts)} | {_seconds(fulls)}; "
-          f"same values for the affected months: {same_cells}")  # fmt: skip
+          f"same values for the affected months: {same_cells}; peak {max(r['peak_mib'] for r in parts):,.0f} | "
+          f"{max(r['peak_mib'] for r in fulls):,.0f} MiB")  # fmt: skip
     print(f"ratio:    full re-measure / affected months = {full['seconds'] / part['seconds']:.1f}× (goal ≥ 20)")
 
 

@@ -9,7 +9,9 @@ The query reads the source's records as a table named after the source and, when
 The source is read through its versions: every record (id) may have been ingested many times, and
 a version is valid from its `_valid_from` (the first version: from the start) until the next one's. A
 window over the id (ordered by start, ingestion time, ingestion and row: a total order) gives each
-version its end, and the WHERE keeps, for each record, the one version valid "as of":
+version its end — over the lake's version index (`History.INDEXED`, see `index.py`), joined to the
+records, or, in a lake written before the index, over the records themselves (`History.WINDOW`) — and
+the WHERE keeps, for each record, the one version valid "as of":
 
     LATEST        the newest version of each record (the state now);
     <timestamp>   the version valid just before that instant (an exclusive cut-off);
@@ -26,8 +28,10 @@ there is no fallback.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
+import sqlglot
 import sqlglot.expressions as exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
@@ -44,6 +48,14 @@ VALID_FROM, VALID_TO = "__valid_from", "__valid_to"
 
 class EngineError(RuntimeError):
     """An engine cannot run a definition, or cannot reach its data; says which and why."""
+
+
+class History(StrEnum):
+    """How the records of a source get their validity (which of them the lake holds: `index.SourceIndex`)."""
+
+    NONE = "none"  # no record has several versions: every record counts, no window
+    INDEXED = "indexed"  # the version index's validity (table `<source>__validity`), joined on (_ingest, _row)
+    WINDOW = "window"  # a window over the records of the ids in parts with new versions (`<source>__changed`)
 
 
 def _col(name: str, table: str = "s") -> exp.Column:
@@ -128,10 +140,7 @@ def versions(name: str, source: Source) -> exp.Query:
     table = exp.to_table(name)
     key = exp.column(source.id, quoted=True)
     changed = exp.select(key.copy()).from_(exp.to_table(changed_table(name)))
-    spec = f"PARTITION BY {key.sql()} ORDER BY _valid_from, _ingested_at, _ingest, _row"
-    later: exp.Expression = exp.maybe_parse(f"LEAD(_valid_from) OVER ({spec})", dialect="duckdb")
-    first: exp.Expression = exp.maybe_parse(f"ROW_NUMBER() OVER ({spec}) = 1", dialect="duckdb")
-    start = exp.Case().when(first, exp.cast(exp.Null(), "TIMESTAMP")).else_(exp.column("_valid_from"))
+    start, later = _validity(_order(key))
     never = exp.cast(exp.Null(), "TIMESTAMP")
     single = (
         exp.select(exp.Star(), exp.alias_(never.copy(), VALID_FROM), exp.alias_(never.copy(), VALID_TO))
@@ -144,6 +153,80 @@ def versions(name: str, source: Source) -> exp.Query:
         .where(key.copy().isin(query=changed))
     )
     return exp.union(single, several, distinct=False)
+
+
+def versions_table(name: str) -> str:
+    """The table of a source's version index files (see `index.py`)."""
+    return f"{name}__versions"
+
+
+def _order(key: exp.Column) -> str:
+    """The versions of a record in order: by start, then ingestion time, ingestion and row (a total order)."""
+    return f"PARTITION BY {key.sql()} ORDER BY _valid_from, _ingested_at, _ingest, _row"
+
+
+def _validity(spec: str) -> tuple[exp.Expression, exp.Expression]:
+    """A version's start (NULL for a record's first: valid from the beginning) and end (NULL: still valid)."""
+    later: exp.Expression = exp.maybe_parse(f"LEAD(_valid_from) OVER ({spec})", dialect="duckdb")
+    first: exp.Expression = exp.maybe_parse(f"ROW_NUMBER() OVER ({spec}) = 1", dialect="duckdb")
+    start = exp.Case().when(first, exp.cast(exp.Null(), "TIMESTAMP")).else_(exp.column("_valid_from"))
+    return start, later
+
+
+def windowed(table: str, source: Source) -> exp.Select:
+    """The versions in `table` (id, `_ingest`, `_row`, `_valid_from`, `_ingested_at`) with their validity:
+    the window over each record's versions. Ingestion computes it for the version index."""
+    key = exp.column(source.id, quoted=True)
+    start, later = _validity(_order(key))
+    return exp.select(key.copy(), "_ingest", "_row", exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO)).from_(
+        table
+    )
+
+
+def validity_table(name: str) -> str:
+    """The table of the validity of every version in a source's version index (see `validity`)."""
+    return f"{name}__validity"
+
+
+def validity(name: str, source: Source) -> exp.Select:
+    """The validity of every version in the version index (`<source>__versions`), as computed at ingestion
+    by the newest index file that lists its record (`seq`: the order of the index files; a record listed
+    again — `relisted` — has all its versions in the newer file). No window: an engine reads it once per
+    run (`Engine.bind_query`) as the table `<source>__validity` that `indexed_versions` joins."""
+    key = exp.column(source.id, quoted=True).sql(dialect="duckdb")
+    table = versions_table(name)
+    tree = sqlglot.parse_one(
+        f"""SELECT v._ingest, v._row, v.{VALID_FROM}, v.{VALID_TO} FROM {table} AS v
+            LEFT JOIN (SELECT {key}, MAX(seq) AS newest FROM {table} WHERE relisted GROUP BY {key}) AS n
+              ON n.{key} = v.{key}
+            WHERE n.newest IS NULL OR v.seq >= n.newest""",
+        read="duckdb",
+    )
+    assert isinstance(tree, exp.Select)
+    return tree
+
+
+def indexed_versions(name: str) -> exp.Select:
+    """Every version with its validity from `<source>__validity`; a record not in it is one version, valid
+    throughout (both ends NULL). Filters on the records' own columns reach their scan through the join."""
+    on = exp.and_(
+        exp.EQ(this=exp.column("_ingest", table="v"), expression=exp.column("_ingest", table="r")),
+        exp.EQ(this=exp.column("_row", table="v"), expression=exp.column("_row", table="r")),
+    )
+    return (
+        exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("r")), f"v.{VALID_FROM}", f"v.{VALID_TO}")
+        .from_(exp.alias_(exp.to_table(name), "r", table=True))
+        .join(exp.alias_(exp.to_table(validity_table(name)), "v", table=True), on=on, join_type="left")
+    )
+
+
+def records(name: str, source: Source, history: History) -> exp.Query:
+    """The records of a source with their validity, read the way `history` says."""
+    if history is History.INDEXED:
+        return indexed_versions(name)
+    if history is History.WINDOW:
+        return versions(name, source)
+    return single_versions(name)
 
 
 def single_versions(name: str) -> exp.Select:
@@ -178,6 +261,8 @@ class Query:
     grain: Grain
     era: str | None
     tree: exp.Select
+    # SQL by dialect, rendered once: a query is checked for its engine before anything runs, then run.
+    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def measure(self) -> Measure:
@@ -185,11 +270,13 @@ class Query:
         return self.measures[0]
 
     def sql(self, dialect: str, engine: str) -> str:
-        try:
-            return self.tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
-        except UnsupportedError as exc:
-            codes = ", ".join(m.code for m in self.measures)
-            raise EngineError(f"engine {engine} cannot run measure {codes}: {exc}") from exc
+        if dialect not in self.rendered:
+            try:
+                self.rendered[dialect] = self.tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+            except UnsupportedError as exc:
+                codes = ", ".join(m.code for m in self.measures)
+                raise EngineError(f"engine {engine} cannot run measure {codes}: {exc}") from exc
+        return self.rendered[dialect]
 
 
 def filter_sql(measure: Measure) -> str:
@@ -207,7 +294,7 @@ def compile_measure(
     since: str | None = None,
     until: str | None = None,
     as_of: str | None = None,
-    history: bool = True,
+    history: History = History.WINDOW,
 ) -> Query:
     return compile_measures([measure], grain, era=era, since=since, until=until, as_of=as_of, history=history)
 
@@ -220,7 +307,7 @@ def compile_measures(
     since: str | None = None,
     until: str | None = None,
     as_of: str | None = None,
-    history: bool = True,
+    history: History = History.WINDOW,
 ) -> Query:
     """One query for measures that read the same source and place records by the same unit and time.
 
@@ -228,7 +315,7 @@ def compile_measures(
     each value on the unit its records carry; `era="2025"`: on 2025 units throughout. `since` / `until`
     (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from 1/7/2025. `as_of`:
     None (the state at the end of each period), LATEST, or an exclusive cut-off timestamp (ISO).
-    `history=False`: no part holds a new version of a record (no window, every record counts).
+    `history`: how records get their validity (`History`; the lake's index says which applies).
     """
     first = measures[0]
     if any((m.source, m.unit, m.time) != (first.source, first.unit, first.time) for m in measures):
@@ -263,7 +350,7 @@ def compile_measures(
             projections.append(exp.alias_(_count(_both(population, flag)), column_name(m, SIMULATED), quoted=True))
         projections += [exp.alias_(_aggregate(v, population), column_name(m, v.name), quoted=True) for v in m.variables]
     conditions: list[exp.Expression] = [exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null()))]
-    if history:
+    if history is not History.NONE:
         conditions.append(as_of_condition(as_of, grain, time))
     if since is not None:
         conditions.append(exp.GTE(this=time.copy(), expression=exp.cast(exp.Literal.string(since), "TIMESTAMP")))
@@ -272,8 +359,7 @@ def compile_measures(
     if all(m.where is not None for m in measures):
         wheres = [exp.paren(compile_condition(m.where, _col)) for m in measures if m.where is not None]
         conditions.append(exp.paren(exp.or_(*wheres)) if len(wheres) > 1 else wheres[0])
-    records = versions(first.source, source) if history else single_versions(first.source)
-    tree = exp.select(*projections).from_(records.subquery("s"))
+    tree = exp.select(*projections).from_(records(first.source, source, history).subquery("s"))
     if era == NEW_ERA:
         on = exp.and_(
             exp.EQ(this=_col("era", "m"), expression=_col("unit_era")),

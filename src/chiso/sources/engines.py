@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import pyarrow as pa
+import sqlglot.expressions as exp
 
 from chiso.sources.compiler import EngineError, Query
 from chiso.sources.measures import Aggregate
@@ -26,6 +27,7 @@ class Engine(Protocol):
 
     def bind(self, table: str, paths: Sequence[str]) -> None: ...
     def bind_rows(self, table: str, data: pa.Table) -> None: ...
+    def bind_query(self, table: str, tree: exp.Query) -> None: ...
     def prepare(self, query: Query) -> str: ...
     def run(self, query: Query) -> pa.Table: ...
     def close(self) -> None: ...
@@ -63,6 +65,10 @@ class DuckDBEngine:
         self.con.register(f"__{table}", data)
         self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * FROM "__{table}"')
         self.con.unregister(f"__{table}")
+
+    def bind_query(self, table: str, tree: exp.Query) -> None:
+        """A table computed once from the tables bound so far, for every query that names it."""
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {tree.sql(dialect=self.dialect)}')
 
     def prepare(self, query: Query) -> str:
         return prepare(self, query)
@@ -118,6 +124,10 @@ class SparkEngine:
 
         schema = StructType([StructField(name, StringType(), True) for name in data.column_names])
         self.spark.createDataFrame([tuple(r.values()) for r in data.to_pylist()], schema).createOrReplaceTempView(table)
+
+    def bind_query(self, table: str, tree: exp.Query) -> None:
+        """A view of a query over the tables bound so far (Spark plans it into each query that names it)."""
+        self.spark.sql(tree.sql(dialect=self.dialect)).createOrReplaceTempView(table)
 
     def prepare(self, query: Query) -> str:
         return prepare(self, query)

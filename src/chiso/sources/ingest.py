@@ -24,6 +24,15 @@ import pyarrow.parquet as pq
 from chiso import units
 from chiso.clock import VIETNAM
 from chiso.sources.checks import q, validation_sql
+from chiso.sources.index import (
+    ORDER_COLUMNS,
+    VERSIONS_KEY,
+    index_versions,
+    overlaps,
+    read_index,
+    summarise,
+    write_summaries,
+)
 from chiso.sources.lake import Lake, atomic_write, file_sha256
 from chiso.sources.readers import BATCH_ROWS, Broken, file_format, open_batches
 from chiso.sources.schemas import Source, SourceError, catalog, get_source
@@ -39,7 +48,7 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 MEMORY_LIMIT = "3GB"
-VERSIONS_KEY = "chiso_versions"  # Parquet metadata of a part that holds new versions of known records
+ROW_GROUP_ROWS = 122_880  # rows per row group of a part: the unit a time filter can skip
 
 
 @dataclass
@@ -244,10 +253,6 @@ def _id_range(path: Path, column: str) -> tuple[str, str] | None:
     return None if low is None or high is None else (str(low), str(high))
 
 
-def _overlaps(a: tuple[str, str] | None, b: tuple[str, str] | None) -> bool:
-    return a is None or b is None or (a[0] <= b[1] and b[0] <= a[1])
-
-
 def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report: IngestReport, staging: Path) -> None:
     source = get_source(source_name)
     own = lake.part_path(source_name, report.ingest_id)
@@ -256,11 +261,22 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
         atomic_write(lake.quarantine_path(source_name, report.ingest_id), (staging / "quarantine.parquet").replace)
     if not staged.exists():
         return
+    lake_index = read_index(lake, source_name)
     bounds = _id_range(staged, source.id)
     # Only parts whose id range meets this file's can hold one of its ids (ids mostly grow with time).
     # The file's own part is among them when it is checked again (--force): what it added then stays.
-    others = [str(p) for p in lake.parts(source_name) if _overlaps(_id_range(p, source.id), bounds)]
+    others = [str(lake_index.path(p)) for p in lake_index.parts if overlaps(p.ids, bounds)]
     key = q(source.id)
+    # The lake's versions of this file's ids, read once: for dropping versions already there, for
+    # `updated` and for the version index.
+    earlier = staging / "earlier.parquet"
+    lake_rows = (
+        f"read_parquet({others!r}) WHERE {key} IN (SELECT {key} FROM read_parquet('{staged}'))"
+        if others
+        else f"read_parquet('{staged}') WHERE FALSE"  # no part can hold one: no rows, the same columns
+    )
+    columns = ", ".join([key, "_hash", *ORDER_COLUMNS])
+    con.execute(f"COPY (SELECT {columns} FROM {lake_rows}) TO '{earlier}' (FORMAT parquet)")
     ingested = _local_now(lake)
     start = f"s.{q(source.updated)}" if source.updated else "NULL"
     fields = ", ".join(f"{q(f.name)} := s.{q(f.name)}" for f in source.fields)
@@ -270,42 +286,46 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
                           md5(CAST(to_json(struct_pack({fields})) AS VARCHAR)) AS _hash)
         FROM read_parquet('{staged}') s
     """
-    lake_rows = f"read_parquet({others!r})"
-    seen = f" AND NOT EXISTS (SELECT 1 FROM {lake_rows} l WHERE l.{key} = s.{key} AND l._hash = s._hash)"
+    # Ordered by the month of the time that dates the record, then by the source's `lake_order` fields:
+    # each row group covers a short time, and a measure of one month reads the row groups of that month
+    # (their statistics say which).
+    order = ", ".join(f"s.{q(name)}" for name in (*source.lake_order, source.time))
     query = f"""
-        SELECT * FROM ({versioned}) s WHERE TRUE{seen if others else ""}
+        SELECT * FROM ({versioned}) s
+        WHERE NOT EXISTS (SELECT 1 FROM read_parquet('{earlier}') l WHERE l.{key} = s.{key} AND l._hash = s._hash)
         QUALIFY row_number() OVER (PARTITION BY s.{key}, s._hash ORDER BY s._row) = 1
+        ORDER BY date_trunc('month', s.{q(source.time)}), {order}, s.{key}, s._row
     """
     staged_rows = pq.ParquetFile(staged).metadata.num_rows
-
-    def write(tmp: Path) -> None:
-        con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)")
-
     result = staging / "commit.parquet"
-    write(result)
-    meta = pq.ParquetFile(result).metadata
-    report.added = meta.num_rows
+    con.execute(f"COPY ({query}) TO '{result}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+    report.added = pq.ParquetFile(result).metadata.num_rows
     report.duplicates = staged_rows - report.added
-    if report.added:
-        known = f" WHERE NOT EXISTS (SELECT 1 FROM {lake_rows} l WHERE l.{key} = r.{key})" if others else ""
-        found = con.execute(f"SELECT count(DISTINCT r.{key}) FROM read_parquet('{result}') r{known}").fetchone()
-        report.updated = report.added - int(found[0] if found else 0)
+    if not report.added:
+        return
+    target, n = own, 1
+    while target.exists():  # checked again, and records quarantined before now pass: a further part
+        target, n = own.with_name(f"{own.stem}-{n}.parquet"), n + 1
+    listing = staging / "versions.parquet"
+    report.updated = index_versions(
+        con, source, new=result, earlier=earlier, listed=lake_index.version_files, out=listing
+    )
     if report.updated:
-        # Marked in the part itself: readers compute validity (a window over the id) only for the ids of
-        # such parts; every other record has one version, valid throughout.
+        # Marked in the part itself too: a lake copied without its index is still read right (see `index.py`).
         marked = staging / "marked.parquet"
+        con.execute("SET preserve_insertion_order = true")  # the copy keeps the sorted row groups
         con.execute(
-            f"COPY (SELECT * FROM read_parquet('{result}')) TO '{marked}' "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, KV_METADATA {{{VERSIONS_KEY}: 'updates'}})"
+            f"COPY (SELECT * FROM read_parquet('{result}')) TO '{marked}' (FORMAT parquet, COMPRESSION zstd, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, KV_METADATA {{{VERSIONS_KEY}: 'updates'}})"
         )
         marked.replace(result)
-    if report.added:
-        report.simulated = int(
-            con.execute(f"SELECT count(*) FROM read_parquet('{result}') WHERE simulated").fetchone()[0]  # type: ignore[index]
-            if "simulated" in {f.name for f in source.fields}
-            else 0
-        )
-        target, n = own, 1
-        while target.exists():  # checked again, and records quarantined before now pass: a further part
-            target, n = own.with_name(f"{own.stem}-{n}.parquet"), n + 1
-        atomic_write(target, result.replace)
+    report.simulated = int(
+        con.execute(f"SELECT count(*) FROM read_parquet('{result}') WHERE simulated").fetchone()[0]  # type: ignore[index]
+        if "simulated" in {f.name for f in source.fields}
+        else 0
+    )
+    summary = summarise(result, source_name, name=target.name)
+    if listing.exists():  # before its part: an index file without its part is ignored, not the reverse
+        atomic_write(lake.versions_path(source_name, target.name), listing.replace)
+    atomic_write(target, result.replace)
+    write_summaries(lake, source_name, [*lake_index.parts, summary])

@@ -1,6 +1,8 @@
 """The lake: ingested records as Parquet under Chiso's data directory, written atomically.
 
     <data dir>/lake/<source>/part-<ingest id>.parquet        valid records, one part per ingested file
+    <data dir>/lake/<source>/_index/                         what the parts hold (`index.py`): written at
+                                                             ingestion, read by measures
     <data dir>/quarantine/<source>/<ingest id>.parquet       rejected records with the reason
     <data dir>/ingest/<ingest id>.json                       the ingestion report (written last)
     <data dir>/.staging/                                     work files; ignored by readers, cleared on use
@@ -81,6 +83,20 @@ class Lake:
     def parts(self, source: str) -> list[Path]:
         """The committed parts of a source (temporary files never match)."""
         return sorted(self.records_dir(source).glob("part-*.parquet"))
+
+    def index_dir(self, source: str) -> Path:
+        """The source's index (see `chiso.sources.index`): part summaries and the version index."""
+        return self.records_dir(source) / "_index"
+
+    def summaries_path(self, source: str) -> Path:
+        return self.index_dir(source) / "parts.json"
+
+    def versions_dir(self, source: str) -> Path:
+        return self.index_dir(source) / "versions"
+
+    def versions_path(self, source: str, part: str) -> Path:
+        """The version index file of one part (named by the part's file name)."""
+        return self.versions_dir(source) / part
 
     def quarantine_path(self, source: str, ingest_id: str) -> Path:
         return self.root / "quarantine" / source / f"{ingest_id}.parquet"

@@ -113,6 +113,9 @@ class Source(BaseModel):
     unit: str  # the unit field that places a record (its era, kind and province are derived from it)
     fields: tuple[SourceField, ...]
     rules: tuple[Rule, ...] = ()
+    # The lake orders each part's records by the month of `time`, then by these timestamp fields: a
+    # measure placed by one of them reads the row groups of its months, not those of every month before.
+    lake_order: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _refs(self) -> Source:
@@ -127,6 +130,9 @@ class Source(BaseModel):
         for f in self.fields:
             if f.at is not None and (f.at not in by_name or by_name[f.at].type is not FieldType.TIMESTAMP):
                 raise ValueError(f"{f.name}: `at` must name a timestamp field, not {f.at!r}")
+        for name in self.lake_order:
+            if name not in by_name or by_name[name].type is not FieldType.TIMESTAMP:
+                raise ValueError(f"lake_order: {name!r} is not a timestamp field")
         for rule in self.rules:
             unknown = sorted(set(rule.check.columns()) - set(by_name))
             if unknown:

@@ -38,6 +38,7 @@ from chiso.sources.compiler import (
     UNIT,
     UNIT_ERA,
     EngineError,
+    History,
     Query,
     changed_table,
     column_name,
@@ -46,13 +47,16 @@ from chiso.sources.compiler import (
     filter_sql,
     period_bounds,
     period_label,
+    validity,
+    validity_table,
+    versions_table,
 )
 from chiso.sources.conditions import compile_condition
 from chiso.sources.engines import DuckDBEngine, Engine, make_engine
-from chiso.sources.ingest import VERSIONS_KEY
+from chiso.sources.index import SourceIndex, read_index
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio, Variable
-from chiso.sources.schemas import SourceError, catalog
+from chiso.sources.schemas import SourceError, catalog, get_source
 from chiso.sources.unitmap import province_units, unit_map_table, whole_links
 from chiso.values.schemas import ValueIn
 
@@ -74,7 +78,6 @@ VALUE_COLUMNS = [
 ]
 BREAK = "2025-07-01"
 PERIOD_END = "period end"
-HISTORY_COLUMNS = ("_valid_from", "_ingested_at", "_hash")
 
 
 @dataclass
@@ -126,24 +129,31 @@ def measure(
     files = _ingested_files(lake)
     definition_sha = _definition_hash(measures)
     frames = []
-    changed = {source: changed_parts(lake, source) for source in measures.sources}
+    indexes = {source: read_index(lake, source) for source in measures.sources}
     try:
         groups: dict[tuple[str, str, str], list[Measure]] = {}
         for m in measures.measures:  # measures sharing source, unit and time are computed in one scan
             groups.setdefault((m.source, m.unit, m.time), []).append(m)
         queries = [
             compile_measures(
-                group, grain, era=era, since=since, until=until, as_of=cut_off, history=bool(changed[group[0].source])
+                group, grain, era=era, since=since, until=until, as_of=cut_off, history=indexes[group[0].source].history
             )
             for group in groups.values()
             for grain in grains
         ]
         for query in queries:  # every definition must compile for this engine before anything runs
             runner.prepare(query)
-        available = _bind(runner, lake, measures, era, notes, changed)
+        available = _bind(runner, lake, measures, era, notes, indexes)
+        bound = {source: indexes[source].paths for source in available}
         for query in queries:
             if query.measure.source not in available:
                 continue
+            parts = _parts_in_window(indexes[query.measure.source], query.measure.time, since, until)
+            if not parts:
+                continue  # no part holds a record timed in the window: no values
+            if parts != bound[query.measure.source]:
+                runner.bind(query.measure.source, [str(p) for p in parts])
+                bound[query.measure.source] = parts
             result = runner.run(query).to_pandas()
             for m in query.measures:
                 lineage = json.dumps(
@@ -254,19 +264,30 @@ def values_in(values: pd.DataFrame) -> list[ValueIn]:
     ]
 
 
-def changed_parts(lake: Lake, source: str) -> list[Path]:
-    """The parts of a source that hold new versions of known records (marked at ingestion)."""
-    changed = []
-    for part in lake.parts(source):
-        meta = pq.read_metadata(part)
-        if not set(HISTORY_COLUMNS) <= set(meta.schema.names):
-            raise SourceError(
-                f"Kho dữ liệu cũ, cần nạp lại — the {source} part {part.name} was written before records had "
-                f"history (no {', '.join(HISTORY_COLUMNS)}); ingest its files again into a new data directory"
-            )
-        if (meta.metadata or {}).get(VERSIONS_KEY.encode()) is not None:
-            changed.append(part)
-    return changed
+def _parts_in_window(index: SourceIndex, time: str, since: str | None, until: str | None) -> list[Path]:
+    """The parts a query timed by `time` in [since, until) must read: those whose range of `time` meets
+    the window (their summaries say). Without the version index every part is read: the window over a
+    record's versions needs them all."""
+    if (since is None and until is None) or index.history is History.WINDOW:
+        return index.paths
+    return index.within(time, since, until)
+
+
+def bind_records(runner: Engine, index: SourceIndex) -> list[str]:
+    """Bind a source's parts and what gives their versions validity (see `compiler.records`, which reads
+    them the way `index.history` says); returns a note when that is the slow way."""
+    source = index.source
+    runner.bind(source, [str(p) for p in index.paths])
+    if index.history is History.INDEXED:
+        runner.bind(versions_table(source), [str(p) for p in index.version_files])
+        runner.bind_query(validity_table(source), validity(source, get_source(source)))
+    elif index.history is History.WINDOW:
+        runner.bind(changed_table(source), [str(p) for p in index.changed])
+        return [
+            f"the {source} records have new versions but no version index (a lake written before it): every "
+            "part is read to find the versions; ingest the files again into a new data directory to build it"
+        ]
+    return []
 
 
 def _bind(
@@ -275,15 +296,13 @@ def _bind(
     measures: MeasureSet,
     era: str | None,
     notes: list[str],
-    changed: Mapping[str, list[Path]],
+    indexes: Mapping[str, SourceIndex],
 ) -> set[str]:
     available = set()
     for source in measures.sources:
-        parts = lake.parts(source)
-        if parts:
-            runner.bind(source, [str(p) for p in parts])
-            if changed.get(source):
-                runner.bind(changed_table(source), [str(p) for p in changed[source]])
+        index = indexes[source]
+        if index.parts:
+            notes += bind_records(runner, index)
             available.add(source)
         else:
             notes.append(f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped")
@@ -392,16 +411,16 @@ def explain(
     """
     m = measures.measure_of(variable)
     grain, key = grain_of(period)
-    changed = {source: changed_parts(lake, source) for source in measures.sources}
+    indexes = {source: read_index(lake, source) for source in measures.sources}
     query = compile_measure(
-        m, grain, era=era, since=since, until=until, as_of=_cut_off(as_of), history=bool(changed[m.source])
+        m, grain, era=era, since=since, until=until, as_of=_cut_off(as_of), history=indexes[m.source].history
     )
     item = m.variable(variable)
     engine = DuckDBEngine()
     try:
         if not lake.parts(m.source):
             raise SourceError(f"no {m.source} records in {lake.root}; run `chiso sources ingest` first")
-        _bind(engine, lake, measures, era, [], changed)
+        _bind(engine, lake, measures, era, [], indexes)
         tree = _records_tree(query, item.name if not isinstance(item, Ratio) else item.numerator)
         sql = tree.sql(dialect="duckdb")
         rows = engine.con.execute(

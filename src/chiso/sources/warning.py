@@ -27,11 +27,13 @@ import sqlglot.expressions as exp
 
 from chiso.clock import VIETNAM
 from chiso.permissions import ACTIONS, Actor, check
-from chiso.sources.compiler import as_of_condition, changed_table, single_versions, versions
+from chiso.sources.compiler import as_of_condition, records
+from chiso.sources.engines import DuckDBEngine
+from chiso.sources.index import read_index
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain
 from chiso.sources.schemas import SourceError, get_source
-from chiso.sources.service import changed_parts
+from chiso.sources.service import bind_records
 
 SOURCE = "dossiers"
 OPEN_STATUSES = ("received", "processing")
@@ -112,20 +114,13 @@ def open_dossiers(lake: Lake, *, at: dt.datetime, units: Iterable[str] | None = 
     columns = COLUMNS[:9]
     if not parts:
         return pd.DataFrame(columns=columns)
-    import duckdb
-
     source = get_source(SOURCE)
-    con = duckdb.connect()
+    engine = DuckDBEngine()
+    con = engine.con
     try:
-        con.execute(f"CREATE VIEW {SOURCE} AS SELECT * FROM read_parquet({[str(p) for p in parts]!r})")
-        changed = changed_parts(lake, SOURCE)
-        if changed:
-            con.execute(
-                f'CREATE VIEW "{changed_table(SOURCE)}" AS SELECT * FROM read_parquet({[str(p) for p in changed]!r})'
-            )
-            table = versions(SOURCE, source)
-        else:
-            table = single_versions(SOURCE)
+        index = read_index(lake, SOURCE)
+        bind_records(engine, index)
+        table = records(SOURCE, source, index.history)
         cut = (at + dt.timedelta(microseconds=1)).isoformat(sep=" ", timespec="microseconds")
         current = as_of_condition(cut, Grain.MONTH, exp.column("received_at")).sql(dialect="duckdb")
         wanted = sorted(set(units)) if units is not None else None
@@ -142,7 +137,7 @@ def open_dossiers(lake: Lake, *, at: dt.datetime, units: Iterable[str] | None = 
             params["units"] = wanted
         return con.execute(sql, params).df()
     finally:
-        con.close()
+        engine.close()
 
 
 @dataclass(frozen=True)
