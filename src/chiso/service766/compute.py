@@ -32,7 +32,7 @@ from chiso.sources.conditions import Condition
 from chiso.sources.engines import Engine
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, Measure, MeasureSet, load_measures
-from chiso.sources.service import measure
+from chiso.sources.service import measure_variants
 from chiso.sources.unitmap import province_units
 
 CODE = "service-766"
@@ -86,9 +86,10 @@ def compute(
     """The index of every province, department and commune of `province` (2025 units) for each period."""
     fw = framework()
     measured = {
-        name: measure(
+        name: values.values
+        for name, values in measure_variants(
             lake=lake,
-            measures=variant,
+            variants=variants(load_measures(CODE)),
             grains=grains,
             era=NEW_ERA,
             engine=engine,
@@ -97,8 +98,7 @@ def compute(
             until=until,
             as_of=as_of,
             spark_conf=spark_conf,
-        ).values
-        for name, variant in variants(load_measures(CODE)).items()
+        ).items()
     }
     kinds = _kinds(province)
     unit_rows = measured["unit"][measured["unit"]["unit"].map(kinds).isin(("department", "commune"))]

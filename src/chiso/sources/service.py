@@ -33,6 +33,7 @@ from chiso.sources.compiler import (
     LATEST,
     NEW_ERA,
     PERIOD_KEY,
+    PLACEMENT,
     RECORDS,
     SIMULATED,
     UNIT,
@@ -41,6 +42,7 @@ from chiso.sources.compiler import (
     Query,
     changed_table,
     column_name,
+    compile_at_units,
     compile_measure,
     compile_measures,
     filter_sql,
@@ -111,12 +113,7 @@ def measure(
     the figures it gave then); "latest", the newest; an ISO date (its end) or time, the one valid then.
     """
     cut_off = _cut_off(as_of)
-    for day in (since, until):
-        if day is not None:
-            try:
-                dt.date.fromisoformat(day)
-            except ValueError:
-                raise SourceError(f"{day!r} is not a date (YYYY-MM-DD)") from None
+    _check_days(since, until)
     runner = (
         make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
     )
@@ -140,37 +137,174 @@ def measure(
         ]
         for query in queries:  # every definition must compile for this engine before anything runs
             runner.prepare(query)
-        available = _bind(runner, lake, measures, era, notes, changed)
+        available = _bind(runner, lake, measures.sources, era, notes, changed)
         for query in queries:
             if query.measure.source not in available:
                 continue
             result = runner.run(query).to_pandas()
             for m in query.measures:
-                lineage = json.dumps(
-                    {
-                        "set": measures.code,
-                        "version": measures.version,
-                        "definition_sha": definition_sha,
-                        "measure": m.code,
-                        "source": m.source,
-                        "source_schema_version": catalog().version,
-                        "grain": query.grain.value,
-                        "units": era or "recorded",
-                        "engine": runner.name,
-                        "lake_snapshot": snapshot,
-                        "lake_parts": len(lake.parts(m.source)),
-                        "files": files.get(m.source, []),
-                        "filter": filter_sql(m),
-                        "since": since,
-                        "until": until,
-                        "as_of": as_of or PERIOD_END,
-                    },
-                    ensure_ascii=False,
-                )
+                lineage = _lineage(
+                    lake, measures, m, query.grain, era=era, engine=runner.name, snapshot=snapshot, files=files,
+                    definition_sha=definition_sha, since=since, until=until, as_of=as_of,
+                )  # fmt: skip
                 frames.append(_long(result, m, query.grain, measures, computed_at, lineage))
     finally:
         if isinstance(engine, str):
             runner.close()
+    return _measured(frames, grains, era=era, province=province, since=since, notes=notes)
+
+
+def measure_variants(
+    *,
+    lake: Lake,
+    variants: Mapping[str, MeasureSet],
+    grains: Sequence[Grain] = (Grain.YEAR,),
+    era: str | None = NEW_ERA,
+    engine: str | Engine = "duckdb",
+    province: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+    as_of: str | None = None,
+) -> dict[str, MeasuredValues]:
+    """`measure` of several measure sets at once: for each, what `measure` returns for it alone.
+
+    For variants of one set (its measures placed on other unit columns, or filtered further), as the
+    Decision 766 index computes them: the lake is bound once, and each source and time column is read by
+    one query (`compile_at_units`) placing records on every unit column the variants name, a definition
+    that several variants share computed once.
+    """
+    cut_off = _cut_off(as_of)
+    _check_days(since, until)
+    sources = sorted({source for variant in variants.values() for source in variant.sources})
+    changed = {source: changed_parts(lake, source) for source in sources}
+    definitions: dict[tuple[str, str], dict[str, Measure]] = {}  # (source, time) → column prefix → measure
+    units: dict[tuple[str, str], list[str]] = {}  # (source, time) → the unit columns records are placed by
+    prefixes: dict[tuple[str, str], str] = {}  # (variant, measure code) → the prefix of its columns
+    for name, variant in variants.items():
+        for m in variant.measures:
+            group = (m.source, m.time)
+            shared = definitions.setdefault(group, {})
+            prefixes[name, m.code] = prefix = _prefix(shared, m)
+            shared.setdefault(prefix, m)
+            if m.unit not in units.setdefault(group, []):
+                units[group].append(m.unit)
+    queries = {
+        (group, grain): compile_at_units(
+            shared, units[group], grain, era=era, since=since, until=until, as_of=cut_off,
+            history=bool(changed[group[0]]),
+        )
+        for group, shared in definitions.items()
+        for grain in grains
+    }  # fmt: skip
+    runner = (
+        make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
+    )
+    computed_at = lake.clock.now().isoformat(timespec="seconds")
+    files = _ingested_files(lake)
+    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in variants}
+    try:
+        for query in queries.values():  # every definition must compile for this engine before anything runs
+            runner.prepare(query)
+        available = _bind(runner, lake, sources, era, [], changed)
+        results = {key: runner.run(query).to_pandas() for key, query in queries.items() if key[0][0] in available}
+    finally:
+        if isinstance(engine, str):
+            runner.close()
+    for name, variant in variants.items():
+        snapshot, definition_sha = lake.snapshot(variant.sources), _definition_hash(variant)
+        in_order: dict[tuple[str, str, str], list[Measure]] = {}  # as `measure` orders them (and so its notes)
+        for m in variant.measures:
+            in_order.setdefault((m.source, m.unit, m.time), []).append(m)
+        for (source, unit, time), group, grain in ((k, g, grain) for k, g in in_order.items() for grain in grains):
+            result = results.get(((source, time), grain))
+            if result is None:
+                continue
+            placed = result[result[PLACEMENT] == unit] if PLACEMENT in result else result
+            for m in group:
+                lineage = _lineage(
+                    lake, variant, m, grain, era=era, engine=runner.name, snapshot=snapshot, files=files,
+                    definition_sha=definition_sha, since=since, until=until, as_of=as_of,
+                )  # fmt: skip
+                frames[name].append(
+                    _long(placed, m, grain, variant, computed_at, lineage, prefix=prefixes[name, m.code])
+                )
+    return {
+        name: _measured(
+            frames[name], grains, era=era, province=province, since=since,
+            notes=[_no_records(lake, source) for source in variant.sources if source not in available],
+        )
+        for name, variant in variants.items()
+    }  # fmt: skip
+
+
+def _prefix(shared: Mapping[str, Measure], m: Measure) -> str:
+    """The prefix of a measure's columns in its query: that of the same definition placed otherwise, else new."""
+    for prefix, other in shared.items():
+        if (other.code, other.where, other.variables) == (m.code, m.where, m.variables):
+            return prefix
+    return m.code if m.code not in shared else f"{m.code}~{len(shared)}"  # "~" is in no measure code
+
+
+def _check_days(since: str | None, until: str | None) -> None:
+    for day in (since, until):
+        if day is not None:
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise SourceError(f"{day!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _lineage(
+    lake: Lake,
+    measures: MeasureSet,
+    m: Measure,
+    grain: Grain,
+    *,
+    era: str | None,
+    engine: str,
+    snapshot: str,
+    files: Mapping[str, list[dict[str, str]]],
+    definition_sha: str,
+    since: str | None,
+    until: str | None,
+    as_of: str | None,
+) -> str:
+    """The lineage (JSON) of one measure's values in one grain: see `value_lineage`."""
+    return json.dumps(
+        {
+            "set": measures.code,
+            "version": measures.version,
+            "definition_sha": definition_sha,
+            "measure": m.code,
+            "source": m.source,
+            "source_schema_version": catalog().version,
+            "grain": grain.value,
+            "units": era or "recorded",
+            "engine": engine,
+            "lake_snapshot": snapshot,
+            "lake_parts": len(lake.parts(m.source)),
+            "files": files.get(m.source, []),
+            "filter": filter_sql(m),
+            "since": since,
+            "until": until,
+            "as_of": as_of or PERIOD_END,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _measured(
+    frames: list[pd.DataFrame],
+    grains: Sequence[Grain],
+    *,
+    era: str | None,
+    province: str | None,
+    since: str | None,
+    notes: list[str],
+) -> MeasuredValues:
+    """Values of every measure together: units missing a part dropped (era 2025), the province's kept, sorted."""
     values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALUE_COLUMNS)
     underived = pd.DataFrame(columns=["unit", "period", "reason"])
     if era == NEW_ERA and len(values):
@@ -272,13 +406,13 @@ def changed_parts(lake: Lake, source: str) -> list[Path]:
 def _bind(
     runner: Engine,
     lake: Lake,
-    measures: MeasureSet,
+    sources: Sequence[str],
     era: str | None,
     notes: list[str],
     changed: Mapping[str, list[Path]],
 ) -> set[str]:
     available = set()
-    for source in measures.sources:
+    for source in sources:
         parts = lake.parts(source)
         if parts:
             runner.bind(source, [str(p) for p in parts])
@@ -286,17 +420,30 @@ def _bind(
                 runner.bind(changed_table(source), [str(p) for p in changed[source]])
             available.add(source)
         else:
-            notes.append(f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped")
+            notes.append(_no_records(lake, source))
     if era == NEW_ERA:
         runner.bind_rows("unit_map", unit_map_table())
     return available
 
 
+def _no_records(lake: Lake, source: str) -> str:
+    return f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped"
+
+
 def _long(
-    result: pd.DataFrame, m: Measure, grain: Grain, measures: MeasureSet, computed_at: str, lineage: str
+    result: pd.DataFrame,
+    m: Measure,
+    grain: Grain,
+    measures: MeasureSet,
+    computed_at: str,
+    lineage: str,
+    prefix: str | None = None,
 ) -> pd.DataFrame:
-    """One measure's values from a (possibly fused) query result; unit-periods without its records drop out."""
-    names = {column_name(m, n): n for n in [RECORDS, FIRST, LAST, SIMULATED, *(v.name for v in m.variables)]}
+    """One measure's values from a (possibly fused) query result; unit-periods without its records drop out.
+
+    `prefix`: of the measure's columns, when the query named them otherwise than by its code.
+    """
+    names = {column_name(prefix or m, n): n for n in [RECORDS, FIRST, LAST, SIMULATED, *(v.name for v in m.variables)]}
     frame = result[[UNIT, UNIT_ERA, PERIOD_KEY, *(c for c in names if c in result)]].rename(columns=names)
     frame = frame[frame[RECORDS] > 0]
     if frame.empty:
@@ -401,7 +548,7 @@ def explain(
     try:
         if not lake.parts(m.source):
             raise SourceError(f"no {m.source} records in {lake.root}; run `chiso sources ingest` first")
-        _bind(engine, lake, measures, era, [], changed)
+        _bind(engine, lake, measures.sources, era, [], changed)
         tree = _records_tree(query, item.name if not isinstance(item, Ratio) else item.numerator)
         sql = tree.sql(dialect="duckdb")
         rows = engine.con.execute(
@@ -490,4 +637,4 @@ def quarantine(*, lake: Lake, source: str | None = None, ingest_id: str | None =
     return ordered[columns]
 
 
-__all__ = ["EngineError", "MeasuredValues", "explain", "measure", "quarantine"]
+__all__ = ["EngineError", "MeasuredValues", "explain", "measure", "measure_variants", "quarantine"]
