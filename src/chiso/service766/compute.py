@@ -85,8 +85,9 @@ def compute(
 ) -> Index766:
     """The index of every province, department and commune of `province` (2025 units) for each period."""
     fw = framework()
+    columns = ["unit", "period", "variable", "value", "records"]
     measured = {
-        name: values.values
+        name: values.values[columns]  # lineage and the rest stay behind: the index has its own
         for name, values in measure_variants(
             lake=lake,
             variants=variants(load_measures(CODE)),
@@ -107,9 +108,9 @@ def compute(
     # A commune takes its province's commune-level catalogue in the periods its own records place it in.
     placed = unit_rows.loc[unit_rows["unit"].isin(communes), ["unit", "period"]].drop_duplicates()
     broadcast = placed.merge(measured["commune"].drop(columns=["unit"]), on="period")
-    frames = [f[["unit", "period", "variable", "value", "records"]] for f in (unit_rows, province_rows, broadcast)]
+    frames = [unit_rows, province_rows, broadcast[columns]]
     if declared is not None and len(declared):
-        frames.append(declared.assign(records=0)[["unit", "period", "variable", "value", "records"]])
+        frames.append(declared.assign(records=0)[columns])
     values = pd.concat(frames, ignore_index=True)
     # A unit is assessed in a period when it holds procedures or dossiers then; publications dated in
     # another period (a procedure published in 2023 still in the catalogue) do not open one by themselves.
@@ -161,15 +162,19 @@ def _score(
     columns = ["era", "unit", "kind", "grain", "period", "total", "rank", "ranked", "points", "inputs", "records"]
     if values.empty:
         return pd.DataFrame(columns=columns)
-    unit_codes = tuple(sorted(set(values["unit"])))
-    periods = tuple(sorted(set(values["period"])))
+    unit_codes = tuple(sorted(values["unit"].unique()))
+    periods = tuple(sorted(values["period"].unique()))
     u_index = pd.Index(unit_codes).get_indexer(values["unit"])
     p_index = pd.Index(periods).get_indexer(values["period"])
+    variable_index, variable_names = pd.factorize(values["variable"])
+    position = {name: i for i, name in enumerate(variable_names)}
+    given = values["value"].to_numpy(dtype=float)
     grids: dict[str, np.ndarray] = {}
     for name in framework.variables:
         grid = np.full((len(periods), len(unit_codes)), np.nan)
-        chosen = (values["variable"] == name).to_numpy()
-        grid[p_index[chosen], u_index[chosen]] = values["value"].to_numpy(dtype=float)[chosen]
+        if name in position:
+            chosen = variable_index == position[name]
+            grid[p_index[chosen], u_index[chosen]] = given[chosen]
         grids[name] = grid
     # A count the records did not produce in a period the unit is assessed in is zero records, not unknown:
     # so a month without publications takes the rule for an empty denominator. Declared inputs stay unknown.
@@ -187,35 +192,36 @@ def _score(
     ranks = result.rank(index, "kind")
     nodes = [n.code for n in framework.nodes]
     variables = list(grids)
-    # Whole grids to Python lists once (NaN → None per cell below), rather than one numpy scalar at a time.
-    node_lists = {c: np.round(points[c], 10).tolist() for c in nodes}
-    input_lists = {v: grids[v].tolist() for v in variables}
-    rank_list = ranks.tolist()
+    at_index = nodes.index(index)
+    p_of, u_of = np.nonzero(assessed)  # period by period, units in order; a unit without records is left out
+    # Each assessed cell's points and inputs to Python lists at once (NaN → None below), not one numpy scalar
+    # at a time.
+    node_rows = np.stack([np.round(points[c], 10) for c in nodes], axis=-1)[p_of, u_of].tolist()
+    input_rows = np.stack([grids[v] for v in variables], axis=-1)[p_of, u_of].tolist()
+    ranked = {
+        (p, kind): int(np.sum(~np.isnan(ranks[p][labels[p] == kind]))) for p in range(len(periods)) for kind in KINDS
+    }
+    period_grains = [_period_grain(period) for period in periods]
     out = []
-    for p, period in enumerate(periods):
-        of_kind = {kind: int(np.sum(~np.isnan(ranks[p][labels[p] == kind]))) for kind in KINDS}
-        grain = _period_grain(period)
-        for u in np.flatnonzero(assessed[p]).tolist():  # a unit holding no records in the period is left out
-            unit = unit_codes[u]
-            cells = {c: node_lists[c][p][u] for c in nodes}
-            rank = rank_list[p][u]
-            out.append(
-                {
-                    "era": NEW_ERA,
-                    "unit": unit,
-                    "kind": kinds[unit],
-                    "grain": grain,
-                    "period": period,
-                    "total": _none(cells[index]),
-                    "rank": None if rank != rank else int(rank),
-                    "ranked": of_kind[kinds[unit]],
-                    "points": {c: _none(x) for c, x in cells.items()},
-                    "inputs": {
-                        v: input_lists[v][p][u] for v in variables if input_lists[v][p][u] == input_lists[v][p][u]
-                    },
-                    "records": int(records[p, u]),
-                }
-            )
+    rank_of, records_of = ranks[p_of, u_of].tolist(), records[p_of, u_of].tolist()
+    cells = zip(p_of.tolist(), u_of.tolist(), node_rows, input_rows, rank_of, records_of, strict=True)
+    for p, u, node_points, inputs, rank, held in cells:
+        unit = unit_codes[u]
+        out.append(
+            {
+                "era": NEW_ERA,
+                "unit": unit,
+                "kind": kinds[unit],
+                "grain": period_grains[p],
+                "period": periods[p],
+                "total": _none(node_points[at_index]),
+                "rank": None if rank != rank else int(rank),
+                "ranked": ranked[p, kinds[unit]],
+                "points": {c: _none(x) for c, x in zip(nodes, node_points, strict=True)},
+                "inputs": {v: x for v, x in zip(variables, inputs, strict=True) if x == x},
+                "records": int(held),
+            }
+        )
     wanted = {g.value for g in grains}
     frame = pd.DataFrame(out, columns=columns)
     return frame[frame["grain"].isin(wanted)].reset_index(drop=True)

@@ -30,7 +30,7 @@ there is no fallback.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlglot.expressions as exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
@@ -101,7 +101,9 @@ def _count(cond: exp.Expression | None) -> exp.Expression:
     if cond is None:
         return exp.Count(this=exp.Star())
     # Not COUNT_IF: DuckDB answers NULL where every condition is NULL, Spark 0 (the equality test caught it).
-    return exp.Sum(this=exp.Case().when(cond.copy(), exp.Literal.number(1)).else_(exp.Literal.number(0)))
+    # Not SUM(CASE … 1 ELSE 0): DuckDB sums integers into a 128-bit integer, which reaches pandas as Python
+    # Decimal objects; a COUNT of the matching rows is a 64-bit integer in both engines.
+    return exp.Count(this=exp.Case().when(cond.copy(), exp.Literal.number(1)))
 
 
 def _both(a: exp.Expression | None, b: exp.Expression | None) -> exp.Expression | None:
@@ -188,6 +190,7 @@ class Query:
     tree: exp.Select
     prefixes: tuple[str, ...]  # each measure's column prefix (`column_name`)
     units: tuple[str, ...]  # the unit columns values are placed by; several: rows carry `placement`
+    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # dialect → SQL
 
     @property
     def measure(self) -> Measure:
@@ -195,8 +198,12 @@ class Query:
         return self.measures[0]
 
     def sql(self, dialect: str, engine: str) -> str:
+        """The query in a dialect (rendered once: an engine checks it before running anything, then runs it)."""
+        if dialect in self.rendered:
+            return self.rendered[dialect]
         try:
-            return self.tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+            self.rendered[dialect] = self.tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+            return self.rendered[dialect]
         except UnsupportedError as exc:
             codes = ", ".join(m.code for m in self.measures)
             raise EngineError(f"engine {engine} cannot run measure {codes}: {exc}") from exc

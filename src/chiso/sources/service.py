@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -75,6 +76,7 @@ VALUE_COLUMNS = [
     "last_record_at",
 ]
 BREAK = "2025-07-01"
+SORTED_BY = ["variable", "period", "unit_era", "unit"]
 PERIOD_END = "period end"
 HISTORY_COLUMNS = ("_valid_from", "_ingested_at", "_hash")
 
@@ -214,22 +216,22 @@ def measure_variants(
             runner.close()
     for name, variant in variants.items():
         snapshot, definition_sha = lake.snapshot(variant.sources), _definition_hash(variant)
-        in_order: dict[tuple[str, str, str], list[Measure]] = {}  # as `measure` orders them (and so its notes)
+        placements: dict[tuple[str, str, str], list[Measure]] = {}  # in `measure`'s order, so its notes' too
         for m in variant.measures:
-            in_order.setdefault((m.source, m.unit, m.time), []).append(m)
-        for (source, unit, time), group, grain in ((k, g, grain) for k, g in in_order.items() for grain in grains):
-            result = results.get(((source, time), grain))
-            if result is None:
-                continue
-            placed = result[result[PLACEMENT] == unit] if PLACEMENT in result else result
-            for m in group:
-                lineage = _lineage(
-                    lake, variant, m, grain, era=era, engine=runner.name, snapshot=snapshot, files=files,
-                    definition_sha=definition_sha, since=since, until=until, as_of=as_of,
-                )  # fmt: skip
-                frames[name].append(
-                    _long(placed, m, grain, variant, computed_at, lineage, prefix=prefixes[name, m.code])
-                )
+            placements.setdefault((m.source, m.unit, m.time), []).append(m)
+        for (source, unit, time), placed in placements.items():
+            for grain in grains:
+                result = results.get(((source, time), grain))
+                if result is None:
+                    continue
+                rows = result[result[PLACEMENT] == unit] if PLACEMENT in result else result
+                for m in placed:
+                    lineage = _lineage(
+                        lake, variant, m, grain, era=era, engine=runner.name, snapshot=snapshot, files=files,
+                        definition_sha=definition_sha, since=since, until=until, as_of=as_of,
+                    )  # fmt: skip
+                    prefix = prefixes[name, m.code]
+                    frames[name].append(_long(rows, m, grain, variant, computed_at, lineage, prefix=prefix))
     return {
         name: _measured(
             frames[name], grains, era=era, province=province, since=since,
@@ -307,15 +309,29 @@ def _measured(
     """Values of every measure together: units missing a part dropped (era 2025), the province's kept, sorted."""
     values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALUE_COLUMNS)
     underived = pd.DataFrame(columns=["unit", "period", "reason"])
+    kept = np.ones(len(values), dtype=bool)
     if era == NEW_ERA and len(values):
-        values, underived = _drop_incomplete(values, grains, since)
+        incomplete, underived = _incomplete(values, grains, since)
+        kept &= ~incomplete
     if province is not None:
         keys = province_units(province)
-        inside = [(e, u) in keys for e, u in zip(values["unit_era"], values["unit"], strict=True)]
-        values = values[inside]
+        inside = np.zeros(len(values), dtype=bool)
+        for unit_era, codes in _codes_by_era(keys).items():
+            inside |= ((values["unit_era"] == unit_era) & values["unit"].isin(codes)).to_numpy()
+        kept &= inside
         underived = underived[underived["unit"].isin({u for _, u in keys})]
-    values = values.sort_values(["variable", "period", "unit_era", "unit"], kind="stable").reset_index(drop=True)
+    # Kept and sorted by a narrow frame, then every column (lineage is long text) taken once.
+    order = values.loc[kept, SORTED_BY].sort_values(SORTED_BY, kind="stable").index.to_numpy()
+    values = values.take(order).reset_index(drop=True)
     return MeasuredValues(values[VALUE_COLUMNS], underived.reset_index(drop=True), notes)
+
+
+def _codes_by_era(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Unit codes by era, from (era, code) keys."""
+    found: dict[str, list[str]] = {}
+    for era, code in keys:
+        found.setdefault(era, []).append(code)
+    return found
 
 
 def _cut_off(as_of: str | None) -> str | None:
@@ -448,10 +464,12 @@ def _long(
     frame = frame[frame[RECORDS] > 0]
     if frame.empty:
         return pd.DataFrame(columns=VALUE_COLUMNS)
+    keys = frame[PERIOD_KEY].to_numpy()
+    labels = {k: period_label(grain, int(k)) for k in np.unique(keys)}
     base = pd.DataFrame(
         {
             "unit": frame[UNIT].astype(str),
-            "period": [period_label(grain, int(k)) for k in frame[PERIOD_KEY]],
+            "period": [labels[k] for k in keys],
             "source": "measured",
             "measure": f"{measures.code}:{m.code}",
             "measure_version": measures.version,
@@ -460,37 +478,46 @@ def _long(
             "lineage": lineage,
             "unit_era": frame[UNIT_ERA].astype(str),
             "simulated": frame[SIMULATED].astype("int64") if SIMULATED in frame else 0,
-            "first_record_at": pd.to_datetime(frame[FIRST]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
-            "last_record_at": pd.to_datetime(frame[LAST]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            "first_record_at": _local_seconds(frame[FIRST]),
+            "last_record_at": _local_seconds(frame[LAST]),
         }
     )
-    parts = []
     items: list[Variable | Ratio] = [*m.variables, *m.ratios]
-    for item in items:
+    values = np.empty((len(items), len(frame)))
+    for i, item in enumerate(items):
         if isinstance(item, Ratio):
-            denominator = frame[item.denominator].astype(float)
-            value = frame[item.numerator].astype(float) / denominator.where(denominator != 0)
+            denominator = frame[item.denominator].to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values[i] = np.where(
+                    denominator != 0, frame[item.numerator].to_numpy(dtype=float) / denominator, np.nan
+                )
         else:
-            value = frame[item.name].astype(float)
-        part = base.assign(variable=item.name, value=value.to_numpy())
-        parts.append(part[part["value"].notna()])
-    return pd.concat(parts, ignore_index=True)[VALUE_COLUMNS]
+            values[i] = frame[item.name].to_numpy(dtype=float, na_value=np.nan)
+    # One row per unit-period and variable with a value, variable by variable: a ratio over nothing has none.
+    which, row = np.nonzero(~np.isnan(values))
+    long = base.take(row).reset_index(drop=True)
+    long["variable"] = np.array([i.name for i in items], dtype=object)[which]
+    long["value"] = values[which, row]
+    return long[VALUE_COLUMNS]
 
 
-def _drop_incomplete(
-    values: pd.DataFrame, grains: Sequence[Grain], since: str | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _local_seconds(times: pd.Series) -> pd.Series:
+    """Times as ISO text to the second ("2025-03-02T08:00:00"; none: NaN), as they were recorded (local)."""
+    return pd.to_datetime(times).dt.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _incomplete(values: pd.DataFrame, grains: Sequence[Grain], since: str | None) -> tuple[np.ndarray, pd.DataFrame]:
     """Values of new units that took part of a split old unit, for periods that begin before the break."""
     _, incomplete = whole_links()
     labels = values["period"].unique()
     starts = {period_label(g, k): max(period_bounds(g, k)[0], since or "") for g in grains for k in _keys(g, labels)}
-    before = values["period"].map(lambda p: starts.get(p, BREAK) < BREAK)
+    before = values["period"].isin([p for p in labels if starts.get(p, BREAK) < BREAK])
     bad = values["unit"].isin(incomplete) & before
     underived = values.loc[bad, ["unit", "period"]].drop_duplicates()
     underived = underived.assign(
         reason="took part of an old commune split with unknown shares; its records before 1/7/2025 cannot be divided"
     )
-    return values[~bad], underived
+    return bad.to_numpy(), underived
 
 
 def _keys(grain: Grain, labels: Iterable[str]) -> list[int]:
