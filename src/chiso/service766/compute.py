@@ -85,9 +85,9 @@ def compute(
 ) -> Index766:
     """The index of every province, department and commune of `province` (2025 units) for each period."""
     fw = framework()
-    columns = ["unit", "period", "variable", "value", "records"]
+    columns = ["unit", "period", "variable", "value", "records"]  # the index keeps its own lineage
     measured = {
-        name: values.values[columns]  # lineage and the rest stay behind: the index has its own
+        name: values.values
         for name, values in measure_variants(
             lake=lake,
             variants=variants(load_measures(CODE)),
@@ -99,6 +99,7 @@ def compute(
             until=until,
             as_of=as_of,
             spark_conf=spark_conf,
+            columns=columns,
         ).items()
     }
     kinds = _kinds(province)

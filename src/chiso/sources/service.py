@@ -16,12 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,63 +27,39 @@ import sqlglot.expressions as exp
 
 from chiso.clock import VIETNAM
 from chiso.sources.compiler import (
-    FIRST,
-    LAST,
     LATEST,
     NEW_ERA,
     PERIOD_KEY,
     PLACEMENT,
-    RECORDS,
-    SIMULATED,
     UNIT,
     UNIT_ERA,
     EngineError,
     Query,
     changed_table,
-    column_name,
     compile_at_units,
     compile_measure,
     compile_measures,
     filter_sql,
-    period_bounds,
-    period_label,
 )
 from chiso.sources.conditions import compile_condition
 from chiso.sources.engines import DuckDBEngine, Engine, make_engine
+from chiso.sources.frames import (
+    SORTED_BY,
+    VALUE_COLUMNS,
+    MeasuredValues,
+    grain_of,
+    long_values,
+    measured_values,
+)
 from chiso.sources.ingest import VERSIONS_KEY
 from chiso.sources.lake import Lake
-from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio, Variable
+from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio
 from chiso.sources.schemas import SourceError, catalog
-from chiso.sources.unitmap import province_units, unit_map_table, whole_links
+from chiso.sources.unitmap import unit_map_table
 from chiso.values.schemas import ValueIn
 
-VALUE_COLUMNS = [
-    "unit",
-    "variable",
-    "period",
-    "value",
-    "source",
-    "measure",
-    "measure_version",
-    "records",
-    "computed_at",
-    "lineage",
-    "unit_era",
-    "simulated",
-    "first_record_at",
-    "last_record_at",
-]
-BREAK = "2025-07-01"
-SORTED_BY = ["variable", "period", "unit_era", "unit"]
 PERIOD_END = "period end"
 HISTORY_COLUMNS = ("_valid_from", "_ingested_at", "_hash")
-
-
-@dataclass
-class MeasuredValues:
-    values: pd.DataFrame
-    underived: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unit", "period", "reason"]))
-    notes: list[str] = field(default_factory=list)
 
 
 def _definition_hash(measures: MeasureSet) -> str:
@@ -149,11 +123,11 @@ def measure(
                     lake, measures, m, query.grain, era=era, engine=runner.name, snapshot=snapshot, files=files,
                     definition_sha=definition_sha, since=since, until=until, as_of=as_of,
                 )  # fmt: skip
-                frames.append(_long(result, m, query.grain, measures, computed_at, lineage))
+                frames.append(long_values(result, m, query.grain, measures, computed_at, lineage))
     finally:
         if isinstance(engine, str):
             runner.close()
-    return _measured(frames, grains, era=era, province=province, since=since, notes=notes)
+    return measured_values(frames, grains, era=era, province=province, since=since, notes=notes)
 
 
 def measure_variants(
@@ -169,14 +143,20 @@ def measure_variants(
     spark_master: str | None = None,
     spark_conf: Mapping[str, str] | None = None,
     as_of: str | None = None,
+    columns: Sequence[str] = VALUE_COLUMNS,
 ) -> dict[str, MeasuredValues]:
     """`measure` of several measure sets at once: for each, what `measure` returns for it alone.
 
     For variants of one set (its measures placed on other unit columns, or filtered further), as the
     Decision 766 index computes them: the lake is bound once, and each source and time column is read by
     one query (`compile_at_units`) placing records on every unit column the variants name, a definition
-    that several variants share computed once.
+    that several variants share computed once. `columns`: the value columns wanted, of `VALUE_COLUMNS`
+    (a caller that keeps its own lineage need not have it written out for every value).
     """
+    unknown = [c for c in columns if c not in VALUE_COLUMNS]
+    if unknown:
+        raise SourceError(f"measured values have no column {', '.join(unknown)}; they have {', '.join(VALUE_COLUMNS)}")
+    built = [c for c in VALUE_COLUMNS if c in columns or c in SORTED_BY]  # sorting and choosing need these
     cut_off = _cut_off(as_of)
     _check_days(since, until)
     sources = sorted({source for variant in variants.values() for source in variant.sources})
@@ -215,7 +195,8 @@ def measure_variants(
         if isinstance(engine, str):
             runner.close()
     for name, variant in variants.items():
-        snapshot, definition_sha = lake.snapshot(variant.sources), _definition_hash(variant)
+        if "lineage" in built:
+            snapshot, definition_sha = lake.snapshot(variant.sources), _definition_hash(variant)
         placements: dict[tuple[str, str, str], list[Measure]] = {}  # in `measure`'s order, so its notes' too
         for m in variant.measures:
             placements.setdefault((m.source, m.unit, m.time), []).append(m)
@@ -226,15 +207,16 @@ def measure_variants(
                     continue
                 rows = result[result[PLACEMENT] == unit] if PLACEMENT in result else result
                 for m in placed:
-                    lineage = _lineage(
+                    lineage = "" if "lineage" not in built else _lineage(
                         lake, variant, m, grain, era=era, engine=runner.name, snapshot=snapshot, files=files,
                         definition_sha=definition_sha, since=since, until=until, as_of=as_of,
                     )  # fmt: skip
                     prefix = prefixes[name, m.code]
-                    frames[name].append(_long(rows, m, grain, variant, computed_at, lineage, prefix=prefix))
+                    long = long_values(rows, m, grain, variant, computed_at, lineage, prefix=prefix, columns=built)
+                    frames[name].append(long)
     return {
-        name: _measured(
-            frames[name], grains, era=era, province=province, since=since,
+        name: measured_values(
+            frames[name], grains, era=era, province=province, since=since, columns=columns,
             notes=[_no_records(lake, source) for source in variant.sources if source not in available],
         )
         for name, variant in variants.items()
@@ -295,43 +277,6 @@ def _lineage(
         },
         ensure_ascii=False,
     )
-
-
-def _measured(
-    frames: list[pd.DataFrame],
-    grains: Sequence[Grain],
-    *,
-    era: str | None,
-    province: str | None,
-    since: str | None,
-    notes: list[str],
-) -> MeasuredValues:
-    """Values of every measure together: units missing a part dropped (era 2025), the province's kept, sorted."""
-    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALUE_COLUMNS)
-    underived = pd.DataFrame(columns=["unit", "period", "reason"])
-    kept = np.ones(len(values), dtype=bool)
-    if era == NEW_ERA and len(values):
-        incomplete, underived = _incomplete(values, grains, since)
-        kept &= ~incomplete
-    if province is not None:
-        keys = province_units(province)
-        inside = np.zeros(len(values), dtype=bool)
-        for unit_era, codes in _codes_by_era(keys).items():
-            inside |= ((values["unit_era"] == unit_era) & values["unit"].isin(codes)).to_numpy()
-        kept &= inside
-        underived = underived[underived["unit"].isin({u for _, u in keys})]
-    # Kept and sorted by a narrow frame, then every column (lineage is long text) taken once.
-    order = values.loc[kept, SORTED_BY].sort_values(SORTED_BY, kind="stable").index.to_numpy()
-    values = values.take(order).reset_index(drop=True)
-    return MeasuredValues(values[VALUE_COLUMNS], underived.reset_index(drop=True), notes)
-
-
-def _codes_by_era(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """Unit codes by era, from (era, code) keys."""
-    found: dict[str, list[str]] = {}
-    for era, code in keys:
-        found.setdefault(era, []).append(code)
-    return found
 
 
 def _cut_off(as_of: str | None) -> str | None:
@@ -444,105 +389,6 @@ def _bind(
 
 def _no_records(lake: Lake, source: str) -> str:
     return f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped"
-
-
-def _long(
-    result: pd.DataFrame,
-    m: Measure,
-    grain: Grain,
-    measures: MeasureSet,
-    computed_at: str,
-    lineage: str,
-    prefix: str | None = None,
-) -> pd.DataFrame:
-    """One measure's values from a (possibly fused) query result; unit-periods without its records drop out.
-
-    `prefix`: of the measure's columns, when the query named them otherwise than by its code.
-    """
-    names = {column_name(prefix or m, n): n for n in [RECORDS, FIRST, LAST, SIMULATED, *(v.name for v in m.variables)]}
-    frame = result[[UNIT, UNIT_ERA, PERIOD_KEY, *(c for c in names if c in result)]].rename(columns=names)
-    frame = frame[frame[RECORDS] > 0]
-    if frame.empty:
-        return pd.DataFrame(columns=VALUE_COLUMNS)
-    keys = frame[PERIOD_KEY].to_numpy()
-    labels = {k: period_label(grain, int(k)) for k in np.unique(keys)}
-    base = pd.DataFrame(
-        {
-            "unit": frame[UNIT].astype(str),
-            "period": [labels[k] for k in keys],
-            "source": "measured",
-            "measure": f"{measures.code}:{m.code}",
-            "measure_version": measures.version,
-            "records": frame[RECORDS].astype("int64"),
-            "computed_at": computed_at,
-            "lineage": lineage,
-            "unit_era": frame[UNIT_ERA].astype(str),
-            "simulated": frame[SIMULATED].astype("int64") if SIMULATED in frame else 0,
-            "first_record_at": _local_seconds(frame[FIRST]),
-            "last_record_at": _local_seconds(frame[LAST]),
-        }
-    )
-    items: list[Variable | Ratio] = [*m.variables, *m.ratios]
-    values = np.empty((len(items), len(frame)))
-    for i, item in enumerate(items):
-        if isinstance(item, Ratio):
-            denominator = frame[item.denominator].to_numpy(dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                values[i] = np.where(
-                    denominator != 0, frame[item.numerator].to_numpy(dtype=float) / denominator, np.nan
-                )
-        else:
-            values[i] = frame[item.name].to_numpy(dtype=float, na_value=np.nan)
-    # One row per unit-period and variable with a value, variable by variable: a ratio over nothing has none.
-    which, row = np.nonzero(~np.isnan(values))
-    long = base.take(row).reset_index(drop=True)
-    long["variable"] = np.array([i.name for i in items], dtype=object)[which]
-    long["value"] = values[which, row]
-    return long[VALUE_COLUMNS]
-
-
-def _local_seconds(times: pd.Series) -> pd.Series:
-    """Times as ISO text to the second ("2025-03-02T08:00:00"; none: NaN), as they were recorded (local)."""
-    return pd.to_datetime(times).dt.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _incomplete(values: pd.DataFrame, grains: Sequence[Grain], since: str | None) -> tuple[np.ndarray, pd.DataFrame]:
-    """Values of new units that took part of a split old unit, for periods that begin before the break."""
-    _, incomplete = whole_links()
-    labels = values["period"].unique()
-    starts = {period_label(g, k): max(period_bounds(g, k)[0], since or "") for g in grains for k in _keys(g, labels)}
-    before = values["period"].isin([p for p in labels if starts.get(p, BREAK) < BREAK])
-    bad = values["unit"].isin(incomplete) & before
-    underived = values.loc[bad, ["unit", "period"]].drop_duplicates()
-    underived = underived.assign(
-        reason="took part of an old commune split with unknown shares; its records before 1/7/2025 cannot be divided"
-    )
-    return bad.to_numpy(), underived
-
-
-def _keys(grain: Grain, labels: Iterable[str]) -> list[int]:
-    keys = []
-    for label in labels:
-        try:
-            if grain is Grain.YEAR and len(label) == 4:
-                keys.append(int(label))
-            elif grain is Grain.QUARTER and "-Q" in label:
-                year, quarter = label.split("-Q")
-                keys.append(int(year) * 10 + int(quarter))
-            elif grain is Grain.MONTH and len(label) == 7 and "-Q" not in label:
-                year, month = label.split("-")
-                keys.append(int(year) * 100 + int(month))
-        except ValueError:
-            continue
-    return keys
-
-
-def grain_of(period: str) -> tuple[Grain, int]:
-    for grain in Grain:
-        keys = _keys(grain, [period])
-        if keys:
-            return grain, keys[0]
-    raise SourceError(f"period {period!r} is not a month (2025-07), quarter (2025-Q3) or year (2025)")
 
 
 def explain(
@@ -664,4 +510,4 @@ def quarantine(*, lake: Lake, source: str | None = None, ingest_id: str | None =
     return ordered[columns]
 
 
-__all__ = ["EngineError", "MeasuredValues", "explain", "measure", "measure_variants", "quarantine"]
+__all__ = ["VALUE_COLUMNS", "EngineError", "MeasuredValues", "explain", "measure", "measure_variants", "quarantine"]
