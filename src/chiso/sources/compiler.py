@@ -303,15 +303,15 @@ def compile_at_units(
         wheres = [exp.paren(compile_condition(m.where, _col)) for m in listed if m.where is not None]
         conditions.append(exp.paren(exp.or_(*wheres)) if len(wheres) > 1 else wheres[0])
     records = versions(first.source, source) if history else single_versions(first.source)
-    read = exp.select().from_(records.subquery("s"))
+    read = exp.select().from_(records.subquery("s", copy=False), copy=False)  # trees built here: no copies
     placed = []
     for i, column in enumerate(units):
         unit, join = _placed_unit(column, era, "m" if i == 0 else f"m{i}")
         placed.append(unit)
         if join is not None:
-            read = read.join(join[0], on=join[1], join_type="left")
+            read = read.join(join[0], on=join[1], join_type="left", copy=False)
     if len(placed) > 1:
-        read = read.where(exp.and_(*conditions))
+        read = read.where(exp.and_(*conditions), copy=False)
         tree = _grouping_sets(read, dict(zip(units, placed, strict=True)), era, period_key(grain, time), aggregates)
         return Query(tuple(listed), grain, era, tree, tuple(measures), tuple(units))
     unit_era: exp.Expression = _col("unit_era") if era is None else exp.Literal.string(NEW_ERA)
@@ -322,8 +322,8 @@ def compile_at_units(
         exp.alias_(unit_era, UNIT_ERA),
         exp.alias_(period_key(grain, time), PERIOD_KEY),
     ]
-    tree = read.select(*keys, *aggregates).where(exp.and_(*conditions))
-    tree = tree.group_by(exp.Literal.number(1), exp.Literal.number(2), exp.Literal.number(3))
+    tree = read.select(*keys, *aggregates, copy=False).where(exp.and_(*conditions), copy=False)
+    tree = tree.group_by(exp.Literal.number(1), exp.Literal.number(2), exp.Literal.number(3), copy=False)
     return Query(tuple(listed), grain, era, tree, tuple(measures), tuple(units))
 
 
@@ -388,6 +388,7 @@ def _grouping_sets(
         star,
         *(exp.alias_(unit, name, quoted=True) for unit, name in zip(placed.values(), names, strict=True)),
         exp.alias_(key, "__period_key", quoted=True),
+        copy=False,
     )
     grouped = [exp.EQ(this=exp.Grouping(expressions=[_col(name)]), expression=exp.Literal.number(0)) for name in names]
     unit, placement = exp.Case(), exp.Case()
@@ -404,9 +405,13 @@ def _grouping_sets(
         exp.alias_(placement, PLACEMENT),
     ]
     sets = [exp.Tuple(expressions=[_col(name), *(c.copy() for c in by_era), _col("__period_key")]) for name in names]
-    tree = exp.select(*keys, *aggregates).from_(inner.subquery("s"))
+    tree = exp.select(*keys, *aggregates).from_(inner.subquery("s", copy=False), copy=False)
     tree.set("group", exp.Group(expressions=[exp.GroupingSets(expressions=sets)]))
     if era is None:
         return tree
     unplaced = exp.Is(this=exp.column(UNIT, table="g"), expression=exp.Null())
-    return exp.select(exp.Star()).from_(tree.subquery("g")).where(exp.Not(this=unplaced))
+    return (
+        exp.select(exp.Star())
+        .from_(tree.subquery("g", copy=False), copy=False)
+        .where(exp.Not(this=unplaced), copy=False)
+    )
