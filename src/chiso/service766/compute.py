@@ -195,9 +195,12 @@ def _score(
     variables = list(grids)
     at_index = nodes.index(index)
     p_of, u_of = np.nonzero(assessed)  # period by period, units in order; a unit without records is left out
-    # Each assessed cell's points and inputs to Python lists at once (NaN → None below), not one numpy scalar
-    # at a time.
-    node_rows = np.stack([np.round(points[c], 10) for c in nodes], axis=-1)[p_of, u_of].tolist()
+    # Each assessed cell's points and inputs to Python lists at once, not one numpy scalar at a time; a point
+    # without a value (NaN) is None.
+    node_points = np.stack([np.round(points[c], 10) for c in nodes], axis=-1)[p_of, u_of]
+    node_cells = node_points.astype(object)
+    node_cells[np.isnan(node_points)] = None
+    node_rows = node_cells.tolist()
     input_rows = np.stack([grids[v] for v in variables], axis=-1)[p_of, u_of].tolist()
     ranked = {
         (p, kind): int(np.sum(~np.isnan(ranks[p][labels[p] == kind]))) for p in range(len(periods)) for kind in KINDS
@@ -206,7 +209,7 @@ def _score(
     out = []
     rank_of, records_of = ranks[p_of, u_of].tolist(), records[p_of, u_of].tolist()
     cells = zip(p_of.tolist(), u_of.tolist(), node_rows, input_rows, rank_of, records_of, strict=True)
-    for p, u, node_points, inputs, rank, held in cells:
+    for p, u, cell_points, inputs, rank, held in cells:
         unit = unit_codes[u]
         out.append(
             {
@@ -215,10 +218,10 @@ def _score(
                 "kind": kinds[unit],
                 "grain": period_grains[p],
                 "period": periods[p],
-                "total": _none(node_points[at_index]),
+                "total": cell_points[at_index],
                 "rank": None if rank != rank else int(rank),
                 "ranked": ranked[p, kinds[unit]],
-                "points": {c: _none(x) for c, x in zip(nodes, node_points, strict=True)},
+                "points": dict(zip(nodes, cell_points, strict=True)),
                 "inputs": {v: x for v, x in zip(variables, inputs, strict=True) if x == x},
                 "records": int(held),
             }
@@ -226,7 +229,3 @@ def _score(
     wanted = {g.value for g in grains}
     frame = pd.DataFrame(out, columns=columns)
     return frame[frame["grain"].isin(wanted)].reset_index(drop=True)
-
-
-def _none(x: float) -> float | None:
-    return None if x != x else x  # NaN is the one value unequal to itself

@@ -47,6 +47,7 @@ VALUE_COLUMNS = [
     "last_record_at",
 ]
 BREAK = "2025-07-01"
+UNDERIVED = "took part of an old commune split with unknown shares; its records before 1/7/2025 cannot be divided"
 SORTED_BY = ["variable", "period", "unit_era", "unit"]
 
 
@@ -77,7 +78,8 @@ def measured_values(
     if province is not None:
         keys = province_units(province)
         kept &= _inside(values, keys)
-        underived = underived[underived["unit"].isin({u for _, u in keys})]
+        if len(underived):
+            underived = underived[underived["unit"].isin({u for _, u in keys})]
     # Kept and sorted by their codes, then every column (lineage is long text) taken once.
     order = np.flatnonzero(kept)[np.lexsort([_codes(values[c].to_numpy()[kept]) for c in reversed(SORTED_BY)])]
     values = values.take(order).reset_index(drop=True)
@@ -104,13 +106,10 @@ def _incomplete(values: pd.DataFrame, grains: Sequence[Grain], since: str | None
     labels = values["period"].unique()
     starts = {period_label(g, k): max(period_bounds(g, k)[0], since or "") for g in grains for k in _keys(g, labels)}
     early = [p for p in labels if starts.get(p, BREAK) < BREAK]
-    # Only a period that begins before 1/7/2025 can hold such a value; without one, no unit needs a look.
-    bad = values["unit"].isin(incomplete) & values["period"].isin(early) if early else pd.Series(False, values.index)
-    underived = values.loc[bad, ["unit", "period"]].drop_duplicates()
-    underived = underived.assign(
-        reason="took part of an old commune split with unknown shares; its records before 1/7/2025 cannot be divided"
-    )
-    return bad.to_numpy(), underived
+    if not early:  # only a period that begins before 1/7/2025 can hold such a value
+        return np.zeros(len(values), dtype=bool), values.iloc[:0][["unit", "period"]].assign(reason=UNDERIVED)
+    bad = values["unit"].isin(incomplete) & values["period"].isin(early)
+    return bad.to_numpy(), values.loc[bad, ["unit", "period"]].drop_duplicates().assign(reason=UNDERIVED)
 
 
 def long_values(
