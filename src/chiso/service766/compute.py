@@ -8,6 +8,9 @@ Placing records on units (docs/sources.md, "The Decision 766 index"):
 - communes' catalogue components: the province publishes the commune-level procedures for all its
   communes, so each commune takes its province's catalogue measures over procedures of level `commune`.
 
+The three are measured together (`measure_variants`): one query per source and time column places the
+records by each unit column at once, so the lake is read, and record versions resolved, once for all.
+
 Declared components (`measurable: false`) take the values given in `declared` (long: unit, period,
 variable, value); without them they have no value and earn no points. Nothing here reads a database:
 the service stores what this returns.
