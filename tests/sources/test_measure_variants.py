@@ -18,7 +18,7 @@ from chiso.sources.compiler import EngineError, compile_at_units
 from chiso.sources.engines import SparkEngine
 from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import Lake
-from chiso.sources.measures import Grain, MeasureSet, load_measures
+from chiso.sources.measures import Aggregate, Grain, MeasureSet, Variable, load_measures
 from chiso.sources.schemas import get_source
 from chiso.sources.service import measure, measure_variants
 
@@ -63,14 +63,18 @@ def changed(lake: Lake, tmp_path_factory: pytest.TempPathFactory) -> Lake:
 
 
 def _sets() -> dict[str, MeasureSet]:
-    """The 766 variants, and a set of another framework placed by province as well."""
-    results = load_measures("service-2025")
-    by_province = tuple(m.model_copy(update={"unit": "province"}) for m in results.measures)
-    return {
-        **variants(load_measures("service-766")),
-        "service-2025": results,
-        "service-2025 by province": results.model_copy(update={"measures": by_province}),
-    }
+    """The 766 variants, and the sets of two other frameworks placed by province as well (documents and
+    staff rosters among their sources, distinct counts of several columns in one query)."""
+    sets = variants(load_measures("service-766"))
+    intake = sets["unit"].measures[2]
+    channels = Variable(name="channels", aggregate=Aggregate.COUNT_DISTINCT, column="channel")
+    two_columns = intake.model_copy(update={"variables": (*intake.variables, channels)})  # distinct of two columns
+    sets["two distinct columns"] = sets["unit"].model_copy(update={"measures": (two_columns,)})
+    for code in ("service-2025", "commune-2025"):
+        written = load_measures(code)
+        by_province = tuple(m.model_copy(update={"unit": "province"}) for m in written.measures)
+        sets |= {code: written, f"{code} by province": written.model_copy(update={"measures": by_province})}
+    return sets
 
 
 def _sorted(underived: pd.DataFrame) -> pd.DataFrame:
