@@ -106,9 +106,10 @@ def compute(
         ).items()
     }
     kinds = _kinds(province)
-    unit_rows = measured["unit"][measured["unit"]["unit"].map(kinds).isin(("department", "commune"))]
-    province_rows = measured["province"][measured["province"]["unit"].map(kinds) == "province"]
-    communes = [code for code, kind in kinds.items() if kind == "commune"]
+    of_kind = {kind: [code for code, k in kinds.items() if k == kind] for kind in KINDS}
+    unit_rows = measured["unit"][measured["unit"]["unit"].isin(of_kind["department"] + of_kind["commune"])]
+    province_rows = measured["province"][measured["province"]["unit"].isin(of_kind["province"])]
+    communes = of_kind["commune"]
     # A commune takes its province's commune-level catalogue in the periods its own records place it in.
     placed = unit_rows.loc[unit_rows["unit"].isin(communes), ["unit", "period"]].drop_duplicates()
     broadcast = placed.merge(measured["commune"].drop(columns=["unit"]), on="period")
@@ -119,8 +120,10 @@ def compute(
     # A unit is assessed in a period when it holds procedures or dossiers then; publications dated in
     # another period (a procedure published in 2023 still in the catalogue) do not open one by themselves.
     published = _published_variables()
-    held = values.loc[~values["variable"].isin(published), ["unit", "period"]].drop_duplicates()
-    values = values.merge(held, on=["unit", "period"])
+    units, _ = pd.factorize(values["unit"])
+    periods, labels = pd.factorize(values["period"])
+    unit_period = units * len(labels) + periods  # each (unit, period) as one integer
+    values = values[np.isin(unit_period, unit_period[~values["variable"].isin(published).to_numpy()])]
     rows = _score(fw, values, kinds, grains)
     lineage = {
         "framework": CODE,
