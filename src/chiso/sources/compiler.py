@@ -189,8 +189,6 @@ class Query:
     grain: Grain
     era: str | None
     tree: exp.Select
-    prefixes: tuple[str, ...]  # each measure's column prefix (`column_name`)
-    units: tuple[str, ...]  # the unit columns values are placed by; several: rows carry `placement`
     rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # dialect → SQL
 
     @property
@@ -314,7 +312,7 @@ def compile_at_units(
         read = read.where(exp.and_(*conditions), copy=False)
         by_unit = dict(zip(units, placed, strict=True))
         tree = _grouping_sets(read, by_unit, era, period_key(grain, time), measures, source, time)
-        return Query(tuple(listed), grain, era, tree, tuple(measures), tuple(units))
+        return Query(tuple(listed), grain, era, tree)
     aggregates = _measure_columns(measures, source, time)
     unit_era: exp.Expression = _col("unit_era") if era is None else exp.Literal.string(NEW_ERA)
     if era == NEW_ERA:
@@ -326,7 +324,7 @@ def compile_at_units(
     ]
     tree = read.select(*keys, *aggregates, copy=False).where(exp.and_(*conditions), copy=False)
     tree = tree.group_by(exp.Literal.number(1), exp.Literal.number(2), exp.Literal.number(3), copy=False)
-    return Query(tuple(listed), grain, era, tree, tuple(measures), tuple(units))
+    return Query(tuple(listed), grain, era, tree)
 
 
 def _measure_columns(measures: Mapping[str, Measure], source: Source, time: exp.Expression) -> list[exp.Expression]:
