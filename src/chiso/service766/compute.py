@@ -8,6 +8,9 @@ Placing records on units (docs/sources.md, "The Decision 766 index"):
 - communes' catalogue components: the province publishes the commune-level procedures for all its
   communes, so each commune takes its province's catalogue measures over procedures of level `commune`.
 
+The three are measured together (`measure_variants`): one query per source and time column places the
+records by each unit column at once, so the lake is read, and record versions resolved, once for all.
+
 Declared components (`measurable: false`) take the values given in `declared` (long: unit, period,
 variable, value); without them they have no value and earn no points. Nothing here reads a database:
 the service stores what this returns.
@@ -32,7 +35,7 @@ from chiso.sources.conditions import Condition
 from chiso.sources.engines import Engine
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, Measure, MeasureSet, load_measures
-from chiso.sources.service import measure
+from chiso.sources.service import measure_variants
 from chiso.sources.unitmap import province_units
 
 CODE = "service-766"
@@ -85,10 +88,12 @@ def compute(
 ) -> Index766:
     """The index of every province, department and commune of `province` (2025 units) for each period."""
     fw = framework()
+    columns = ["unit", "period", "variable", "value", "records"]  # the index keeps its own lineage
     measured = {
-        name: measure(
+        name: values.values
+        for name, values in measure_variants(
             lake=lake,
-            measures=variant,
+            variants=variants(load_measures(CODE)),
             grains=grains,
             era=NEW_ERA,
             engine=engine,
@@ -97,27 +102,31 @@ def compute(
             until=until,
             as_of=as_of,
             spark_conf=spark_conf,
-        ).values
-        for name, variant in variants(load_measures(CODE)).items()
+            columns=columns,
+        ).items()
     }
     kinds = _kinds(province)
-    unit_rows = measured["unit"][measured["unit"]["unit"].map(kinds).isin(("department", "commune"))]
-    province_rows = measured["province"][measured["province"]["unit"].map(kinds) == "province"]
-    communes = [code for code, kind in kinds.items() if kind == "commune"]
+    of_kind = {kind: [code for code, k in kinds.items() if k == kind] for kind in KINDS}
+    unit_rows = measured["unit"][measured["unit"]["unit"].isin(of_kind["department"] + of_kind["commune"])]
+    province_rows = measured["province"][measured["province"]["unit"].isin(of_kind["province"])]
+    communes = of_kind["commune"]
     # A commune takes its province's commune-level catalogue in the periods its own records place it in.
     placed = unit_rows.loc[unit_rows["unit"].isin(communes), ["unit", "period"]].drop_duplicates()
     broadcast = placed.merge(measured["commune"].drop(columns=["unit"]), on="period")
-    frames = [f[["unit", "period", "variable", "value", "records"]] for f in (unit_rows, province_rows, broadcast)]
+    frames = [unit_rows, province_rows, broadcast[columns]]
     values = pd.concat(frames, ignore_index=True)
     # A unit is assessed in a period when it holds procedures or dossiers then; publications dated in
     # another period (a procedure published in 2023 still in the catalogue) do not open one by themselves,
     # nor does a declaration (a unit without records in a month is not ranked on its declared feedback).
     published = _published_variables()
-    held = values.loc[~values["variable"].isin(published), ["unit", "period"]].drop_duplicates()
+    opens = ~values["variable"].isin(published).to_numpy()
     if declared is not None and len(declared):
-        given = declared.assign(records=0)[["unit", "period", "variable", "value", "records"]]
-        values = pd.concat([values, given], ignore_index=True)
-    values = values.merge(held, on=["unit", "period"])
+        values = pd.concat([values, declared.assign(records=0)[columns]], ignore_index=True)
+        opens = np.concatenate([opens, np.zeros(len(declared), dtype=bool)])
+    units, _ = pd.factorize(values["unit"])
+    periods, labels = pd.factorize(values["period"])
+    unit_period = units * len(labels) + periods  # each (unit, period) as one integer
+    values = values[np.isin(unit_period, unit_period[opens])]
     rows = _score(fw, values, kinds, grains)
     lineage = {
         "framework": CODE,
@@ -163,15 +172,19 @@ def _score(
     columns = ["era", "unit", "kind", "grain", "period", "total", "rank", "ranked", "points", "inputs", "records"]
     if values.empty:
         return pd.DataFrame(columns=columns)
-    unit_codes = tuple(sorted(set(values["unit"])))
-    periods = tuple(sorted(set(values["period"])))
+    unit_codes = tuple(sorted(values["unit"].unique()))
+    periods = tuple(sorted(values["period"].unique()))
     u_index = pd.Index(unit_codes).get_indexer(values["unit"])
     p_index = pd.Index(periods).get_indexer(values["period"])
+    variable_index, variable_names = pd.factorize(values["variable"])
+    position = {name: i for i, name in enumerate(variable_names)}
+    given = values["value"].to_numpy(dtype=float)
     grids: dict[str, np.ndarray] = {}
     for name in framework.variables:
         grid = np.full((len(periods), len(unit_codes)), np.nan)
-        chosen = (values["variable"] == name).to_numpy()
-        grid[p_index[chosen], u_index[chosen]] = values["value"].to_numpy(dtype=float)[chosen]
+        if name in position:
+            chosen = variable_index == position[name]
+            grid[p_index[chosen], u_index[chosen]] = given[chosen]
         grids[name] = grid
     # A count the records did not produce in a period the unit is assessed in is zero records, not unknown:
     # so a month without publications takes the rule for an empty denominator. Declared inputs stay unknown.
@@ -189,39 +202,39 @@ def _score(
     ranks = result.rank(index, "kind")
     nodes = [n.code for n in framework.nodes]
     variables = list(grids)
-    # Whole grids to Python lists once (NaN → None per cell below), rather than one numpy scalar at a time.
-    node_lists = {c: np.round(points[c], 10).tolist() for c in nodes}
-    input_lists = {v: grids[v].tolist() for v in variables}
-    rank_list = ranks.tolist()
+    at_index = nodes.index(index)
+    p_of, u_of = np.nonzero(assessed)  # period by period, units in order; a unit without records is left out
+    # Each assessed cell's points and inputs to Python lists at once, not one numpy scalar at a time; a point
+    # without a value (NaN) is None.
+    node_points = np.stack([np.round(points[c], 10) for c in nodes], axis=-1)[p_of, u_of]
+    node_cells = node_points.astype(object)
+    node_cells[np.isnan(node_points)] = None
+    node_rows = node_cells.tolist()
+    input_rows = np.stack([grids[v] for v in variables], axis=-1)[p_of, u_of].tolist()
+    ranked = {
+        (p, kind): int(np.sum(~np.isnan(ranks[p][labels[p] == kind]))) for p in range(len(periods)) for kind in KINDS
+    }
+    period_grains = [_period_grain(period) for period in periods]
     out = []
-    for p, period in enumerate(periods):
-        of_kind = {kind: int(np.sum(~np.isnan(ranks[p][labels[p] == kind]))) for kind in KINDS}
-        grain = _period_grain(period)
-        for u in np.flatnonzero(assessed[p]).tolist():  # a unit holding no records in the period is left out
-            unit = unit_codes[u]
-            cells = {c: node_lists[c][p][u] for c in nodes}
-            rank = rank_list[p][u]
-            out.append(
-                {
-                    "era": NEW_ERA,
-                    "unit": unit,
-                    "kind": kinds[unit],
-                    "grain": grain,
-                    "period": period,
-                    "total": _none(cells[index]),
-                    "rank": None if rank != rank else int(rank),
-                    "ranked": of_kind[kinds[unit]],
-                    "points": {c: _none(x) for c, x in cells.items()},
-                    "inputs": {
-                        v: input_lists[v][p][u] for v in variables if input_lists[v][p][u] == input_lists[v][p][u]
-                    },
-                    "records": int(records[p, u]),
-                }
-            )
+    rank_of, records_of = ranks[p_of, u_of].tolist(), records[p_of, u_of].tolist()
+    cells = zip(p_of.tolist(), u_of.tolist(), node_rows, input_rows, rank_of, records_of, strict=True)
+    for p, u, cell_points, inputs, rank, held in cells:
+        unit = unit_codes[u]
+        out.append(
+            {
+                "era": NEW_ERA,
+                "unit": unit,
+                "kind": kinds[unit],
+                "grain": period_grains[p],
+                "period": periods[p],
+                "total": cell_points[at_index],
+                "rank": None if rank != rank else int(rank),
+                "ranked": ranked[p, kinds[unit]],
+                "points": dict(zip(nodes, cell_points, strict=True)),
+                "inputs": {v: x for v, x in zip(variables, inputs, strict=True) if x == x},
+                "records": int(held),
+            }
+        )
     wanted = {g.value for g in grains}
     frame = pd.DataFrame(out, columns=columns)
     return frame[frame["grain"].isin(wanted)].reset_index(drop=True)
-
-
-def _none(x: float) -> float | None:
-    return None if x != x else x  # NaN is the one value unequal to itself

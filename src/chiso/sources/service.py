@@ -16,8 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -28,63 +27,42 @@ import sqlglot.expressions as exp
 
 from chiso.clock import VIETNAM
 from chiso.sources.compiler import (
-    FIRST,
-    LAST,
     LATEST,
     NEW_ERA,
     PERIOD_KEY,
-    RECORDS,
-    SIMULATED,
+    PLACEMENT,
     UNIT,
     UNIT_ERA,
     EngineError,
     History,
     Query,
     changed_table,
-    column_name,
+    compile_at_units,
     compile_measure,
     compile_measures,
     filter_sql,
-    period_bounds,
-    period_label,
     validity,
     validity_table,
     versions_table,
 )
 from chiso.sources.conditions import compile_condition
 from chiso.sources.engines import DuckDBEngine, Engine, make_engine
+from chiso.sources.frames import (
+    SORTED_BY,
+    VALUE_COLUMNS,
+    MeasuredValues,
+    grain_of,
+    long_values,
+    measured_values,
+)
 from chiso.sources.index import SourceIndex, read_index
 from chiso.sources.lake import Lake
-from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio, Variable
+from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio
 from chiso.sources.schemas import SourceError, catalog, get_source
-from chiso.sources.unitmap import province_units, unit_map_table, whole_links
+from chiso.sources.unitmap import unit_map_table
 from chiso.values.schemas import ValueIn
 
-VALUE_COLUMNS = [
-    "unit",
-    "variable",
-    "period",
-    "value",
-    "source",
-    "measure",
-    "measure_version",
-    "records",
-    "computed_at",
-    "lineage",
-    "unit_era",
-    "simulated",
-    "first_record_at",
-    "last_record_at",
-]
-BREAK = "2025-07-01"
 PERIOD_END = "period end"
-
-
-@dataclass
-class MeasuredValues:
-    values: pd.DataFrame
-    underived: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unit", "period", "reason"]))
-    notes: list[str] = field(default_factory=list)
 
 
 def _definition_hash(measures: MeasureSet) -> str:
@@ -114,12 +92,7 @@ def measure(
     the figures it gave then); "latest", the newest; an ISO date (its end) or time, the one valid then.
     """
     cut_off = _cut_off(as_of)
-    for day in (since, until):
-        if day is not None:
-            try:
-                dt.date.fromisoformat(day)
-            except ValueError:
-                raise SourceError(f"{day!r} is not a date (YYYY-MM-DD)") from None
+    _check_days(since, until)
     runner = (
         make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
     )
@@ -143,55 +116,173 @@ def measure(
         ]
         for query in queries:  # every definition must compile for this engine before anything runs
             runner.prepare(query)
-        available = _bind(runner, lake, measures, era, notes, indexes)
-        bound = {source: indexes[source].paths for source in available}
+        read_notes = _bind(runner, lake, measures.sources, era, indexes)
+        notes += [note for source in measures.sources for note in read_notes[source]]
+        bound = {source: indexes[source].paths for source in measures.sources if indexes[source].parts}
         for query in queries:
-            if query.measure.source not in available:
+            result = _run_in_window(runner, query, indexes, bound, since, until)
+            if result is None:
                 continue
-            parts = _parts_in_window(indexes[query.measure.source], query.measure.time, since, until)
-            if not parts:
-                continue  # no part holds a record timed in the window: no values
-            if parts != bound[query.measure.source]:
-                runner.bind(query.measure.source, [str(p) for p in parts])
-                bound[query.measure.source] = parts
-            result = runner.run(query).to_pandas()
             for m in query.measures:
-                lineage = json.dumps(
-                    {
-                        "set": measures.code,
-                        "version": measures.version,
-                        "definition_sha": definition_sha,
-                        "measure": m.code,
-                        "source": m.source,
-                        "source_schema_version": catalog().version,
-                        "grain": query.grain.value,
-                        "units": era or "recorded",
-                        "engine": runner.name,
-                        "lake_snapshot": snapshot,
-                        "lake_parts": len(lake.parts(m.source)),
-                        "files": files.get(m.source, []),
-                        "filter": filter_sql(m),
-                        "since": since,
-                        "until": until,
-                        "as_of": as_of or PERIOD_END,
-                    },
-                    ensure_ascii=False,
-                )
-                frames.append(_long(result, m, query.grain, measures, computed_at, lineage))
+                lineage = _lineage(
+                    lake, measures, m, query.grain, era=era, engine=runner.name, snapshot=snapshot, files=files,
+                    definition_sha=definition_sha, since=since, until=until, as_of=as_of,
+                )  # fmt: skip
+                frames.append(long_values(result, m, query.grain, measures, computed_at, lineage))
     finally:
         if isinstance(engine, str):
             runner.close()
-    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALUE_COLUMNS)
-    underived = pd.DataFrame(columns=["unit", "period", "reason"])
-    if era == NEW_ERA and len(values):
-        values, underived = _drop_incomplete(values, grains, since)
-    if province is not None:
-        keys = province_units(province)
-        inside = [(e, u) in keys for e, u in zip(values["unit_era"], values["unit"], strict=True)]
-        values = values[inside]
-        underived = underived[underived["unit"].isin({u for _, u in keys})]
-    values = values.sort_values(["variable", "period", "unit_era", "unit"], kind="stable").reset_index(drop=True)
-    return MeasuredValues(values[VALUE_COLUMNS], underived.reset_index(drop=True), notes)
+    return measured_values(frames, grains, era=era, province=province, since=since, notes=notes)
+
+
+def measure_variants(
+    *,
+    lake: Lake,
+    variants: Mapping[str, MeasureSet],
+    grains: Sequence[Grain] = (Grain.YEAR,),
+    era: str | None = NEW_ERA,
+    engine: str | Engine = "duckdb",
+    province: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+    as_of: str | None = None,
+    columns: Sequence[str] = VALUE_COLUMNS,
+) -> dict[str, MeasuredValues]:
+    """`measure` of several measure sets at once: for each, what `measure` returns for it alone.
+
+    For variants of one set (its measures placed on other unit columns, or filtered further), as the
+    Decision 766 index computes them: the lake is bound once, and each source and time column is read by
+    one query (`compile_at_units`) placing records on every unit column the variants name, a definition
+    that several variants share computed once. `columns`: the value columns wanted, of `VALUE_COLUMNS`
+    (a caller that keeps its own lineage need not have it written out for every value).
+    """
+    unknown = [c for c in columns if c not in VALUE_COLUMNS]
+    if unknown:
+        raise SourceError(f"measured values have no column {', '.join(unknown)}; they have {', '.join(VALUE_COLUMNS)}")
+    built = [c for c in VALUE_COLUMNS if c in columns or c in SORTED_BY]  # sorting and choosing need these
+    cut_off = _cut_off(as_of)
+    _check_days(since, until)
+    sources = sorted({source for variant in variants.values() for source in variant.sources})
+    indexes = {source: read_index(lake, source) for source in sources}
+    definitions: dict[tuple[str, str], dict[str, Measure]] = {}  # (source, time) → column prefix → measure
+    units: dict[tuple[str, str], list[str]] = {}  # (source, time) → the unit columns records are placed by
+    prefixes: dict[tuple[str, str], str] = {}  # (variant, measure code) → the prefix of its columns
+    for name, variant in variants.items():
+        for m in variant.measures:
+            group = (m.source, m.time)
+            shared = definitions.setdefault(group, {})
+            prefixes[name, m.code] = prefix = _prefix(shared, m)
+            shared.setdefault(prefix, m)
+            if m.unit not in units.setdefault(group, []):
+                units[group].append(m.unit)
+    queries = {
+        (group, grain): compile_at_units(
+            shared, units[group], grain, era=era, since=since, until=until, as_of=cut_off,
+            history=indexes[group[0]].history,
+        )
+        for group, shared in definitions.items()
+        for grain in grains
+    }  # fmt: skip
+    runner = (
+        make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
+    )
+    computed_at = lake.clock.now().isoformat(timespec="seconds")
+    files = _ingested_files(lake)
+    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in variants}
+    try:
+        for query in queries.values():  # every definition must compile for this engine before anything runs
+            runner.prepare(query)
+        read_notes = _bind(runner, lake, sources, era, indexes)
+        bound = {source: indexes[source].paths for source in sources if indexes[source].parts}
+        results = {key: _run_in_window(runner, query, indexes, bound, since, until) for key, query in queries.items()}
+    finally:
+        if isinstance(engine, str):
+            runner.close()
+    for name, variant in variants.items():
+        if "lineage" in built:
+            snapshot, definition_sha = lake.snapshot(variant.sources), _definition_hash(variant)
+        placements: dict[tuple[str, str, str], list[Measure]] = {}  # in `measure`'s order, so its notes' too
+        for m in variant.measures:
+            placements.setdefault((m.source, m.unit, m.time), []).append(m)
+        for (source, unit, time), placed in placements.items():
+            for grain in grains:
+                result = results.get(((source, time), grain))
+                if result is None:
+                    continue
+                rows = result[result[PLACEMENT] == unit] if PLACEMENT in result else result
+                for m in placed:
+                    lineage = "" if "lineage" not in built else _lineage(
+                        lake, variant, m, grain, era=era, engine=runner.name, snapshot=snapshot, files=files,
+                        definition_sha=definition_sha, since=since, until=until, as_of=as_of,
+                    )  # fmt: skip
+                    prefix = prefixes[name, m.code]
+                    long = long_values(rows, m, grain, variant, computed_at, lineage, prefix=prefix, columns=built)
+                    frames[name].append(long)
+    return {
+        name: measured_values(
+            frames[name], grains, era=era, province=province, since=since, columns=columns,
+            notes=[note for source in variant.sources for note in read_notes[source]],
+        )
+        for name, variant in variants.items()
+    }  # fmt: skip
+
+
+def _prefix(shared: Mapping[str, Measure], m: Measure) -> str:
+    """The prefix of a measure's columns in its query: that of the same definition placed otherwise, else new."""
+    for prefix, other in shared.items():
+        if (other.code, other.where, other.variables) == (m.code, m.where, m.variables):
+            return prefix
+    return m.code if m.code not in shared else f"{m.code}~{len(shared)}"  # "~" is in no measure code
+
+
+def _check_days(since: str | None, until: str | None) -> None:
+    for day in (since, until):
+        if day is not None:
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise SourceError(f"{day!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _lineage(
+    lake: Lake,
+    measures: MeasureSet,
+    m: Measure,
+    grain: Grain,
+    *,
+    era: str | None,
+    engine: str,
+    snapshot: str,
+    files: Mapping[str, list[dict[str, str]]],
+    definition_sha: str,
+    since: str | None,
+    until: str | None,
+    as_of: str | None,
+) -> str:
+    """The lineage (JSON) of one measure's values in one grain: see `value_lineage`."""
+    return json.dumps(
+        {
+            "set": measures.code,
+            "version": measures.version,
+            "definition_sha": definition_sha,
+            "measure": m.code,
+            "source": m.source,
+            "source_schema_version": catalog().version,
+            "grain": grain.value,
+            "units": era or "recorded",
+            "engine": engine,
+            "lake_snapshot": snapshot,
+            "lake_parts": len(lake.parts(m.source)),
+            "files": files.get(m.source, []),
+            "filter": filter_sql(m),
+            "since": since,
+            "until": until,
+            "as_of": as_of or PERIOD_END,
+        },
+        ensure_ascii=False,
+    )
 
 
 def _cut_off(as_of: str | None) -> str | None:
@@ -273,6 +364,30 @@ def _parts_in_window(index: SourceIndex, time: str, since: str | None, until: st
     return index.within(time, since, until)
 
 
+def _run_in_window(
+    runner: Engine,
+    query: Query,
+    indexes: Mapping[str, SourceIndex],
+    bound: dict[str, list[Path]],
+    since: str | None,
+    until: str | None,
+) -> pd.DataFrame | None:
+    """Run a query over the parts of its source that can hold its records (`_parts_in_window`), binding
+    them anew only when they differ from the parts bound (`bound`, by source: updated); None when its
+    source has no records or no part meets the window."""
+    source = query.measure.source
+    if source not in bound:
+        return None
+    parts = _parts_in_window(indexes[source], query.measure.time, since, until)
+    if not parts:
+        return None  # no part holds a record timed in the window: no values
+    if parts != bound[source]:
+        runner.bind(source, [str(p) for p in parts])
+        bound[source] = parts
+    result: pd.DataFrame = runner.run(query).to_pandas()
+    return result
+
+
 def bind_records(runner: Engine, index: SourceIndex) -> list[str]:
     """Bind a source's parts and what gives their versions validity (see `compiler.records`, which reads
     them the way `index.history` says); returns a note when that is the slow way."""
@@ -291,103 +406,20 @@ def bind_records(runner: Engine, index: SourceIndex) -> list[str]:
 
 
 def _bind(
-    runner: Engine,
-    lake: Lake,
-    measures: MeasureSet,
-    era: str | None,
-    notes: list[str],
-    indexes: Mapping[str, SourceIndex],
-) -> set[str]:
-    available = set()
-    for source in measures.sources:
-        index = indexes[source]
-        if index.parts:
-            notes += bind_records(runner, index)
-            available.add(source)
-        else:
-            notes.append(f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped")
+    runner: Engine, lake: Lake, sources: Sequence[str], era: str | None, indexes: Mapping[str, SourceIndex]
+) -> dict[str, list[str]]:
+    """Bind the records of each source that has some (and the unit map for era 2025); returns each source's
+    notes, in the order of `sources`: how its versions are read, or that it has none (its measures skipped)."""
+    notes = {}
+    for source in sources:
+        notes[source] = bind_records(runner, indexes[source]) if indexes[source].parts else [_no_records(lake, source)]
     if era == NEW_ERA:
         runner.bind_rows("unit_map", unit_map_table())
-    return available
+    return notes
 
 
-def _long(
-    result: pd.DataFrame, m: Measure, grain: Grain, measures: MeasureSet, computed_at: str, lineage: str
-) -> pd.DataFrame:
-    """One measure's values from a (possibly fused) query result; unit-periods without its records drop out."""
-    names = {column_name(m, n): n for n in [RECORDS, FIRST, LAST, SIMULATED, *(v.name for v in m.variables)]}
-    frame = result[[UNIT, UNIT_ERA, PERIOD_KEY, *(c for c in names if c in result)]].rename(columns=names)
-    frame = frame[frame[RECORDS] > 0]
-    if frame.empty:
-        return pd.DataFrame(columns=VALUE_COLUMNS)
-    base = pd.DataFrame(
-        {
-            "unit": frame[UNIT].astype(str),
-            "period": [period_label(grain, int(k)) for k in frame[PERIOD_KEY]],
-            "source": "measured",
-            "measure": f"{measures.code}:{m.code}",
-            "measure_version": measures.version,
-            "records": frame[RECORDS].astype("int64"),
-            "computed_at": computed_at,
-            "lineage": lineage,
-            "unit_era": frame[UNIT_ERA].astype(str),
-            "simulated": frame[SIMULATED].astype("int64") if SIMULATED in frame else 0,
-            "first_record_at": pd.to_datetime(frame[FIRST]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
-            "last_record_at": pd.to_datetime(frame[LAST]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
-        }
-    )
-    parts = []
-    items: list[Variable | Ratio] = [*m.variables, *m.ratios]
-    for item in items:
-        if isinstance(item, Ratio):
-            denominator = frame[item.denominator].astype(float)
-            value = frame[item.numerator].astype(float) / denominator.where(denominator != 0)
-        else:
-            value = frame[item.name].astype(float)
-        part = base.assign(variable=item.name, value=value.to_numpy())
-        parts.append(part[part["value"].notna()])
-    return pd.concat(parts, ignore_index=True)[VALUE_COLUMNS]
-
-
-def _drop_incomplete(
-    values: pd.DataFrame, grains: Sequence[Grain], since: str | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Values of new units that took part of a split old unit, for periods that begin before the break."""
-    _, incomplete = whole_links()
-    labels = values["period"].unique()
-    starts = {period_label(g, k): max(period_bounds(g, k)[0], since or "") for g in grains for k in _keys(g, labels)}
-    before = values["period"].map(lambda p: starts.get(p, BREAK) < BREAK)
-    bad = values["unit"].isin(incomplete) & before
-    underived = values.loc[bad, ["unit", "period"]].drop_duplicates()
-    underived = underived.assign(
-        reason="took part of an old commune split with unknown shares; its records before 1/7/2025 cannot be divided"
-    )
-    return values[~bad], underived
-
-
-def _keys(grain: Grain, labels: Iterable[str]) -> list[int]:
-    keys = []
-    for label in labels:
-        try:
-            if grain is Grain.YEAR and len(label) == 4:
-                keys.append(int(label))
-            elif grain is Grain.QUARTER and "-Q" in label:
-                year, quarter = label.split("-Q")
-                keys.append(int(year) * 10 + int(quarter))
-            elif grain is Grain.MONTH and len(label) == 7 and "-Q" not in label:
-                year, month = label.split("-")
-                keys.append(int(year) * 100 + int(month))
-        except ValueError:
-            continue
-    return keys
-
-
-def grain_of(period: str) -> tuple[Grain, int]:
-    for grain in Grain:
-        keys = _keys(grain, [period])
-        if keys:
-            return grain, keys[0]
-    raise SourceError(f"period {period!r} is not a month (2025-07), quarter (2025-Q3) or year (2025)")
+def _no_records(lake: Lake, source: str) -> str:
+    return f"no {source} records in {lake.root} (run `chiso sources ingest`); its measures are skipped"
 
 
 def explain(
@@ -420,7 +452,7 @@ def explain(
     try:
         if not lake.parts(m.source):
             raise SourceError(f"no {m.source} records in {lake.root}; run `chiso sources ingest` first")
-        _bind(engine, lake, measures, era, [], indexes)
+        _bind(engine, lake, measures.sources, era, indexes)
         tree = _records_tree(query, item.name if not isinstance(item, Ratio) else item.numerator)
         sql = tree.sql(dialect="duckdb")
         rows = engine.con.execute(
@@ -509,4 +541,4 @@ def quarantine(*, lake: Lake, source: str | None = None, ingest_id: str | None =
     return ordered[columns]
 
 
-__all__ = ["EngineError", "MeasuredValues", "explain", "measure", "quarantine"]
+__all__ = ["VALUE_COLUMNS", "EngineError", "MeasuredValues", "explain", "measure", "measure_variants", "quarantine"]
