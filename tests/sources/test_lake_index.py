@@ -20,7 +20,7 @@ import pytest
 
 from chiso.sources import ingest as ingest_module
 from chiso.sources.compiler import History
-from chiso.sources.engines import SparkEngine
+from chiso.sources.engines import SparkEngine, make_engine
 from chiso.sources.index import read_index
 from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import Lake
@@ -209,3 +209,25 @@ def test_parts_are_ordered_by_month_then_resolution(simulated: Path, tmp_path: P
             WHERE m < pm OR (m = pm AND (pr IS NULL AND r IS NOT NULL OR r < pr))"""
     ).fetchone()
     assert unordered == (0,)
+
+
+def test_a_measure_that_fails_before_running_leaves_no_engine_open(lake: Lake, monkeypatch):
+    """The engine is opened after everything that reads the lake's index: an index that cannot be read
+    raises without leaving a connection behind (it leaked one before)."""
+    from chiso.sources import service
+
+    opened = []
+
+    def recording_engine(name, **options):
+        engine = make_engine(name, **options)
+        opened.append(engine)
+        return engine
+
+    def unreadable(lake, source):
+        raise OSError(f"{source}: the index cannot be read")
+
+    monkeypatch.setattr(service, "make_engine", recording_engine)
+    monkeypatch.setattr(service, "read_index", unreadable)
+    with pytest.raises(OSError, match="cannot be read"):
+        measure(lake=lake, measures=RESULTS, grains=[Grain.MONTH])
+    assert opened == []

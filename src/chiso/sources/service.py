@@ -93,9 +93,6 @@ def measure(
     """
     cut_off = _cut_off(as_of)
     _check_days(since, until)
-    runner = (
-        make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
-    )
     notes: list[str] = []
     computed_at = lake.clock.now().isoformat(timespec="seconds")
     snapshot = lake.snapshot(measures.sources)
@@ -103,6 +100,10 @@ def measure(
     definition_sha = _definition_hash(measures)
     frames = []
     indexes = {source: read_index(lake, source) for source in measures.sources}
+    # Opened last, right before the block that closes it: anything above may raise (a damaged index).
+    runner = (
+        make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
+    )
     try:
         groups: dict[tuple[str, str, str], list[Measure]] = {}
         for m in measures.measures:  # measures sharing source, unit and time are computed in one scan
@@ -185,12 +186,12 @@ def measure_variants(
         for group, shared in definitions.items()
         for grain in grains
     }  # fmt: skip
-    runner = (
-        make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
-    )
     computed_at = lake.clock.now().isoformat(timespec="seconds")
     files = _ingested_files(lake)
     frames: dict[str, list[pd.DataFrame]] = {name: [] for name in variants}
+    runner = (
+        make_engine(engine, spark_master=spark_master, spark_conf=spark_conf) if isinstance(engine, str) else engine
+    )
     try:
         for query in queries.values():  # every definition must compile for this engine before anything runs
             runner.prepare(query)

@@ -7,16 +7,13 @@ special zones whole; its successors are derived from its communes' links.
 
 from __future__ import annotations
 
-import csv
 import functools
-import gzip
-import io
 from collections import defaultdict
 
 import pandas as pd
 
 from chiso.units.errors import UnitsError
-from chiso.units.registry import data_file, get, list_units, parse_kind
+from chiso.units.registry import ERAS, KINDS, collector_paused, data_rows, get, list_units, parse_kind
 from chiso.units.schemas import Era, Kind, Link, ShareBasis, Unit
 
 LINK_FRAME_COLUMNS = [
@@ -35,27 +32,37 @@ def _share(text: str) -> float | None:
     return float(text) if text else None
 
 
+BASES = {basis.value: basis for basis in ShareBasis}
+
+
 @functools.cache
 def links() -> tuple[Link, ...]:
     """Every link of the shipped succession map, sorted by old unit then new unit."""
-    text = gzip.decompress(data_file("succession.csv.gz")).decode("utf-8")
-    return tuple(
-        Link(
-            from_era=Era(row["from_era"]),
-            from_kind=Kind(row["from_kind"]),
-            from_code=row["from_code"],
-            to_era=Era(row["to_era"]),
-            to_kind=Kind(row["to_kind"]),
-            to_code=row["to_code"],
-            partial=row["partial"] == "1",
-            source_share=_share(row["source_share"]),
-            source_share_basis=ShareBasis(row["source_share_basis"]),
-            target_share=_share(row["target_share"]),
-            target_share_basis=ShareBasis(row["target_share_basis"]),
-            origin=row["origin"],
-        )
-        for row in csv.DictReader(io.StringIO(text))
+    at, rows = data_rows("succession.csv.gz")
+    from_era, from_kind, from_code, to_era, to_kind, to_code = (
+        at[c] for c in ("from_era", "from_kind", "from_code", "to_era", "to_kind", "to_code")
     )
+    partial, share, share_basis, target, target_basis, origin = (
+        at[c] for c in ("partial", "source_share", "source_share_basis", "target_share", "target_share_basis", "origin")
+    )
+    with collector_paused():
+        return tuple(
+            Link(
+                from_era=ERAS[row[from_era]],
+                from_kind=KINDS[row[from_kind]],
+                from_code=row[from_code],
+                to_era=ERAS[row[to_era]],
+                to_kind=KINDS[row[to_kind]],
+                to_code=row[to_code],
+                partial=row[partial] == "1",
+                source_share=_share(row[share]),
+                source_share_basis=BASES[row[share_basis]],
+                target_share=_share(row[target]),
+                target_share_basis=BASES[row[target_basis]],
+                origin=row[origin],
+            )
+            for row in rows
+        )
 
 
 @functools.cache
