@@ -26,6 +26,11 @@ NAME = r"^[a-z][a-z0-9_]*$"
 SHIPPED = ("commune-2025", "service-2025", "service-766")
 
 
+# libyaml's emitter where PyYAML has it: the same text as the pure-Python one (checked on the shipped sets),
+# ten times faster; every measuring process hashes its definitions from this text.
+SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 class Grain(StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
@@ -124,7 +129,7 @@ class MeasureSet(BaseModel):
 
     def to_yaml(self) -> str:
         data: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude_none=True)
-        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
+        return yaml.dump(data, Dumper=SAFE_DUMPER, allow_unicode=True, sort_keys=False, width=110)
 
 
 def check_against_sources(measures: MeasureSet, sources: SourceCatalog | None = None) -> list[str]:
