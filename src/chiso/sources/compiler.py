@@ -31,7 +31,8 @@ there is no fallback.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -274,6 +275,18 @@ class Query:
     tree: exp.Select
     # SQL by dialect, rendered once: a query is checked for its engine before anything runs, then run.
     rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # For records on 2025 units: what compiles this query without the unit map (None: it has none).
+    unmapped: Callable[[], Query] | None = field(default=None, compare=False, repr=False)
+    variants: dict[str, Query] = field(default_factory=dict, compare=False, repr=False)
+
+    def on_current_units(self) -> Query:
+        """The same query for records that all name 2025 units, which need no join to the unit map: the
+        same values, and the join was a third of a month's query (the lake's summaries say when it applies)."""
+        if self.unmapped is None:
+            return self
+        if "unmapped" not in self.variants:
+            self.variants["unmapped"] = self.unmapped()
+        return self.variants["unmapped"]
 
     @property
     def measure(self) -> Measure:
@@ -353,6 +366,7 @@ def compile_at_units(
     until: str | None = None,
     as_of: str | None = None,
     history: History = History.WINDOW,
+    mapped: bool = True,
 ) -> Query:
     """One query computing measures that read the same source and time, at each of several unit columns.
 
@@ -361,13 +375,18 @@ def compile_at_units(
     or `province`). So variants of one definition (placed by province as well as by the unit the record
     names, or filtered further under another prefix) read the source and resolve its versions once. With
     one unit column this is the query of `compile_measures`; with several, GROUPING SETS give one group
-    per unit column, and the column `placement` names the unit column of each row. The other arguments
-    are those of `compile_measures`.
+    per unit column, and the column `placement` names the unit column of each row. `mapped=False`: the
+    records all name 2025 units, so era 2025 needs no unit map (`Query.on_current_units`). The other
+    arguments are those of `compile_measures`.
     """
     listed = list(measures.values())
     first = listed[0]
     if any((m.source, m.time) != (first.source, first.time) for m in listed):
         raise EngineError("measures fused into one query must share source and time")
+    unmapped = None
+    if era == NEW_ERA and mapped:
+        unmapped = functools.partial(compile_at_units, measures, units, grain, era=era, since=since, until=until,
+                                     as_of=as_of, history=history, mapped=False)  # fmt: skip
     if not units or len(set(units)) != len(units):
         raise EngineError(f"measures are placed by one or more distinct unit columns, not {list(units)}")
     source = get_source(first.source)
@@ -386,7 +405,7 @@ def compile_at_units(
     read = exp.select().from_(versioned.subquery("s", copy=False), copy=False)  # trees built here: no copies
     placed = []
     for i, column in enumerate(units):
-        unit, join = _placed_unit(column, era, "m" if i == 0 else f"m{i}")
+        unit, join = _placed_unit(column, era if mapped else None, "m" if i == 0 else f"m{i}")
         placed.append(unit)
         if join is not None:
             read = read.join(join[0], on=join[1], join_type="left", copy=False)
@@ -394,7 +413,7 @@ def compile_at_units(
         read = read.where(exp.and_(*conditions), copy=False)
         by_unit = dict(zip(units, placed, strict=True))
         tree = _grouping_sets(read, by_unit, era, period_key(grain, time), measures, source, time)
-        return Query(tuple(listed), grain, era, tree)
+        return Query(tuple(listed), grain, era, tree, unmapped=unmapped)
     aggregates = _measure_columns(measures, source, time)
     unit_era: exp.Expression = _col("unit_era") if era is None else exp.Literal.string(NEW_ERA)
     if era == NEW_ERA:
@@ -406,7 +425,7 @@ def compile_at_units(
     ]
     tree = read.select(*keys, *aggregates, copy=False).where(exp.and_(*conditions), copy=False)
     tree = tree.group_by(exp.Literal.number(1), exp.Literal.number(2), exp.Literal.number(3), copy=False)
-    return Query(tuple(listed), grain, era, tree)
+    return Query(tuple(listed), grain, era, tree, unmapped=unmapped)
 
 
 def _measure_columns(measures: Mapping[str, Measure], source: Source, time: exp.Expression) -> list[exp.Expression]:

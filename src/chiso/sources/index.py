@@ -43,15 +43,16 @@ import duckdb
 import pyarrow.parquet as pq
 
 from chiso.sources.checks import q
-from chiso.sources.compiler import History, windowed
+from chiso.sources.compiler import NEW_ERA, History, windowed
 from chiso.sources.lake import Lake, atomic_write
 from chiso.sources.schemas import FieldType, Source, SourceError, get_source
 
-INDEX_SCHEMA = "chiso.lake-index/1"
+INDEX_SCHEMA = "chiso.lake-index/2"  # 2: with each part's span of unit eras
 VERSIONS_KEY = "chiso_versions"  # Parquet metadata of a part that holds new versions of known records
 HISTORY_COLUMNS = ("_valid_from", "_ingested_at", "_hash")
 ORDER_COLUMNS = ("_ingest", "_row", "_valid_from", "_ingested_at")  # a version and its place among its record's
 
+ERA_COLUMN = "unit_era"  # the era of the unit a record names (its codes are that era's)
 Span = tuple[str, str]  # smallest and largest value, ISO text for timestamps
 
 
@@ -67,6 +68,12 @@ class PartSummary:
     ids: Span | None
     times: Mapping[str, Span | None] = field(default_factory=dict)
     versions: bool = False  # marked as holding new versions of known records
+    eras: Span | None = None  # smallest and largest `unit_era`; None: unknown
+
+    @property
+    def on_current_units(self) -> bool:
+        """Whether every record names a 2025 unit: a measure on 2025 units then needs no unit map."""
+        return self.eras == (NEW_ERA, NEW_ERA)
 
     def meets(self, column: str, since: str | None, until: str | None) -> bool:
         """Whether the part can hold a record whose `column` falls in [since, until) (ISO dates)."""
@@ -82,15 +89,16 @@ class PartSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {"size": self.size, "rows": self.rows, "ids": self.ids, "times": dict(self.times),
-                "versions": self.versions}  # fmt: skip
+                "versions": self.versions, "eras": self.eras}  # fmt: skip
 
     @classmethod
     def from_json(cls, name: str, data: Mapping[str, Any]) -> PartSummary:
         def span(value: Any) -> Span | None:
             return None if value is None else (str(value[0]), str(value[1]))
 
-        return cls(name, int(data["size"]), int(data["rows"]), span(data["ids"]),
-                   {k: span(v) for k, v in data["times"].items()}, bool(data["versions"]))  # fmt: skip
+        times = {k: span(v) for k, v in data["times"].items()}
+        return cls(name, int(data["size"]), int(data["rows"]), span(data["ids"]), times, bool(data["versions"]),
+                   span(data["eras"]))  # fmt: skip
 
 
 def overlaps(a: Span | None, b: Span | None) -> bool:
@@ -137,7 +145,9 @@ def summarise(path: Path, source_name: str, name: str | None = None) -> PartSumm
             if known:
                 times[f.name] = found
     marked = (meta.metadata or {}).get(VERSIONS_KEY.encode()) is not None
-    return PartSummary(name or path.name, path.stat().st_size, meta.num_rows, ids if known_ids else None, times, marked)
+    known_eras, eras = span(ERA_COLUMN) if ERA_COLUMN in names else (False, None)
+    return PartSummary(name or path.name, path.stat().st_size, meta.num_rows, ids if known_ids else None, times,
+                       marked, eras if known_eras else None)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -176,6 +186,45 @@ class SourceIndex:
     def within(self, column: str, since: str | None, until: str | None) -> list[Path]:
         """The parts that can hold a record whose `column` falls in [since, until)."""
         return [self.path(p) for p in self.parts if p.meets(column, since, until)]
+
+    def on_current_units(self, paths: Iterable[Path], column: str, since: str | None, until: str | None) -> bool:
+        """Whether every record of these parts whose `column` falls in [since, until) names a 2025 unit.
+
+        A part whose summary says so answers at once; a part that also holds older units (a year's file
+        across 1/7/2025) answers from its footer, for the row groups that can hold such records (parts are
+        sorted by month, so a month after the break reads row groups of 2025 units only)."""
+        summaries = {p.name: p for p in self.parts}
+        for path in paths:
+            summary = summaries.get(path.name)
+            if summary is None:
+                return False
+            if not (summary.on_current_units or _groups_on_current_units(path, column, since, until)):
+                return False
+        return True
+
+
+def _groups_on_current_units(path: Path, column: str, since: str | None, until: str | None) -> bool:
+    """Whether the part's row groups that can hold a record whose `column` falls in [since, until) have
+    statistics saying each of their records names a 2025 unit."""
+    meta = pq.read_metadata(path)
+    arrow = meta.schema.to_arrow_schema()
+    at, era_at = arrow.get_field_index(column), arrow.get_field_index(ERA_COLUMN)
+    if at < 0 or era_at < 0:
+        return False
+    low = dt.datetime.fromisoformat(since) if since else None
+    high = dt.datetime.fromisoformat(until) if until else None
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        times, eras = group.column(at).statistics, group.column(era_at).statistics
+        if times is not None and times.has_null_count and times.null_count == group.num_rows:
+            continue  # no record timed by `column` here
+        if times is None or not times.has_min_max:
+            return False
+        if (low is not None and times.max < low) or (high is not None and times.min >= high):
+            continue  # outside the window: not read
+        if eras is None or not eras.has_min_max or (eras.min, eras.max) != (NEW_ERA, NEW_ERA):
+            return False
+    return True
 
 
 def read_index(lake: Lake, source: str) -> SourceIndex:

@@ -374,8 +374,9 @@ def _run_in_window(
     until: str | None,
 ) -> pd.DataFrame | None:
     """Run a query over the parts of its source that can hold its records (`_parts_in_window`), binding
-    them anew only when they differ from the parts bound (`bound`, by source: updated); None when its
-    source has no records or no part meets the window."""
+    them anew only when they differ from the parts bound (`bound`, by source: updated), without the unit
+    map when those parts hold records of 2025 units only; None when its source has no records or no part
+    meets the window."""
     source = query.measure.source
     if source not in bound:
         return None
@@ -385,6 +386,8 @@ def _run_in_window(
     if parts != bound[source]:
         runner.bind(source, [str(p) for p in parts])
         bound[source] = parts
+    if indexes[source].on_current_units(parts, query.measure.time, since, until):
+        query = query.on_current_units()
     result: pd.DataFrame = runner.run(query).to_pandas()
     return result
 
