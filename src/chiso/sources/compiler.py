@@ -47,6 +47,7 @@ from chiso.sources.schemas import Source, get_source
 RECORDS, SIMULATED, FIRST, LAST = "__records", "__simulated", "__first", "__last"
 UNIT, UNIT_ERA, PERIOD_KEY, PLACEMENT = "unit", "unit_era", "period_key", "placement"
 DISTINCT = "__distinct"
+UNIT_MAP = "unit_map"  # the table of whole old→new links (era, code, to_code) that era 2025 joins
 NEW_ERA = "2025"
 LATEST = "latest"
 VALID_FROM, VALID_TO = "__valid_from", "__valid_to"
@@ -279,6 +280,10 @@ class Query:
     unmapped: Callable[[], Query] | None = field(default=None, compare=False, repr=False)
     variants: dict[str, Query] = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def uses_unit_map(self) -> bool:
+        return self.unmapped is not None
+
     def on_current_units(self) -> Query:
         """The same query for records that all name 2025 units, which need no join to the unit map: the
         same values, and the join was a third of a month's query (the lake's summaries say when it applies)."""
@@ -467,7 +472,7 @@ def _placed_unit(
         exp.EQ(this=_col("era", alias), expression=_col("unit_era")),
         exp.EQ(this=_col("code", alias), expression=recorded.copy()),
     )
-    return unit, (exp.alias_(exp.to_table("unit_map"), alias, table=True), on)
+    return unit, (exp.alias_(exp.to_table(UNIT_MAP), alias, table=True), on)
 
 
 def _grouping_sets(

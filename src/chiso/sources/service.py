@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -33,6 +34,7 @@ from chiso.sources.compiler import (
     PLACEMENT,
     UNIT,
     UNIT_ERA,
+    UNIT_MAP,
     EngineError,
     History,
     Query,
@@ -117,9 +119,9 @@ def measure(
         ]
         for query in queries:  # every definition must compile for this engine before anything runs
             runner.prepare(query)
-        read_notes = _bind(runner, lake, measures.sources, era, indexes)
+        read_notes = _bind(runner, lake, measures.sources, indexes)
         notes += [note for source in measures.sources for note in read_notes[source]]
-        bound = {source: indexes[source].paths for source in measures.sources if indexes[source].parts}
+        bound = Bound({source: indexes[source].paths for source in measures.sources if indexes[source].parts})
         for query in queries:
             result = _run_in_window(runner, query, indexes, bound, since, until)
             if result is None:
@@ -195,8 +197,8 @@ def measure_variants(
     try:
         for query in queries.values():  # every definition must compile for this engine before anything runs
             runner.prepare(query)
-        read_notes = _bind(runner, lake, sources, era, indexes)
-        bound = {source: indexes[source].paths for source in sources if indexes[source].parts}
+        read_notes = _bind(runner, lake, sources, indexes)
+        bound = Bound({source: indexes[source].paths for source in sources if indexes[source].parts})
         results = {key: _run_in_window(runner, query, indexes, bound, since, until) for key, query in queries.items()}
     finally:
         if isinstance(engine, str):
@@ -365,29 +367,41 @@ def _parts_in_window(index: SourceIndex, time: str, since: str | None, until: st
     return index.within(time, since, until)
 
 
+@dataclass
+class Bound:
+    """What an engine has bound in one run: the parts of each source bound, the unit map once a query needs
+    it (reading the succession map costs as much as a month's query; a month after the break needs none)."""
+
+    parts: dict[str, list[Path]]
+    unit_map: bool = False
+
+
 def _run_in_window(
     runner: Engine,
     query: Query,
     indexes: Mapping[str, SourceIndex],
-    bound: dict[str, list[Path]],
+    bound: Bound,
     since: str | None,
     until: str | None,
 ) -> pd.DataFrame | None:
     """Run a query over the parts of its source that can hold its records (`_parts_in_window`), binding
-    them anew only when they differ from the parts bound (`bound`, by source: updated), without the unit
-    map when those parts hold records of 2025 units only; None when its source has no records or no part
-    meets the window."""
+    them anew only when they differ from the parts bound (`bound`: updated), without the unit map when
+    those parts hold records of 2025 units only; None when its source has no records or no part meets
+    the window."""
     source = query.measure.source
-    if source not in bound:
+    if source not in bound.parts:
         return None
     parts = _parts_in_window(indexes[source], query.measure.time, since, until)
     if not parts:
         return None  # no part holds a record timed in the window: no values
-    if parts != bound[source]:
+    if parts != bound.parts[source]:
         runner.bind(source, [str(p) for p in parts])
-        bound[source] = parts
+        bound.parts[source] = parts
     if indexes[source].on_current_units(parts, query.measure.time, since, until):
         query = query.on_current_units()
+    if query.uses_unit_map and not bound.unit_map:
+        runner.bind_rows(UNIT_MAP, unit_map_table())
+        bound.unit_map = True
     result: pd.DataFrame = runner.run(query).to_pandas()
     return result
 
@@ -410,16 +424,14 @@ def bind_records(runner: Engine, index: SourceIndex) -> list[str]:
 
 
 def _bind(
-    runner: Engine, lake: Lake, sources: Sequence[str], era: str | None, indexes: Mapping[str, SourceIndex]
+    runner: Engine, lake: Lake, sources: Sequence[str], indexes: Mapping[str, SourceIndex]
 ) -> dict[str, list[str]]:
-    """Bind the records of each source that has some (and the unit map for era 2025); returns each source's
-    notes, in the order of `sources`: how its versions are read, or that it has none (its measures skipped)."""
-    notes = {}
-    for source in sources:
-        notes[source] = bind_records(runner, indexes[source]) if indexes[source].parts else [_no_records(lake, source)]
-    if era == NEW_ERA:
-        runner.bind_rows("unit_map", unit_map_table())
-    return notes
+    """Bind the records of each source that has some; returns each source's notes, in the order of
+    `sources`: how its versions are read, or that it has none (its measures skipped)."""
+    return {
+        source: bind_records(runner, indexes[source]) if indexes[source].parts else [_no_records(lake, source)]
+        for source in sources
+    }
 
 
 def _no_records(lake: Lake, source: str) -> str:
@@ -456,7 +468,9 @@ def explain(
     try:
         if not lake.parts(m.source):
             raise SourceError(f"no {m.source} records in {lake.root}; run `chiso sources ingest` first")
-        _bind(engine, lake, measures.sources, era, indexes)
+        _bind(engine, lake, measures.sources, indexes)
+        if query.uses_unit_map:
+            engine.bind_rows(UNIT_MAP, unit_map_table())
         tree = _records_tree(query, item.name if not isinstance(item, Ratio) else item.numerator)
         sql = tree.sql(dialect="duckdb")
         rows = engine.con.execute(
