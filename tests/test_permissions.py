@@ -15,7 +15,7 @@ SERVICES = ["collection/service.py", "collection/review.py", "collection/exchang
             "values/service.py", "audit/service.py", "actors/service.py", "accounts/service.py",
             "dashboard/service.py", "dashboard/data.py", "dashboard/whatif.py", "programme/tasks.py",
             "programme/planfile.py", "programme/service.py", "collection/bulk.py", "reports/service.py",
-            "service766/service.py", "service766/declarations.py"]  # fmt: skip
+            "service766/service.py", "service766/declarations.py", "service766/template.py"]  # fmt: skip
 # Helpers called by entry points that have checked already (they take the actor only to name it),
 # and export_json, which checks through export_rows.
 HELPERS = {

@@ -110,6 +110,12 @@ MESSAGES: dict[str, str] = {
     "s766.row-twice": N_(
         "Đơn vị %(unit)s, kỳ %(period)s, chỉ tiêu %(variable)s đã có ở dòng %(first)s; mỗi chỉ tiêu một dòng."
     ),
+    "s766.version-invalid": N_(
+        "Phiên bản «%(version)s» không hợp lệ: để nguyên cột Phiên bản của tệp mẫu (một số nguyên từ 0, hoặc để trống)."
+    ),
+    "s766.template-rows": N_(
+        "Tệp mẫu sẽ có %(rows)s dòng, quá %(limit)s dòng mà một tệp được nhận; chọn ít kỳ hơn hoặc một đơn vị."
+    ),
 }
 
 

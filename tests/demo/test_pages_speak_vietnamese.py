@@ -74,6 +74,8 @@ NOT_PAGES = {  # files, fragments and redirects, not pages to read
     "/declare/item",
     "/declare/template",
     "/ranking.{fmt}",
+    "/service-766/template.xlsx",
+    "/service-766/{era}/{code}/template.xlsx",
     "/units/{code}/profile.{fmt}",
     "/evidence/{evidence_id}",
     "/tasks/evidence/{evidence_id}",

@@ -2,9 +2,10 @@
 
 The stored results come from the hand-checked September 2025 record set (tests/sources/test_service766.py).
 Before anything is declared the page says "Chưa khai" for every such component; the programme office
-declares, the page says "Tự khai" with who and when, and that the stored result has not counted it yet;
-computed again with the declarations, 5.1 and 5.2 earn their points. A refused form writes nothing and
-says why beside the figure; a form read before someone else's change is a conflict, not an overwrite.
+declares, the page says "Tự khai" with who and when, and 5.1 and 5.2 earn their points at once (the
+period's stored results are scored again); computed again with the declarations, the same. A result
+computed without reading the declarations is marked as not counting them. A refused form writes nothing
+and says why beside the figure; a form read before someone else's change is a conflict, not an overwrite.
 """
 
 from __future__ import annotations
@@ -102,24 +103,37 @@ def test_declared_on_the_page_marked_with_who_and_when_and_counted_once_computed
     feedback = _row(after, "feedback")
     assert 'value="4"' in feedback and "Tự khai: chuongtrinh," in feedback
     assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", feedback)  # when, in local time
-    assert "Chưa tính vào điểm" in feedback  # the stored result was computed before
+    assert "Chưa tính vào điểm" not in feedback  # applied at once: September's stored result took it
     assert 'data-state="missing">Chưa khai' in _component(after, "s4_4")
+    assert "Đã ghi số liệu tự khai và tính lại điểm của kỳ." in after
+    _assert_counted(site, after)
 
-    _compute(site, lake)  # the next computation reads the declarations
+    _compute(site, lake)  # the next computation reads the declarations: the same points
     counted = office.get(SEPTEMBER).text
     assert "Chưa tính vào điểm" not in counted
+    _assert_counted(site, counted)
+
+    # a computation that did not read the declarations (rank766 without --as): the page says so
+    with site.session() as s:
+        index = compute(lake=lake, province="19", grains=[Grain.MONTH, Grain.YEAR])
+        service.record(session=s, index=index, province="19", actor=MEASURE)
+        s.commit()
+    assert "Chưa tính vào điểm: tính lại chỉ số 766 để áp dụng." in _row(office.get(SEPTEMBER).text, "feedback")
+
+    # a reader sees the figures and who gave them, without a form
+    viewer = site.client("lanhdao").get(SEPTEMBER).text
+    assert 'id="s766-declare"' not in viewer and "Tự khai: chuongtrinh" in viewer and "Chưa khai" in viewer
+
+
+def _assert_counted(site, html: str) -> None:
     with site.session() as s:
         score = s.scalars(
             select(Service766Score).where(Service766Score.unit_code == DUC_XUAN, Service766Score.period == "2025-09")
         ).one()
         assert score.points["s5_1"] == pytest.approx(4.5)  # 3 of 4 on time × 6
         assert score.points["s5_2"] == pytest.approx(4.5) and score.points["s4_4"] is None
-    points = re.search(r'<table id="s766-components">.*?</table>', counted, flags=re.S)
+    points = re.search(r'<table id="s766-components">.*?</table>', html, flags=re.S)
     assert points and "4,50 / 6" in points.group(0)
-
-    # a reader sees the figures and who gave them, without a form
-    viewer = site.client("lanhdao").get(SEPTEMBER).text
-    assert 'id="s766-declare"' not in viewer and "Tự khai: chuongtrinh" in viewer and "Chưa khai" in viewer
 
 
 def test_a_refused_form_says_why_beside_the_figure_and_writes_nothing(site, lake):

@@ -373,8 +373,54 @@ def declare766_command(
     )
     typer.echo(
         f"{len(done.written)} số liệu tự khai đã ghi, {done.unchanged} không đổi / "
-        f"{len(done.written)} declared figures recorded, {done.unchanged} unchanged; "
-        "tính lại để áp dụng / recompute to apply: chiso sources rank766 --province … --store measure"
+        f"{len(done.written)} declared figures recorded, {done.unchanged} unchanged"
+    )
+    again = done.rescored
+    if again.periods:  # applied at once: the stored results of those periods were scored again
+        typer.echo(
+            f"Đã tính lại điểm kỳ {', '.join(again.periods)}: {again.changed} kết quả thay đổi / "
+            f"re-scored {', '.join(again.periods)}: {again.changed} stored results changed"
+        )
+    if again.unscored:
+        places = ", ".join(f"{unit} {period}" for unit, period in again.unscored[:6])
+        more = f" (+{len(again.unscored) - 6})" if len(again.unscored) > 6 else ""
+        typer.echo(
+            f"Chưa có kết quả chỉ số 766 của {places}{more}: số liệu được tính khi tính chỉ số "
+            "(chiso sources rank766 --province … --store USER) / no stored result there yet: the figures count "
+            "when the index is computed"
+        )
+
+
+@app.command("template766")
+def template766_command(
+    period: list[str] = typer.Option(..., "--period", help="A month (2025-09) or a year (2025). Repeatable."),
+    out: Path = typer.Option(..., "--out", "-o", help="The XLSX file to write."),
+    as_user: str = typer.Option(..., "--as", envvar="CHISO_AS", help="Người thực hiện — the user acting."),
+    province: str | None = typer.Option(None, "--province", help="Every unit of the province the index ranks."),
+    unit: str | None = typer.Option(None, "--unit", help="One unit (2025 code: 19, 19-SKHCN, 01840) instead."),
+) -> None:
+    """Mẫu Excel tự khai chỉ số 766 — the XLSX template for `declare766`, current figures filled in."""
+    from chiso.cli.session import work
+    from chiso.service766 import template
+    from chiso.units.ref import UnitRef
+
+    if (province is None) == (unit is None):
+        fail("give --province P (every unit of the province) or --unit CODE (one unit)")
+    with work(as_user) as w:
+        try:
+            rows = template.write(
+                session=w.session,
+                periods=period,
+                actor=w.actor,
+                out=out,
+                province=province,
+                unit=UnitRef("2025", unit) if unit else None,
+            )
+        except OSError as exc:
+            fail(f"{out}: {exc}")
+    typer.echo(
+        f"{rows} dòng để điền → {out} / {rows} rows to fill; "
+        f"nhập lại / import it: chiso sources declare766 {out} --as {as_user}"
     )
 
 

@@ -12,8 +12,10 @@ The three are measured together (`measure_variants`): one query per source and t
 records by each unit column at once, so the lake is read, and record versions resolved, once for all.
 
 Declared components (`measurable: false`) take the values given in `declared` (long: unit, period,
-variable, value); without them they have no value and earn no points. Nothing here reads a database:
-the service stores what this returns.
+variable, value, and the declaration's version when known); without them they have no value and earn
+no points. Nothing here reads a database: the service stores what this returns. `score` is the scoring
+itself, from the inputs of each unit and period: the re-scoring of stored results when a declaration
+changes (`rescore.py`) runs it too, so both give the same figures.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class Index766:
     framework: Framework
     rows: pd.DataFrame  # era, unit, kind, grain, period, total, rank, ranked, points (dict), inputs (dict), records
     lineage: dict[str, Any]
+    # (unit, period) → {variable: version} of the declarations read; None when their versions are unknown
+    declared: dict[tuple[str, str], dict[str, int]] | None = None
 
 
 @functools.cache
@@ -105,7 +109,7 @@ def compute(
             columns=columns,
         ).items()
     }
-    kinds = _kinds(province)
+    kinds = kinds_of(province)
     of_kind = {kind: [code for code, k in kinds.items() if k == kind] for kind in KINDS}
     unit_rows = measured["unit"][measured["unit"]["unit"].isin(of_kind["department"] + of_kind["commune"])]
     province_rows = measured["province"][measured["province"]["unit"].isin(of_kind["province"])]
@@ -127,7 +131,7 @@ def compute(
     periods, labels = pd.factorize(values["period"])
     unit_period = units * len(labels) + periods  # each (unit, period) as one integer
     values = values[np.isin(unit_period, unit_period[opens])]
-    rows = _score(fw, values, kinds, grains)
+    rows = score(fw, values, kinds, grains)
     lineage = {
         "framework": CODE,
         "edition": fw.edition,
@@ -139,7 +143,23 @@ def compute(
         "since": since,
         "until": until,
     }
-    return Index766(fw, rows, lineage)
+    return Index766(fw, rows, lineage, _versions(declared))
+
+
+def _versions(declared: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, int]] | None:
+    if declared is None or "version" not in declared.columns:
+        return None
+    found: dict[tuple[str, str], dict[str, int]] = {}
+    for unit, period, variable, version in declared[["unit", "period", "variable", "version"]].itertuples(
+        index=False, name=None
+    ):
+        found.setdefault((str(unit), str(period)), {})[str(variable)] = int(version)
+    return found
+
+
+def declared_variables() -> set[str]:
+    """The framework's inputs that no measure gives: what declarations (and only they) provide."""
+    return set(framework().variables) - _measured_variables()
 
 
 def _measured_variables() -> set[str]:
@@ -150,7 +170,7 @@ def _published_variables() -> set[str]:
     return {o for m in load_measures(CODE).measures if m.time == "published_at" for o in m.outputs}
 
 
-def _kinds(province: str) -> dict[str, str]:
+def kinds_of(province: str) -> dict[str, str]:
     """2025 units of the province by code: the province, its departments, its communes."""
     found = {}
     for era, code in province_units(province):
@@ -166,9 +186,11 @@ def _period_grain(period: str) -> str:
     return Grain.YEAR.value if len(period) == 4 else Grain.QUARTER.value if "-Q" in period else Grain.MONTH.value
 
 
-def _score(
+def score(
     framework: Framework, values: pd.DataFrame, kinds: Mapping[str, str], grains: Sequence[Grain]
 ) -> pd.DataFrame:
+    """The index of every (unit, period) that `values` (unit, period, variable, value, records) holds a
+    row for, ranked within each kind in each period: the rows of `Index766.rows`, of these grains."""
     columns = ["era", "unit", "kind", "grain", "period", "total", "rank", "ranked", "points", "inputs", "records"]
     if values.empty:
         return pd.DataFrame(columns=columns)

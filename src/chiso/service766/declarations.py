@@ -8,7 +8,8 @@ and earns no points; the pages say "Chưa khai" rather than show a silent zero.
 
 Declarations are versions (`Service766Declaration`): a new figure inserts the next version with who and
 when; the same figure again inserts nothing. A batch is all or nothing: `declare` checks every figure
-(`problems`) and writes none if one is wrong. Services do not commit.
+(`problems`) and writes none if one is wrong; what it writes counts at once: the stored results of its
+periods are scored again (`rescore.apply`). Services do not commit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -31,6 +32,7 @@ from chiso.audit import service as audit
 from chiso.errors import MESSAGES, ChisoError, ConflictError
 from chiso.framework.spec import RatioRule
 from chiso.permissions import Actor, check
+from chiso.service766 import rescore
 from chiso.service766.compute import CODE, KINDS, framework
 from chiso.service766.models import Service766Declaration, Service766Score
 from chiso.service766.schemas import DeclarationIn
@@ -118,10 +120,12 @@ class DeclarationRefused(ChisoError):
 
 @dataclass(frozen=True)
 class Declared:
-    """What a batch wrote: the new versions, and how many figures were already so (nothing written)."""
+    """What a batch wrote: the new versions, how many figures were already so (nothing written), and
+    what that did to the stored results."""
 
     written: list[Service766Declaration]
     unchanged: int
+    rescored: rescore.Rescored = field(default_factory=rescore.Rescored)
 
 
 @functools.cache
@@ -263,7 +267,7 @@ def _denominator_problems(
         return []
     batch = {i.key: i for i in items}
     places = {(i.unit_code, i.period) for i in items}
-    state = {key: row.value for key, row in _latest(session, places).items()} | {k: i.value for k, i in batch.items()}
+    state = {key: row.value for key, row in latest(session, places).items()} | {k: i.value for k, i in batch.items()}
     measured = _measured_inputs(session, places)
     found = []
     for unit, period in sorted(places):
@@ -284,7 +288,7 @@ def _denominator_problems(
     return found
 
 
-def _latest(session: Session, places: Iterable[tuple[str, str]]) -> dict[Key, Service766Declaration]:
+def latest(session: Session, places: Iterable[tuple[str, str]]) -> dict[Key, Service766Declaration]:
     """The current version of every declared input of these (unit, period) places."""
     wanted = sorted(set(places))
     found: dict[Key, Service766Declaration] = {}
@@ -338,7 +342,7 @@ def declare(
     found = sorted([*refused, *problems(session=session, items=items)], key=_order)
     if found:
         raise DeclarationRefused(found, columns)
-    current = _latest(session, {(i.unit_code, i.period) for i in items})
+    current = latest(session, {(i.unit_code, i.period) for i in items})
     for key, version in (expected or {}).items():
         now = current.get(key)
         if (now.version if now else 0) != version:
@@ -374,8 +378,8 @@ def declare(
             session.flush()
     except IntegrityError:  # a concurrent writer inserted one of these versions first
         key = (rows[0].unit_code, rows[0].period, rows[0].variable)
-        latest = _latest(session, [key[:2]]).get(key)
-        raise ConflictError(_subject(key), latest.value if latest else None) from None
+        now = latest(session, [key[:2]]).get(key)
+        raise ConflictError(_subject(key), now.value if now else None) from None
     for unit, figures in after.items():
         audit.record(
             session=session,
@@ -387,7 +391,7 @@ def declare(
             before=before[unit],
             after=figures,
         )
-    return Declared(rows, unchanged)
+    return Declared(rows, unchanged, rescore.apply(session=session, places={(r.unit_code, r.period) for r in rows}))
 
 
 def _subject(key: Key) -> str:
@@ -401,7 +405,7 @@ def current(
 ) -> dict[tuple[str, str], Service766Declaration]:
     """A unit's current declarations of these periods, by (period, variable), for its pages."""
     check(actor, "results.view", unit)
-    found = _latest(session, [(unit.code, p) for p in periods])
+    found = latest(session, [(unit.code, p) for p in periods])
     return {(period, variable): row for (_, period, variable), row in found.items()}
 
 
@@ -414,8 +418,8 @@ def frame(
     since: str | None = None,
     until: str | None = None,
 ) -> pd.DataFrame:
-    """unit, period, variable, value: the current declaration of every input of the province's units,
-    for the periods a computation of these grains and dates makes (what `compute(declared=…)` takes)."""
+    """unit, period, variable, value, version: the current declaration of every input of the province's
+    units, for the periods a computation of these grains and dates makes (what `compute(declared=…)` takes)."""
     check(actor, "results.compute", province)
     latest = (
         select(
@@ -434,6 +438,7 @@ def frame(
             Service766Declaration.period,
             Service766Declaration.variable,
             Service766Declaration.value,
+            Service766Declaration.version,
         ).join(
             latest,
             (Service766Declaration.unit_code == latest.c.unit_code)
@@ -447,15 +452,15 @@ def frame(
     low = dt.date.fromisoformat(since[:10]) if since else None
     high = dt.date.fromisoformat(until[:10]) if until else None
     kept = []
-    for unit, period, variable, value in rows:
+    for unit, period, variable, value, version in rows:
         start = period_start(period)
         if start is None or _grain(period) not in wanted or not _in_province(unit, province):
             continue
         end = _period_end(period)
         if (low is not None and end <= low) or (high is not None and start >= high):
             continue
-        kept.append((unit, period, variable, float(value)))
-    return pd.DataFrame(kept, columns=["unit", "period", "variable", "value"])
+        kept.append((unit, period, variable, float(value), int(version)))
+    return pd.DataFrame(kept, columns=["unit", "period", "variable", "value", "version"])
 
 
 def _grain(period: str) -> str:

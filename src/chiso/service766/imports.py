@@ -5,12 +5,19 @@ period (2025-09 or 2025), Chỉ tiêu / variable (feedback_on_time …; `inputs(
 value (a count), and optionally Thành phần / component (5.1, checked against the variable) and Ghi chú /
 note. All or nothing: every row is read and checked, every problem is listed with its row and column,
 and only a file without any problem is declared (`declarations.declare`).
+
+The template (`template.py`) adds Phiên bản / version: the version of each figure when the template was
+made (blank: none). A file with that column is read as the web form is: a blank Giá trị leaves the
+figure as it is, and a figure someone changed since the template was made is a conflict, nothing
+written, rather than overwritten with the template's older figure. Other columns (Tên đơn vị, Tên chỉ
+tiêu) are for the reader and are not read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,7 @@ COLUMNS = (
     ("variable", "Chỉ tiêu", "Variable"),
     ("value", "Giá trị", "Value"),
     ("note", "Ghi chú", "Note"),
+    ("version", "Phiên bản", "Version"),
 )
 REQUIRED = ("unit", "period", "variable", "value")
 VI_HEADER = {key: vi for key, vi, _en in COLUMNS}
@@ -47,8 +55,9 @@ def _fold(text: str) -> str:
 HEADERS = {_fold(h): key for key, vi, en in COLUMNS for h in (key, vi, en)}
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(row number, {column key: cell}) of every non-empty row; numbers in an XLSX stay numbers."""
+def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], set[str]]:
+    """(row number, {column key: cell}) of every non-empty row, and the columns the file has; numbers in
+    an XLSX stay numbers."""
     suffix = path.suffix.lower()
     table: list[list[Any]]
     if suffix == ".csv":
@@ -72,15 +81,33 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
         record = {k: (c.strip() if isinstance(c, str) else c) for k, c in zip(keys, cells, strict=False) if k}
         if any(v not in ("", None) for v in record.values()):
             found.append((n, record))
-    return found
+    return found, {k for k in keys if k}
 
 
-def parse_rows(rows: list[tuple[int, dict[str, Any]]], note: str) -> tuple[list[DeclarationIn], list[Problem]]:
+@dataclass(frozen=True)
+class Parsed:
+    """A file's rows as declarations, the problems of rows that cannot be one, and (a template) the
+    version each figure was read at."""
+
+    items: list[DeclarationIn]
+    problems: list[Problem]
+    expected: dict[tuple[str, str, str], int]
+
+
+def parse_rows(rows: list[tuple[int, dict[str, Any]]], note: str, *, versioned: bool = False) -> Parsed:
     """Each row as a declaration, and the problems of rows that cannot be one (no value, not a number,
-    a component that does not read the variable); the declarations are checked further by `declare`."""
+    a component that does not read the variable); the declarations are checked further by `declare`.
+    `versioned` (the file has the Phiên bản column): a row without a value is skipped, and each figure
+    carries the version it was read at."""
     made: list[DeclarationIn] = []
     problems: list[Problem] = []
+    expected: dict[tuple[str, str, str], int] = {}
     for n, row in rows:
+        if versioned and row.get("value") in ("", None):
+            continue  # left blank in the template: the figure stays as it is
+        version, wrong = _version(n, row.get("version"))
+        if wrong is not None:
+            problems.append(wrong)
         value, problem = _number(n, row.get("value"))
         if problem is not None:
             problems.append(problem)
@@ -92,15 +119,13 @@ def parse_rows(rows: list[tuple[int, dict[str, Any]]], note: str) -> tuple[list[
         if value is None:
             continue
         try:
-            made.append(
-                DeclarationIn(
-                    unit_code=_code(row.get("unit")),
-                    period=_code(row.get("period")),
-                    variable=variable,
-                    value=value,
-                    row=n,
-                    note=" · ".join(x for x in (f"{note}, dòng {n}", str(row.get("note") or "")) if x),
-                )
+            item = DeclarationIn(
+                unit_code=_code(row.get("unit")),
+                period=_code(row.get("period")),
+                variable=variable,
+                value=value,
+                row=n,
+                note=" · ".join(x for x in (f"{note}, dòng {n}", str(row.get("note") or "")) if x),
             )
         except ValidationError as exc:
             for error in exc.errors():
@@ -111,7 +136,11 @@ def parse_rows(rows: list[tuple[int, dict[str, Any]]], note: str) -> tuple[list[
                 params = {"unit": row.get("unit"), "period": row.get("period"), "variable": variable}
                 params["known"] = list(declarations.inputs())
                 problems.append(Problem(n, field, code, params))
-    return made, problems
+            continue
+        made.append(item)
+        if versioned and version is not None:
+            expected[item.key] = version
+    return Parsed(made, problems, expected)
 
 
 def _code(cell: Any) -> str:
@@ -119,6 +148,17 @@ def _code(cell: Any) -> str:
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell if cell is not None else "").strip()
+
+
+def _version(row: int, cell: Any) -> tuple[int | None, Problem | None]:
+    """The version a template's row was read at: blank is none yet (0)."""
+    if cell in ("", None):
+        return 0, None
+    if isinstance(cell, int | float) and not isinstance(cell, bool) and float(cell).is_integer() and cell >= 0:
+        return int(cell), None
+    if isinstance(cell, str) and cell.strip().isdigit():
+        return int(cell.strip()), None
+    return None, Problem(row, "version", "s766.version-invalid", {"version": cell})
 
 
 def _number(row: int, cell: Any) -> tuple[float | None, Problem | None]:
@@ -155,10 +195,17 @@ def _component_problem(row: int, component: str, variable: str) -> Problem | Non
 
 def import_file(*, session: Session, path: Path, actor: Actor, source_name: str = "") -> Declared:
     """Declare every figure of the file, or none: DeclarationRefused lists every problem by row."""
-    rows = read_rows(path)
-    if not rows:
-        raise ChisoError.of("s766.empty", field="file")
+    rows, columns = read_rows(path)
     name = source_name or path.name
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    items, problems = parse_rows(rows, note=f"{name} (sha256 {digest}…)")
-    return declarations.declare(session=session, items=items, actor=actor, refused=problems, columns=VI_HEADER)
+    parsed = parse_rows(rows, note=f"{name} (sha256 {digest}…)", versioned="version" in columns)
+    if not parsed.items and not parsed.problems:  # no row, or a template with every value left blank
+        raise ChisoError.of("s766.empty", field="file")
+    return declarations.declare(
+        session=session,
+        items=parsed.items,
+        actor=actor,
+        expected=parsed.expected,
+        refused=parsed.problems,
+        columns=VI_HEADER,
+    )

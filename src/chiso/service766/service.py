@@ -1,14 +1,17 @@
 """Stored Decision 766 results: record a computation, read a ranking and a unit's month-by-month profile.
 
 Services do not commit; `record` replaces the rows of the units and periods it brings (a period
-computed again is the newer figure) and emits `vn.chiso.service766.computed` for the IOC.
+computed again is the newer figure) and emits `vn.chiso.service766.computed` for the IOC. A row's
+lineage names the versions of the declarations its inputs took (`declarations`), when the computation
+knew them; a declaration saved later re-scores the stored rows of its period (`rescore.py`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
@@ -18,7 +21,7 @@ from chiso.errors import NotFound
 from chiso.events import service as events
 from chiso.permissions import Actor, check
 from chiso.service766.compute import KINDS, Index766
-from chiso.service766.models import Service766Score
+from chiso.service766.models import Service766Declaration, Service766Score
 from chiso.units.ref import UnitRef
 
 CHUNK = 500  # rows deleted per statement (SQLite's bound-parameter limit)
@@ -50,24 +53,41 @@ def record(*, session: Session, index: Index766, province: str, actor: Actor) ->
             unit_kind=str(r["kind"]),
             grain=str(r["grain"]),
             period=str(r["period"]),
-            total=None if r["total"] is None or math.isnan(r["total"]) else float(r["total"]),
-            rank=None if r["rank"] is None or math.isnan(r["rank"]) else int(r["rank"]),
-            ranked=int(r["ranked"]),
-            points=dict(r["points"]),
-            inputs=dict(r["inputs"]),
-            records=int(r["records"]),
+            **figures(r),
             computed_at=now,
-            lineage=index.lineage,
+            lineage=_lineage(index, str(r["unit"]), str(r["period"])),
         )
         for r in rows.to_dict(orient="records")
     )
     session.flush()
     periods = sorted(set(rows["period"]), key=lambda p: (len(p) == 4, p))
-    _emit(session, rows, province, periods)
+    emit_computed(session, rows, province, periods)
     return Recorded(len(rows), periods)
 
 
-def _emit(session: Session, rows, province: str, periods: list[str]) -> None:  # type: ignore[no-untyped-def]
+def figures(row: Mapping[Hashable, Any]) -> dict[str, Any]:
+    """A computed row's figures as stored: total, rank, ranked, points, inputs, records (a missing total or
+    rank, NaN in the frame, is None)."""
+    total, rank = row["total"], row["rank"]
+    return {
+        "total": None if total is None or math.isnan(total) else float(total),
+        "rank": None if rank is None or math.isnan(rank) else int(rank),
+        "ranked": int(row["ranked"]),
+        "points": dict(row["points"]),
+        "inputs": dict(row["inputs"]),
+        "records": int(row["records"]),
+    }
+
+
+def _lineage(index: Index766, unit: str, period: str) -> dict[str, Any]:
+    if index.declared is None:
+        return index.lineage
+    return {**index.lineage, "declarations": index.declared.get((unit, period), {})}
+
+
+def emit_computed(session: Session, rows, province: str, periods: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """`vn.chiso.service766.computed` for `rows` (era, unit, kind, period, rank, total) of the province:
+    the periods stored, how many units, and the leaders of each kind in the latest period."""
     months = [p for p in periods if len(p) > 4]
     latest = (months or periods)[-1] if periods else None
     leaders = []
@@ -134,6 +154,12 @@ def years(*, session: Session, unit: UnitRef, actor: Actor) -> list[int]:
         )
     ).all()
     return sorted({int(p[:4]) for p in found}, reverse=True)
+
+
+def counted(score: Service766Score, declaration: Service766Declaration) -> bool:
+    """Whether the stored result was scored from this declared figure (a declaration is applied at once,
+    but results computed without reading the declarations did not take it)."""
+    return score.inputs.get(declaration.variable) == declaration.value
 
 
 def known_unit(era: str, code: str) -> UnitRef:

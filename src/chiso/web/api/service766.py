@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from chiso.dashboard.series import as_utc, since_utc
-from chiso.service766 import service
-from chiso.service766.models import Service766Score
+from chiso.service766 import declarations, service
+from chiso.service766.models import Service766Declaration, Service766Score
 from chiso.service766.service import known_unit
 from chiso.units.ref import UnitRef
 from chiso.web.api import cache
@@ -19,7 +19,10 @@ router = APIRouter(tags=["service-766"], responses=PROBLEMS)
 GROUPS = ("transparency", "progress", "online", "digitisation", "satisfaction")
 
 
-def _row(score: Service766Score, *, components: bool = False) -> dict[str, Any]:
+Declared = dict[tuple[str, str], Service766Declaration]  # (period, variable) → the current declaration
+
+
+def _row(score: Service766Score, *, components: bool = False, declared: Declared | None = None) -> dict[str, Any]:
     unit = UnitRef(score.era, score.unit_code)
     out: dict[str, Any] = {
         "unit_era": score.era,
@@ -37,6 +40,29 @@ def _row(score: Service766Score, *, components: bool = False) -> dict[str, Any]:
         out["points"] = score.points
         out["inputs"] = score.inputs
         out["lineage"] = score.lineage
+    if declared is not None:
+        out["declared"] = _declared(score, declared)
+    return out
+
+
+def _declared(score: Service766Score, found: Declared) -> list[dict[str, Any]]:
+    """The current declaration of each declared input of the score's period, and whether the score used it."""
+    out = []
+    for variable, spec in declarations.inputs().items():
+        row = found.get((score.period, variable))
+        if row is None:
+            continue
+        out.append(
+            {
+                "variable": variable,
+                "label": spec.label,
+                "value": row.value,
+                "version": row.version,
+                "recorded_at": as_utc(row.recorded_at).isoformat(),
+                "recorded_by": row.recorded_by,
+                "counted": service.counted(score, row),
+            }
+        )
     return out
 
 
@@ -83,17 +109,20 @@ def profile(
     code: Annotated[str, Path(max_length=32, description="The unit's official code.")],
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> dict[str, Any]:
-    """A unit's Decision 766 index month by month in a year (the latest), with every component's points."""
+    """A unit's Decision 766 index month by month in a year (the latest), with every component's points
+    and, under `declared`, the current declaration of each declared input of the period (its value,
+    version, who and when, and `counted`: whether the stored result used that very figure)."""
     unit = known_unit(era, code)
     years = service.years(session=session, unit=unit, actor=who.actor)
     chosen = year if year is not None else (years[0] if years else None)
     rows = service.profile(session=session, unit=unit, year=chosen, actor=who.actor) if chosen else []
+    found = declarations.current(session=session, unit=unit, periods=[r.period for r in rows], actor=who.actor)
     return {
         "unit_era": era,
         "unit_code": code,
         "unit_name": service.unit_name(unit),
         "year": chosen,
         "years": years,
-        "months": [_row(r, components=True) for r in rows if r.grain == "month"],
-        "year_total": next((_row(r, components=True) for r in rows if r.grain == "year"), None),
+        "months": [_row(r, components=True, declared=found) for r in rows if r.grain == "month"],
+        "year_total": next((_row(r, components=True, declared=found) for r in rows if r.grain == "year"), None),
     }

@@ -1,9 +1,12 @@
 """The Decision 766 index: the ranking by period and unit kind, and a unit's month-by-month profile,
-where the province's office (or the unit's officer) declares the components Chiso cannot measure."""
+where the province's office (or the unit's officer) declares the components Chiso cannot measure (the
+stored results of the period are scored again at once) or downloads the XLSX template to declare them
+from a file (`chiso sources declare766`)."""
 
 from __future__ import annotations
 
 import functools
+import io
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -13,12 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import Field, create_model
 from sqlalchemy.orm import Session
 
-from chiso import clock
+from chiso import clock, units
 from chiso.errors import ConflictError
 from chiso.framework import Framework
 from chiso.framework.spec import Indicator
 from chiso.permissions import allowed
-from chiso.service766 import declarations, service
+from chiso.service766 import declarations, service, template
 from chiso.service766.compute import framework
 from chiso.service766.declarations import DeclarationRefused, Label
 from chiso.service766.models import Service766Declaration, Service766Score
@@ -30,6 +33,7 @@ from chiso.web.pages.forms import Form, FormInvalid, FormNumber, Optional, parse
 from chiso.web.render import Page, render
 
 router = APIRouter(include_in_schema=False)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Kind = Literal["province", "department", "commune"]
 KIND_LABELS = {"province": N_("Tỉnh"), "department": N_("Sở, ban, ngành"), "commune": N_("Xã, phường")}
 GROUPS = ("transparency", "progress", "online", "digitisation", "satisfaction")
@@ -102,6 +106,7 @@ class Service766RankingPage(Page):
     groups: list[Group]
     rows: list[Row]
     declared: list[Component] = field(default_factory=list)
+    province: str = ""  # whose units the template link gives, for those who may declare ("" hides it)
 
     def label(self, period: str) -> str:
         return period_label(period)
@@ -184,6 +189,7 @@ def ranking_page(
     chosen = period if period in known else (known[0] if known else "")
     rows = service.ranking(session=session, period=chosen, kind=kind, actor=who.actor) if chosen else []
     fw = framework()
+    province = request.app.state.settings.province or (_province_of(rows[0].unit_code) if rows else "")
     page = Service766RankingPage(
         periods=known,
         period=chosen,
@@ -192,8 +198,50 @@ def ranking_page(
         groups=groups_of(fw),
         rows=[Row(UnitRef(r.era, r.unit_code), service.unit_name(UnitRef(r.era, r.unit_code)), r) for r in rows],
         declared=[c for c in components_of(fw) if not c.measurable],
+        province=province if province and allowed(who.actor, "service766.declare", province) else "",
     )
     return render(request, who, page)
+
+
+def _province_of(code: str) -> str:
+    try:
+        unit = units.get(code, era=declarations.ERA)
+    except units.UnitsError:
+        return ""
+    return unit.province_code or unit.code
+
+
+@router.get("/service-766/template.xlsx")
+def province_template(
+    session: DB,
+    who: WhoDep,
+    province: Annotated[str, Query(pattern=r"^\d{2}$")],
+    period: Annotated[list[str], Query(max_length=24)],
+) -> Response:
+    """The XLSX template of every unit of the province, as `chiso sources template766` writes it."""
+    buffer = io.BytesIO()
+    template.write(session=session, periods=period, actor=who.actor, out=buffer, province=province)
+    return _download(buffer, f"tu-khai-766-{province}-{'_'.join(sorted(set(period)))}.xlsx")
+
+
+@router.get("/service-766/{era}/{code}/template.xlsx")
+def unit_template(
+    session: DB,
+    who: WhoDep,
+    era: Annotated[Literal["2025"], Path()],
+    code: Annotated[str, Path(max_length=32)],
+    period: Annotated[list[str], Query(max_length=24)],
+) -> Response:
+    """The unit's XLSX template for these periods."""
+    unit = service.known_unit(era, code)
+    buffer = io.BytesIO()
+    template.write(session=session, periods=period, actor=who.actor, out=buffer, unit=unit)
+    return _download(buffer, f"tu-khai-766-{unit.code}-{'_'.join(sorted(set(period)))}.xlsx")
+
+
+def _download(buffer: io.BytesIO, name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(buffer.getvalue(), media_type=XLSX, headers=headers)
 
 
 @router.get("/service-766/{era}/{code}")
@@ -281,7 +329,7 @@ def _declared(
             if variable not in specs:
                 continue
             row = found.get((period, variable))
-            counted = None if shown is None else (row is not None and shown.inputs.get(variable) == row.value)
+            counted = None if shown is None else (row is not None and service.counted(shown, row))
             spec = specs[variable]
             given.append(DeclaredInput(variable, spec.label, spec.label_en, spec.unit, row, counted))
         measured = [declarations.MEASURED[v] for v in node.variables if v in declarations.MEASURED]
