@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from chiso.framework.spec import SCHEMA_ID, SCHEMA_VERSION, Framework
 from chiso.framework.validate import FrameworkError, Problem, check, node_path, variable_path
+from chiso.yamlio import safe_yaml
 
 SHIPPED_PACKAGE = "chiso.framework.data"
 MAX_DEPTH = 100  # nesting of a framework document; the deepest real one (a tiers rule's level) is 6
@@ -51,16 +52,6 @@ def shipped_codes() -> list[str]:
     """Codes of the frameworks shipped with Chiso (file names in `framework/data/`)."""
     folder = resources.files(SHIPPED_PACKAGE)
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-# libyaml's parser (with the same safe constructors) where PyYAML was built with it: the frameworks and
-# programmes Chiso ships or stored itself are read on every cold start, ~1 s of pure-Python parsing.
-_SAFE_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def safe_yaml(text: str) -> Any:
-    """Plain data from YAML that Chiso ships or stored (safe constructors only), parsed by libyaml if present."""
-    return yaml.load(text, Loader=_SAFE_FAST)
 
 
 def load_shipped(code: str) -> Framework:

@@ -102,12 +102,12 @@ def _codes(column: np.ndarray) -> np.ndarray:
 
 def _incomplete(values: pd.DataFrame, grains: Sequence[Grain], since: str | None) -> tuple[np.ndarray, pd.DataFrame]:
     """Values of new units that took part of a split old unit, for periods that begin before the break."""
-    _, incomplete = whole_links()
     labels = values["period"].unique()
     starts = {period_label(g, k): max(period_bounds(g, k)[0], since or "") for g in grains for k in _keys(g, labels)}
     early = [p for p in labels if starts.get(p, BREAK) < BREAK]
-    if not early:  # only a period that begins before 1/7/2025 can hold such a value
+    if not early:  # only a period that begins before 1/7/2025 can hold such a value (no succession map read)
         return np.zeros(len(values), dtype=bool), values.iloc[:0][["unit", "period"]].assign(reason=UNDERIVED)
+    _, incomplete = whole_links()
     bad = values["unit"].isin(incomplete) & values["period"].isin(early)
     return bad.to_numpy(), values.loc[bad, ["unit", "period"]].drop_duplicates().assign(reason=UNDERIVED)
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from chiso.errors import ChisoError
 from chiso.sources.conditions import Condition
+from chiso.yamlio import safe_yaml
 
 
 class SourceError(ChisoError, ValueError):
@@ -186,7 +187,7 @@ class SourceCatalog(BaseModel):
 
 def parse_catalog(text: str) -> SourceCatalog:
     try:
-        return SourceCatalog.model_validate(yaml.safe_load(text))
+        return SourceCatalog.model_validate(safe_yaml(text))
     except (ValidationError, yaml.YAMLError) as exc:
         raise SourceError(f"invalid source schemas: {exc}") from exc
 

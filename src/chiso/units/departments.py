@@ -15,11 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import yaml
-
 from chiso.units.config import DepartmentChange
 from chiso.units.errors import ConfigError
 from chiso.units.schemas import Era, Kind, Unit
+from chiso.yamlio import safe_yaml
 
 CODE_PATTERN = re.compile(r"^(?P<province>\d{2})-(?P<abbr>[A-Z][A-Z0-9]{1,11})$")
 CUSTOM_PREFIX = "X"  # abbreviations a province invents start with X; Chiso's own never do
@@ -59,7 +58,7 @@ def department_code(province_code: str, abbr: str) -> str:
 def _document() -> dict[str, Any]:
     from chiso.units.registry import data_file
 
-    document: dict[str, Any] = yaml.safe_load(data_file("departments.yaml").decode("utf-8"))
+    document: dict[str, Any] = safe_yaml(data_file("departments.yaml").decode("utf-8"))
     return document
 
 
