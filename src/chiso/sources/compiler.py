@@ -31,8 +31,7 @@ there is no fallback.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -276,22 +275,7 @@ class Query:
     tree: exp.Select
     # SQL by dialect, rendered once: a query is checked for its engine before anything runs, then run.
     rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-    # For records on 2025 units: what compiles this query without the unit map (None: it has none).
-    unmapped: Callable[[], Query] | None = field(default=None, compare=False, repr=False)
-    variants: dict[str, Query] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def uses_unit_map(self) -> bool:
-        return self.unmapped is not None
-
-    def on_current_units(self) -> Query:
-        """The same query for records that all name 2025 units, which need no join to the unit map: the
-        same values, and the join was a third of a month's query (the lake's summaries say when it applies)."""
-        if self.unmapped is None:
-            return self
-        if "unmapped" not in self.variants:
-            self.variants["unmapped"] = self.unmapped()
-        return self.variants["unmapped"]
+    uses_unit_map: bool = False  # joins `unit_map` (era 2025 over records that may name older units)
 
     @property
     def measure(self) -> Measure:
@@ -337,6 +321,7 @@ def compile_measures(
     until: str | None = None,
     as_of: str | None = None,
     history: History = History.WINDOW,
+    mapped: bool = True,
 ) -> Query:
     """One query for measures that read the same source and place records by the same unit and time.
 
@@ -345,6 +330,8 @@ def compile_measures(
     (ISO dates) keep records timed in [since, until): e.g. a year 2025 measured from 1/7/2025. `as_of`:
     None (the state at the end of each period), LATEST, or an exclusive cut-off timestamp (ISO).
     `history`: how records get their validity (`History`; the lake's index says which applies).
+    `mapped=False`: the records read all name 2025 units, so era 2025 needs no join to the unit map (the
+    lake's index says when: a month after 1/7/2025; the join was a third of such a month's query).
     """
     first = measures[0]
     if any((m.source, m.unit, m.time) != (first.source, first.unit, first.time) for m in measures):
@@ -358,6 +345,7 @@ def compile_measures(
         until=until,
         as_of=as_of,
         history=history,
+        mapped=mapped,
     )
 
 
@@ -380,18 +368,14 @@ def compile_at_units(
     or `province`). So variants of one definition (placed by province as well as by the unit the record
     names, or filtered further under another prefix) read the source and resolve its versions once. With
     one unit column this is the query of `compile_measures`; with several, GROUPING SETS give one group
-    per unit column, and the column `placement` names the unit column of each row. `mapped=False`: the
-    records all name 2025 units, so era 2025 needs no unit map (`Query.on_current_units`). The other
-    arguments are those of `compile_measures`.
+    per unit column, and the column `placement` names the unit column of each row. The other arguments
+    are those of `compile_measures`.
     """
     listed = list(measures.values())
     first = listed[0]
     if any((m.source, m.time) != (first.source, first.time) for m in listed):
         raise EngineError("measures fused into one query must share source and time")
-    unmapped = None
-    if era == NEW_ERA and mapped:
-        unmapped = functools.partial(compile_at_units, measures, units, grain, era=era, since=since, until=until,
-                                     as_of=as_of, history=history, mapped=False)  # fmt: skip
+    uses_unit_map = era == NEW_ERA and mapped
     if not units or len(set(units)) != len(units):
         raise EngineError(f"measures are placed by one or more distinct unit columns, not {list(units)}")
     source = get_source(first.source)
@@ -418,7 +402,7 @@ def compile_at_units(
         read = read.where(exp.and_(*conditions), copy=False)
         by_unit = dict(zip(units, placed, strict=True))
         tree = _grouping_sets(read, by_unit, era, period_key(grain, time), measures, source, time)
-        return Query(tuple(listed), grain, era, tree, unmapped=unmapped)
+        return Query(tuple(listed), grain, era, tree, uses_unit_map=uses_unit_map)
     aggregates = _measure_columns(measures, source, time)
     unit_era: exp.Expression = _col("unit_era") if era is None else exp.Literal.string(NEW_ERA)
     if era == NEW_ERA:
@@ -430,7 +414,7 @@ def compile_at_units(
     ]
     tree = read.select(*keys, *aggregates, copy=False).where(exp.and_(*conditions), copy=False)
     tree = tree.group_by(exp.Literal.number(1), exp.Literal.number(2), exp.Literal.number(3), copy=False)
-    return Query(tuple(listed), grain, era, tree, unmapped=unmapped)
+    return Query(tuple(listed), grain, era, tree, uses_unit_map=uses_unit_map)
 
 
 def _measure_columns(measures: Mapping[str, Measure], source: Source, time: exp.Expression) -> list[exp.Expression]:

@@ -112,11 +112,13 @@ def measure(
             groups.setdefault((m.source, m.unit, m.time), []).append(m)
         queries = [
             compile_measures(
-                group, grain, era=era, since=since, until=until, as_of=cut_off, history=indexes[group[0].source].history
+                group, grain, era=era, since=since, until=until, as_of=cut_off, history=index.history,
+                mapped=_maps_units(index, group[0].time, since, until),
             )
             for group in groups.values()
+            for index in [indexes[group[0].source]]
             for grain in grains
-        ]
+        ]  # fmt: skip
         for query in queries:  # every definition must compile for this engine before anything runs
             runner.prepare(query)
         read_notes = _bind(runner, lake, measures.sources, indexes)
@@ -183,7 +185,7 @@ def measure_variants(
     queries = {
         (group, grain): compile_at_units(
             shared, units[group], grain, era=era, since=since, until=until, as_of=cut_off,
-            history=indexes[group[0]].history,
+            history=indexes[group[0]].history, mapped=_maps_units(indexes[group[0]], group[1], since, until),
         )
         for group, shared in definitions.items()
         for grain in grains
@@ -376,6 +378,12 @@ class Bound:
     unit_map: bool = False
 
 
+def _maps_units(index: SourceIndex, time: str, since: str | None, until: str | None) -> bool:
+    """Whether a query timed by `time` in [since, until) may read records that name units of before
+    1/7/2025 (which era 2025 maps), by the summaries and footers of the parts it reads."""
+    return not index.on_current_units(_parts_in_window(index, time, since, until), time, since, until)
+
+
 def _run_in_window(
     runner: Engine,
     query: Query,
@@ -385,9 +393,8 @@ def _run_in_window(
     until: str | None,
 ) -> pd.DataFrame | None:
     """Run a query over the parts of its source that can hold its records (`_parts_in_window`), binding
-    them anew only when they differ from the parts bound (`bound`: updated), without the unit map when
-    those parts hold records of 2025 units only; None when its source has no records or no part meets
-    the window."""
+    them anew only when they differ from the parts bound (`bound`: updated), and the unit map when it is
+    the first to need it; None when its source has no records or no part meets the window."""
     source = query.measure.source
     if source not in bound.parts:
         return None
@@ -397,8 +404,6 @@ def _run_in_window(
     if parts != bound.parts[source]:
         runner.bind(source, [str(p) for p in parts])
         bound.parts[source] = parts
-    if indexes[source].on_current_units(parts, query.measure.time, since, until):
-        query = query.on_current_units()
     if query.uses_unit_map and not bound.unit_map:
         runner.bind_rows(UNIT_MAP, unit_map_table())
         bound.unit_map = True
