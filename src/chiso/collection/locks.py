@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, lazyload
 from chiso.collection.models import CollectionPeriod, Declaration, Submission
 from chiso.errors import ImmutableError
 from chiso.framework import Framework, Indicator, parse_framework
-from chiso.framework.io import safe_yaml
 from chiso.values.schemas import ValueIn
+from chiso.yamlio import safe_yaml
 
 LOCKED_PERIODS = {"closed": "đã đóng", "published": "đã công bố"}
 SETTLED_ITEMS = {"accepted": "đã được chấp nhận", "approved": "đã được phê duyệt", "published": "đã công bố"}

@@ -34,11 +34,11 @@ from chiso.framework import (
     parse_framework,
     shipped_codes,
 )
-from chiso.framework.io import safe_yaml
 from chiso.permissions import Actor, check
 from chiso.values import service as values
 from chiso.values.models import Value
 from chiso.values.schemas import ValueIn
+from chiso.yamlio import safe_yaml
 
 
 class ValidationFailed(ChisoError):

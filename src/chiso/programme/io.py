@@ -9,8 +9,8 @@ import yaml
 from pydantic import ValidationError
 
 from chiso.errors import ChisoError
-from chiso.framework.io import safe_yaml
 from chiso.programme.spec import Programme
+from chiso.yamlio import safe_yaml
 
 SHIPPED_PACKAGE = "chiso.programme.data"
 
