@@ -54,9 +54,15 @@ def _months(values: pd.DataFrame, window: tuple[str, str]) -> pd.DataFrame:
 
 
 def test_the_summaries_know_which_parts_name_old_units(lake: Lake):
-    eras = [p.eras for p in read_index(lake, "dossiers").parts]
+    parts = read_index(lake, "dossiers").parts
+    eras = [p.eras for p in parts]
     assert ("2024", "2025") in eras  # the 2025 file: old codes before the break, new after
     assert ("2024", "2024") in eras
+    across = next(p for p in parts if p.eras == ("2024", "2025"))
+    low, high = across.older["received_at"]  # the row groups that may name old units (2,048 records each)
+    assert low.startswith("2025-01") and "2025-07-01" <= high < AFTER[0]
+    assert across.on_current_units("received_at", *AFTER)
+    assert not across.on_current_units("received_at", *ACROSS)
 
 
 @pytest.mark.parametrize("window", [AFTER, ACROSS], ids=["after the break", "across the break"])

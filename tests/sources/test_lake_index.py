@@ -19,13 +19,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from chiso.sources import ingest as ingest_module
-from chiso.sources.compiler import History
 from chiso.sources.engines import SparkEngine, make_engine
 from chiso.sources.index import read_index
 from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, load_measures
 from chiso.sources.service import measure
+from chiso.sources.versions import History
 
 BASE = {"procedure_code": "1.1", "receiving_unit": "01840", "level": "commune", "service_mode": "offline",
         "channel": "counter", "digitised": True}  # fmt: skip

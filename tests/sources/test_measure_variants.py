@@ -14,13 +14,14 @@ import pytest
 
 from chiso.clock import VIETNAM, FixedClock
 from chiso.service766.compute import variants
-from chiso.sources.compiler import EngineError, History, compile_at_units
+from chiso.sources.compiler import EngineError, compile_at_units
 from chiso.sources.engines import SparkEngine
 from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Aggregate, Grain, MeasureSet, Variable, load_measures
 from chiso.sources.schemas import get_source
 from chiso.sources.service import measure, measure_variants
+from chiso.sources.versions import History
 
 CLOCK = FixedClock(dt.datetime(2026, 1, 5, 9, tzinfo=VIETNAM))  # computed_at is in every value row
 GRAINS = [Grain.MONTH, Grain.YEAR]

@@ -6,12 +6,9 @@ The query reads the source's records as a table named after the source and, when
     SELECT <unit>, <unit era>, <period key>, COUNT(*) AS __records, …, <one aggregate per variable>
     FROM <source> [LEFT JOIN unit_map …] WHERE <time present> AND <measure's where> GROUP BY 1, 2, 3
 
-The source is read through its versions: every record (id) may have been ingested many times, and
-a version is valid from its `_valid_from` (the first version: from the start) until the next one's. A
-window over the id (ordered by start, ingestion time, ingestion and row: a total order) gives each
-version its end — over the lake's version index (`History.INDEXED`, see `index.py`), joined to the
-records, or, in a lake written before the index, over the records themselves (`History.WINDOW`) — and
-the WHERE keeps, for each record, the one version valid "as of":
+The source is read through its versions (`versions.py`: every record may have been ingested many
+times, and each version is valid from its `_valid_from` until the next one's), and the WHERE keeps, for
+each record, the one version valid "as of":
 
     LATEST        the newest version of each record (the state now);
     <timestamp>   the version valid just before that instant (an exclusive cut-off);
@@ -34,16 +31,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-import sqlglot
 import sqlglot.expressions as exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from chiso.sources.conditions import compile_condition
 from chiso.sources.measures import Aggregate, Grain, Measure, Variable
 from chiso.sources.schemas import Source, get_source
+from chiso.sources.versions import VALID_FROM, VALID_TO, History, records
 
 RECORDS, SIMULATED, FIRST, LAST = "__records", "__simulated", "__first", "__last"
 UNIT, UNIT_ERA, PERIOD_KEY, PLACEMENT = "unit", "unit_era", "period_key", "placement"
@@ -51,19 +47,10 @@ DISTINCT = "__distinct"
 UNIT_MAP = "unit_map"  # the table of whole old→new links (era, code, to_code) that era 2025 joins
 NEW_ERA = "2025"
 LATEST = "latest"
-VALID_FROM, VALID_TO = "__valid_from", "__valid_to"
 
 
 class EngineError(RuntimeError):
     """An engine cannot run a definition, or cannot reach its data; says which and why."""
-
-
-class History(StrEnum):
-    """How the records of a source get their validity (which of them the lake holds: `index.SourceIndex`)."""
-
-    NONE = "none"  # no record has several versions: every record counts, no window
-    INDEXED = "indexed"  # the version index's validity (table `<source>__validity`), joined on (_ingest, _row)
-    WINDOW = "window"  # a window over the records of the ids in parts with new versions (`<source>__changed`)
 
 
 def _col(name: str, table: str = "s") -> exp.Column:
@@ -138,115 +125,6 @@ def _aggregate(variable: Variable, population: exp.Expression | None) -> exp.Exp
     if variable.aggregate is Aggregate.COUNT_DISTINCT:
         return exp.Count(this=exp.Distinct(expressions=[value]))
     return exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
-
-
-def changed_table(name: str) -> str:
-    """The table of a source's parts that hold new versions of known records (see `versions`)."""
-    return f"{name}__changed"
-
-
-def versions(name: str, source: Source) -> exp.Query:
-    """Every version of the source's records with its validity: [__valid_from, __valid_to), NULL = open.
-
-    Only records whose id is in a part with new versions (table `<source>__changed`) can have more than
-    one: the window runs over theirs alone, every other record is one version valid throughout.
-    """
-    table = exp.to_table(name)
-    key = exp.column(source.id, quoted=True)
-    changed = exp.select(key.copy()).from_(exp.to_table(changed_table(name)))
-    start, later = _validity(_order(key))
-    never = exp.cast(exp.Null(), "TIMESTAMP")
-    single = (
-        exp.select(exp.Star(), exp.alias_(never.copy(), VALID_FROM), exp.alias_(never.copy(), VALID_TO))
-        .from_(table.copy())
-        .where(exp.Not(this=key.copy().isin(query=changed.copy())))
-    )
-    several = (
-        exp.select(exp.Star(), exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO))
-        .from_(table.copy())
-        .where(key.copy().isin(query=changed))
-    )
-    return exp.union(single, several, distinct=False)
-
-
-def versions_table(name: str) -> str:
-    """The table of a source's version index files (see `index.py`)."""
-    return f"{name}__versions"
-
-
-def _order(key: exp.Column) -> str:
-    """The versions of a record in order: by start, then ingestion time, ingestion and row (a total order)."""
-    return f"PARTITION BY {key.sql()} ORDER BY _valid_from, _ingested_at, _ingest, _row"
-
-
-def _validity(spec: str) -> tuple[exp.Expression, exp.Expression]:
-    """A version's start (NULL for a record's first: valid from the beginning) and end (NULL: still valid)."""
-    later: exp.Expression = exp.maybe_parse(f"LEAD(_valid_from) OVER ({spec})", dialect="duckdb")
-    first: exp.Expression = exp.maybe_parse(f"ROW_NUMBER() OVER ({spec}) = 1", dialect="duckdb")
-    start = exp.Case().when(first, exp.cast(exp.Null(), "TIMESTAMP")).else_(exp.column("_valid_from"))
-    return start, later
-
-
-def windowed(table: str, source: Source) -> exp.Select:
-    """The versions in `table` (id, `_ingest`, `_row`, `_valid_from`, `_ingested_at`) with their validity:
-    the window over each record's versions. Ingestion computes it for the version index."""
-    key = exp.column(source.id, quoted=True)
-    start, later = _validity(_order(key))
-    return exp.select(key.copy(), "_ingest", "_row", exp.alias_(start, VALID_FROM), exp.alias_(later, VALID_TO)).from_(
-        table
-    )
-
-
-def validity_table(name: str) -> str:
-    """The table of the validity of every version in a source's version index (see `validity`)."""
-    return f"{name}__validity"
-
-
-def validity(name: str, source: Source) -> exp.Select:
-    """The validity of every version in the version index (`<source>__versions`), as computed at ingestion
-    by the newest index file that lists its record (`seq`: the order of the index files; a record listed
-    again — `relisted` — has all its versions in the newer file). No window: an engine reads it once per
-    run (`Engine.bind_query`) as the table `<source>__validity` that `indexed_versions` joins."""
-    key = exp.column(source.id, quoted=True).sql(dialect="duckdb")
-    table = versions_table(name)
-    tree = sqlglot.parse_one(
-        f"""SELECT v._ingest, v._row, v.{VALID_FROM}, v.{VALID_TO} FROM {table} AS v
-            LEFT JOIN (SELECT {key}, MAX(seq) AS newest FROM {table} WHERE relisted GROUP BY {key}) AS n
-              ON n.{key} = v.{key}
-            WHERE n.newest IS NULL OR v.seq >= n.newest""",
-        read="duckdb",
-    )
-    assert isinstance(tree, exp.Select)
-    return tree
-
-
-def indexed_versions(name: str) -> exp.Select:
-    """Every version with its validity from `<source>__validity`; a record not in it is one version, valid
-    throughout (both ends NULL). Filters on the records' own columns reach their scan through the join."""
-    on = exp.and_(
-        exp.EQ(this=exp.column("_ingest", table="v"), expression=exp.column("_ingest", table="r")),
-        exp.EQ(this=exp.column("_row", table="v"), expression=exp.column("_row", table="r")),
-    )
-    return (
-        exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("r")), f"v.{VALID_FROM}", f"v.{VALID_TO}")
-        .from_(exp.alias_(exp.to_table(name), "r", table=True))
-        .join(exp.alias_(exp.to_table(validity_table(name)), "v", table=True), on=on, join_type="left")
-    )
-
-
-def records(name: str, source: Source, history: History) -> exp.Query:
-    """The records of a source with their validity, read the way `history` says."""
-    if history is History.INDEXED:
-        return indexed_versions(name)
-    if history is History.WINDOW:
-        return versions(name, source)
-    return single_versions(name)
-
-
-def single_versions(name: str) -> exp.Select:
-    """A source none of whose parts holds a new version: every record is one version, valid throughout."""
-    never = exp.cast(exp.Null(), "TIMESTAMP")
-    return exp.select(exp.Star(), exp.alias_(never.copy(), VALID_FROM), exp.alias_(never, VALID_TO)).from_(name)
 
 
 def as_of_condition(as_of: str | None, grain: Grain, time: exp.Expression) -> exp.Expression:
@@ -395,7 +273,8 @@ def _compiled(
     source = get_source(first.source)
     time = _col(first.time)
     conditions: list[exp.Expression] = [exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null()))]
-    if history is not History.NONE:
+    current = as_of == LATEST and history is History.INDEXED  # read as current versions: no filter needed
+    if history is not History.NONE and not current:
         conditions.append(as_of_condition(as_of, grain, time))
     if since is not None:
         conditions.append(exp.GTE(this=time.copy(), expression=exp.cast(exp.Literal.string(since), "TIMESTAMP")))
@@ -404,7 +283,7 @@ def _compiled(
     if all(m.where is not None for m in listed):
         wheres = [exp.paren(compile_condition(m.where, _col)) for m in listed if m.where is not None]
         conditions.append(exp.paren(exp.or_(*wheres)) if len(wheres) > 1 else wheres[0])
-    versioned = records(first.source, source, history)
+    versioned = records(first.source, source, history, latest=current)
     read = exp.select().from_(versioned.subquery("s", copy=False), copy=False)  # trees built here: no copies
     placed = []
     for i, column in enumerate(units):

@@ -2,7 +2,8 @@
 
     <data dir>/lake/<source>/_index/parts.json                 a summary of each part: rows, smallest and
                                                                largest id, the same for each timestamp
-                                                               field, whether it holds new versions
+                                                               field, whether it holds new versions, the
+                                                               eras of the units its records name
     <data dir>/lake/<source>/_index/versions/<part>.parquet    the version index: every version, with
                                                                its validity, of the records a part changed
 
@@ -43,11 +44,12 @@ import duckdb
 import pyarrow.parquet as pq
 
 from chiso.sources.checks import q
-from chiso.sources.compiler import NEW_ERA, History, windowed
+from chiso.sources.compiler import NEW_ERA
 from chiso.sources.lake import Lake, atomic_write
 from chiso.sources.schemas import FieldType, Source, SourceError, get_source
+from chiso.sources.versions import History, windowed
 
-INDEX_SCHEMA = "chiso.lake-index/2"  # 2: with each part's span of unit eras
+INDEX_SCHEMA = "chiso.lake-index/3"  # 2: each part's span of unit eras; 3: the times of its older units
 VERSIONS_KEY = "chiso_versions"  # Parquet metadata of a part that holds new versions of known records
 HISTORY_COLUMNS = ("_valid_from", "_ingested_at", "_hash")
 ORDER_COLUMNS = ("_ingest", "_row", "_valid_from", "_ingested_at")  # a version and its place among its record's
@@ -69,27 +71,31 @@ class PartSummary:
     times: Mapping[str, Span | None] = field(default_factory=dict)
     versions: bool = False  # marked as holding new versions of known records
     eras: Span | None = None  # smallest and largest `unit_era`; None: unknown
+    # Per timestamp field, its span over the row groups that may hold records naming units of before
+    # 1/7/2025 (None: no such row group has a value there); a field not listed: unknown.
+    older: Mapping[str, Span | None] = field(default_factory=dict)
 
-    @property
-    def on_current_units(self) -> bool:
-        """Whether every record names a 2025 unit: a measure on 2025 units then needs no unit map."""
-        return self.eras == (NEW_ERA, NEW_ERA)
+    def on_current_units(self, column: str, since: str | None, until: str | None) -> bool:
+        """Whether every record whose `column` falls in [since, until) names a 2025 unit, so that a
+        measure on 2025 units needs no unit map (a part across 1/7/2025 answers for the row groups a
+        window after the break reads: parts are sorted by month)."""
+        if self.eras == (NEW_ERA, NEW_ERA):
+            return True
+        if column not in self.older:
+            return False
+        span = self.older[column]
+        return span is None or not _meets(span, since, until)
 
     def meets(self, column: str, since: str | None, until: str | None) -> bool:
         """Whether the part can hold a record whose `column` falls in [since, until) (ISO dates)."""
         if column not in self.times:
             return True
         span = self.times[column]
-        if span is None:
-            return False
-        low, high = (dt.datetime.fromisoformat(v) for v in span)
-        return (since is None or high >= dt.datetime.fromisoformat(since)) and (
-            until is None or low < dt.datetime.fromisoformat(until)
-        )
+        return span is not None and _meets(span, since, until)
 
     def to_json(self) -> dict[str, Any]:
         return {"size": self.size, "rows": self.rows, "ids": self.ids, "times": dict(self.times),
-                "versions": self.versions, "eras": self.eras}  # fmt: skip
+                "versions": self.versions, "eras": self.eras, "older": dict(self.older)}  # fmt: skip
 
     @classmethod
     def from_json(cls, name: str, data: Mapping[str, Any]) -> PartSummary:
@@ -97,8 +103,17 @@ class PartSummary:
             return None if value is None else (str(value[0]), str(value[1]))
 
         times = {k: span(v) for k, v in data["times"].items()}
+        older = {k: span(v) for k, v in data["older"].items()}
         return cls(name, int(data["size"]), int(data["rows"]), span(data["ids"]), times, bool(data["versions"]),
-                   span(data["eras"]))  # fmt: skip
+                   span(data["eras"]), older)  # fmt: skip
+
+
+def _meets(span: Span, since: str | None, until: str | None) -> bool:
+    """Whether times spanning `span` can fall in [since, until) (ISO dates)."""
+    low, high = (dt.datetime.fromisoformat(v) for v in span)
+    return (since is None or high >= dt.datetime.fromisoformat(since)) and (
+        until is None or low < dt.datetime.fromisoformat(until)
+    )
 
 
 def overlaps(a: Span | None, b: Span | None) -> bool:
@@ -121,12 +136,19 @@ def summarise(path: Path, source_name: str, name: str | None = None) -> PartSumm
         )
     arrow = meta.schema.to_arrow_schema()
 
-    def span(column: str) -> tuple[bool, Span | None]:
-        """(known, span): unknown when a row group with values has no statistics."""
+    era_at = arrow.get_field_index(ERA_COLUMN)
+
+    def older_units(g: int) -> bool:
+        """Whether row group `g` may hold a record naming a unit of before 1/7/2025."""
+        stats = meta.row_group(g).column(era_at).statistics if era_at >= 0 else None
+        return stats is None or not stats.has_min_max or (stats.min, stats.max) != (NEW_ERA, NEW_ERA)
+
+    def span(column: str, groups: Iterable[int] = range(meta.num_row_groups)) -> tuple[bool, Span | None]:
+        """(known, span) over these row groups: unknown when one with values has no statistics."""
         index = arrow.get_field_index(column)
         low: Any = None
         high: Any = None
-        for g in range(meta.num_row_groups):
+        for g in groups:
             group = meta.row_group(g)
             stats = group.column(index).statistics
             if stats is not None and stats.has_null_count and stats.null_count == group.num_rows:
@@ -138,16 +160,21 @@ def summarise(path: Path, source_name: str, name: str | None = None) -> PartSumm
         return True, (None if low is None else (_text(low), _text(high)))
 
     known_ids, ids = span(source.id)
+    older_groups = [g for g in range(meta.num_row_groups) if older_units(g)]
     times: dict[str, Span | None] = {}
+    older: dict[str, Span | None] = {}
     for f in source.fields:
         if f.type is FieldType.TIMESTAMP and f.name in names:
             known, found = span(f.name)
             if known:
                 times[f.name] = found
+            known, found = span(f.name, older_groups)
+            if known:
+                older[f.name] = found
     marked = (meta.metadata or {}).get(VERSIONS_KEY.encode()) is not None
     known_eras, eras = span(ERA_COLUMN) if ERA_COLUMN in names else (False, None)
     return PartSummary(name or path.name, path.stat().st_size, meta.num_rows, ids if known_ids else None, times,
-                       marked, eras if known_eras else None)  # fmt: skip
+                       marked, eras if known_eras else None, older)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -188,43 +215,12 @@ class SourceIndex:
         return [self.path(p) for p in self.parts if p.meets(column, since, until)]
 
     def on_current_units(self, paths: Iterable[Path], column: str, since: str | None, until: str | None) -> bool:
-        """Whether every record of these parts whose `column` falls in [since, until) names a 2025 unit.
-
-        A part whose summary says so answers at once; a part that also holds older units (a year's file
-        across 1/7/2025) answers from its footer, for the row groups that can hold such records (parts are
-        sorted by month, so a month after the break reads row groups of 2025 units only)."""
+        """Whether every record of these parts whose `column` falls in [since, until) names a 2025 unit
+        (each part's summary says: `PartSummary.on_current_units`)."""
         summaries = {p.name: p for p in self.parts}
-        for path in paths:
-            summary = summaries.get(path.name)
-            if summary is None:
-                return False
-            if not (summary.on_current_units or _groups_on_current_units(path, column, since, until)):
-                return False
-        return True
-
-
-def _groups_on_current_units(path: Path, column: str, since: str | None, until: str | None) -> bool:
-    """Whether the part's row groups that can hold a record whose `column` falls in [since, until) have
-    statistics saying each of their records names a 2025 unit."""
-    meta = pq.read_metadata(path)
-    arrow = meta.schema.to_arrow_schema()
-    at, era_at = arrow.get_field_index(column), arrow.get_field_index(ERA_COLUMN)
-    if at < 0 or era_at < 0:
-        return False
-    low = dt.datetime.fromisoformat(since) if since else None
-    high = dt.datetime.fromisoformat(until) if until else None
-    for g in range(meta.num_row_groups):
-        group = meta.row_group(g)
-        times, eras = group.column(at).statistics, group.column(era_at).statistics
-        if times is not None and times.has_null_count and times.null_count == group.num_rows:
-            continue  # no record timed by `column` here
-        if times is None or not times.has_min_max:
-            return False
-        if (low is not None and times.max < low) or (high is not None and times.min >= high):
-            continue  # outside the window: not read
-        if eras is None or not eras.has_min_max or (eras.min, eras.max) != (NEW_ERA, NEW_ERA):
-            return False
-    return True
+        return all(
+            path.name in summaries and summaries[path.name].on_current_units(column, since, until) for path in paths
+        )
 
 
 def read_index(lake: Lake, source: str) -> SourceIndex:

@@ -36,16 +36,11 @@ from chiso.sources.compiler import (
     UNIT_ERA,
     UNIT_MAP,
     EngineError,
-    History,
     Query,
-    changed_table,
     compile_at_units,
     compile_measure,
     compile_measures,
     filter_sql,
-    validity,
-    validity_table,
-    versions_table,
 )
 from chiso.sources.conditions import compile_condition
 from chiso.sources.engines import DuckDBEngine, Engine, make_engine
@@ -62,6 +57,7 @@ from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, Measure, MeasureSet, Ratio
 from chiso.sources.schemas import SourceError, catalog, get_source
 from chiso.sources.unitmap import unit_map_table
+from chiso.sources.versions import History, changed_table, validity, validity_table, versions_table
 from chiso.values.schemas import ValueIn
 
 PERIOD_END = "period end"
@@ -412,7 +408,7 @@ def _run_in_window(
 
 
 def bind_records(runner: Engine, index: SourceIndex) -> list[str]:
-    """Bind a source's parts and what gives their versions validity (see `compiler.records`, which reads
+    """Bind a source's parts and what gives their versions validity (see `versions.records`, which reads
     them the way `index.history` says); returns a note when that is the slow way."""
     source = index.source
     runner.bind(source, [str(p) for p in index.paths])

@@ -27,13 +27,14 @@ import sqlglot.expressions as exp
 
 from chiso.clock import VIETNAM
 from chiso.permissions import ACTIONS, Actor, check
-from chiso.sources.compiler import as_of_condition, records
+from chiso.sources.compiler import as_of_condition
 from chiso.sources.engines import DuckDBEngine
 from chiso.sources.index import read_index
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain
 from chiso.sources.schemas import SourceError, get_source
 from chiso.sources.service import bind_records
+from chiso.sources.versions import records
 
 SOURCE = "dossiers"
 OPEN_STATUSES = ("received", "processing")
