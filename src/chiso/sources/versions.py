@@ -132,8 +132,9 @@ def indexed_versions(name: str) -> exp.Select:
 def current_versions(name: str) -> exp.Select:
     """The versions valid now (as of latest) by the version index: every record less the versions that
     `<source>__validity` says a later one superseded, both ends NULL. An anti-join over the superseded
-    versions alone (half the index when each changed record has two) and no filter after it: 10–15 % less
-    time than `indexed_versions` with `__valid_to IS NULL` on 100 M records."""
+    versions alone (half the index when each changed record has two) and no filter after it. Against
+    `indexed_versions` with `__valid_to IS NULL`, on 100 M records with 0.3 % changed: the queries of a
+    two-month window 10–15 % faster, those of every month 1–2 %."""
     tree = sqlglot.parse_one(
         f"""SELECT r.*, CAST(NULL AS TIMESTAMP) AS {VALID_FROM}, CAST(NULL AS TIMESTAMP) AS {VALID_TO}
             FROM {name} AS r
