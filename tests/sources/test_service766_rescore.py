@@ -25,7 +25,7 @@ from chiso.clock import VIETNAM, FixedClock, bind
 from chiso.db import make_engine
 from chiso.events.models import OutboxEvent
 from chiso.permissions import MEASURE, Actor
-from chiso.service766 import declarations, rescore, service
+from chiso.service766 import declarations, rescore
 from chiso.service766.compute import compute
 from chiso.service766.models import Service766Declaration, Service766Score
 from chiso.service766.schemas import DeclarationIn
@@ -51,7 +51,7 @@ def _store(session: Session, lake: Lake) -> None:
     """What `rank766 --store measure` does: read the declarations, compute by month and year, store."""
     declared = declarations.frame(session=session, province="19", actor=MEASURE)
     index = compute(lake=lake, province="19", grains=[Grain.MONTH, Grain.YEAR], declared=declared)
-    service.record(session=session, index=index, province="19", actor=MEASURE)
+    rescore.store(session=session, index=index, province="19", actor=MEASURE)
     session.flush()
 
 
@@ -237,3 +237,21 @@ def test_the_period_lock_alone_keeps_a_rescore_from_scoring_stale_figures(pg_eng
         duc_xuan, bac_kan = _score(s, DUC_XUAN), _score(s, BAC_KAN)
         assert (duc_xuan.total, duc_xuan.rank) == (pytest.approx(EXPECTED[DUC_XUAN]["service_766"]), 1)
         assert (bac_kan.total, bac_kan.rank) == (pytest.approx(BAC_KAN_TOTAL + 12), 2)
+
+
+def test_a_declaration_made_while_the_index_was_computed_counts_in_what_is_stored(db_session: Session, lake: Lake):
+    _store(db_session, lake)
+    # `rank766 --store` reads the declarations, then computes; a commune declares in between (its own
+    # re-score updates the rows stored before, which the store then replaces with figures read earlier).
+    read = declarations.frame(session=db_session, province="19", actor=MEASURE)
+    declarations.declare(session=db_session, items=_no_feedback(BAC_KAN), actor=OFFICE)
+    index = compute(lake=lake, province="19", grains=[Grain.MONTH, Grain.YEAR], declared=read)
+    assert index.declared == {}  # computed without Bắc Kạn's figures
+    rescore.store(session=db_session, index=index, province="19", actor=MEASURE)
+    bac_kan = _score(db_session, BAC_KAN)
+    assert (bac_kan.total, bac_kan.rank) == (pytest.approx(BAC_KAN_TOTAL + 12), 1)
+    assert bac_kan.inputs["feedback"] == 0.0 and bac_kan.lineage["declarations"] == dict.fromkeys(FEEDBACK, 1)
+    assert _score(db_session, DUC_XUAN).rank == 2
+    stored = _figures(db_session)
+    _store(db_session, lake)  # a computation that read the declaration gives the same rows
+    _same(_figures(db_session), stored)

@@ -323,10 +323,10 @@ def rank766_command(
             fail(str(exc))
     if store:
         from chiso.cli.session import work
-        from chiso.service766 import service
+        from chiso.service766 import rescore
 
-        with work(store) as w:
-            service.record(session=w.session, index=index, province=province, actor=w.actor)
+        with work(store) as w:  # declarations committed since they were read count too
+            rescore.store(session=w.session, index=index, province=province, actor=w.actor)
     counts = rows.groupby(["kind", "grain"]).size().reset_index(name="n")
     print_table(("kind", "grain", "unit-periods"), list(counts.itertuples(index=False, name=None)))
     where = f" → {out}" if out else ""

@@ -5,7 +5,8 @@ zero-filled, and the declared figures read then) and its records, so a period is
 reading the lake: every stored unit of the province in that period, its measured inputs as stored and
 its declared inputs as declared now, through the computation's own scoring (`compute.score`), ranked
 again within each kind. A full `rank766 --store` run afterwards gives the same totals and ranks
-(tests/sources/test_service766_rescore.py).
+(tests/sources/test_service766_rescore.py); such a run (`store`) applies, after storing, the declarations
+committed while it computed.
 
 Periods are independent: a month's declaration scores that month again, not the year (a year is
 declared on its own). A declared unit and period without a stored result is left alone: a declaration
@@ -30,8 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso import clock, units
+from chiso.permissions import Actor
 from chiso.service766 import service
-from chiso.service766.compute import declared_variables, framework, score
+from chiso.service766.compute import Index766, declared_variables, framework, score
 from chiso.service766.models import Service766Declaration, Service766Score
 from chiso.sources.compiler import NEW_ERA
 from chiso.sources.measures import Grain
@@ -81,6 +83,18 @@ def apply(*, session: Session, places: Collection[Place]) -> Rescored:
             service.emit_computed(session, fresh[fresh["period"].isin(shown)], code, shown)
     session.flush()
     return Rescored(sorted(set().union(*groups.values()), key=lambda p: (len(p) == 4, p)), changed, unscored)
+
+
+def store(*, session: Session, index: Index766, province: str, actor: Actor) -> service.Recorded:
+    """Store a computation (`service.record`) and, when it read the declarations, apply those committed
+    since it read them: a declaration that came between the read and the store (its own re-score found
+    the rows this store then replaced) counts in the stored rows as if it had come after them. Does not
+    commit."""
+    recorded = service.record(session=session, index=index, province=province, actor=actor)
+    if index.declared is not None:
+        rows = index.rows
+        apply(session=session, places=set(zip(rows["unit"].astype(str), rows["period"].astype(str), strict=True)))
+    return recorded
 
 
 def _locked(session: Session, periods: Sequence[str]) -> list[Service766Score]:
