@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import typer
 
 from chiso.cli.output import fail, print_table
+from chiso.sources.changes import changed_window, parse_moment
 from chiso.sources.compiler import EngineError
 from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import DATA_DIR_ENV, Lake, atomic_write
@@ -186,6 +187,11 @@ def measure_command(
     ),
     since: str | None = typer.Option(None, "--from", help="Only records from this date (YYYY-MM-DD), e.g. 2025-07-01."),
     until: str | None = typer.Option(None, "--until", help="Only records before this date (YYYY-MM-DD)."),
+    changed_since: str | None = typer.Option(
+        None,
+        "--changed-since",
+        help="Only the periods that files ingested since this date or local time can change (after a sync).",
+    ),
     as_of: str | None = typer.Option(
         None,
         "--as-of",
@@ -219,6 +225,14 @@ def measure_command(
         conf[key] = value
     try:
         definitions = load_measures(measures)
+        if changed_since is not None:
+            if since or until:
+                fail("--changed-since sets the window itself: leave out --from and --until")
+            window = changed_window(lake, definitions, grains, parse_moment(changed_since))
+            typer.echo(window.summary(changed_since), err=window.changed)  # stdout: the only answer
+            if not window.changed:
+                return
+            since, until = window.since, window.until
         if lineage and all(lineage):
             unit, variable, label = lineage
             found = explain(

@@ -35,7 +35,7 @@ from chiso.sources.index import (
 )
 from chiso.sources.lake import Lake, atomic_write, file_sha256
 from chiso.sources.readers import BATCH_ROWS, Broken, file_format, open_batches
-from chiso.sources.schemas import Source, SourceError, catalog, get_source
+from chiso.sources.schemas import FieldType, Source, SourceError, catalog, get_source
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -68,6 +68,9 @@ class IngestReport:
     simulated: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Per timestamp field, the span of its values over the versions added and the lake's versions of the
+    # same records: the times whose periods can measure differently now (`changes.changed_window`).
+    touched: dict[str, list[str]] = field(default_factory=dict)
     error: str = ""
     started_at: str = ""
     finished_at: str = ""
@@ -275,7 +278,8 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
         if others
         else f"read_parquet('{staged}') WHERE FALSE"  # no part can hold one: no rows, the same columns
     )
-    columns = ", ".join([key, "_hash", *ORDER_COLUMNS])
+    times = _event_times(source)
+    columns = ", ".join([key, "_hash", *ORDER_COLUMNS, *(q(t) for t in times)])
     con.execute(f"COPY (SELECT {columns} FROM {lake_rows}) TO '{earlier}' (FORMAT parquet)")
     ingested = _local_now(lake)
     start = f"s.{q(source.updated)}" if source.updated else "NULL"
@@ -319,6 +323,7 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
             f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, KV_METADATA {{{VERSIONS_KEY}: 'updates'}})"
         )
         marked.replace(result)
+    report.touched = _touched(con, source, times, added=result, earlier=earlier)
     report.simulated = int(
         con.execute(f"SELECT count(*) FROM read_parquet('{result}') WHERE simulated").fetchone()[0]  # type: ignore[index]
         if "simulated" in {f.name for f in source.fields}
@@ -329,3 +334,35 @@ def _commit(con: duckdb.DuckDBPyConnection, lake: Lake, source_name: str, report
         atomic_write(lake.versions_path(source_name, target.name), listing.replace)
     atomic_write(target, result.replace)
     write_summaries(lake, source_name, [*lake_index.parts, summary])
+
+
+def _event_times(source: Source) -> list[str]:
+    """The timestamp fields that date what a record did (a measure's time), not when it was sent."""
+    return [f.name for f in source.fields if f.type is FieldType.TIMESTAMP and f.name != source.updated]
+
+
+def _touched(
+    con: duckdb.DuckDBPyConnection, source: Source, times: list[str], *, added: Path, earlier: Path
+) -> dict[str, list[str]]:
+    """Per field of `times`, its smallest and largest value over the versions added and the lake's
+    versions of their records (those a new version supersedes: a dossier resolved in May instead of
+    April changes April too); a field with no value is left out."""
+    if not times:
+        return {}
+    key = q(source.id)
+    fields = ", ".join(q(t) for t in times)
+    spans = ", ".join(f"min({q(t)}), max({q(t)})" for t in times)
+    row = con.execute(
+        f"""
+        SELECT {spans} FROM (
+          SELECT {fields} FROM read_parquet('{added}')
+          UNION ALL
+          SELECT {fields} FROM read_parquet('{earlier}') WHERE {key} IN (SELECT {key} FROM read_parquet('{added}')))
+        """
+    ).fetchone()
+    assert row is not None
+    return {
+        t: [low.isoformat(sep=" "), high.isoformat(sep=" ")]
+        for t, low, high in zip(times, row[0::2], row[1::2], strict=True)
+        if low is not None
+    }
