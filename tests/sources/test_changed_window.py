@@ -113,3 +113,19 @@ def test_an_ingestion_reported_before_the_spans_measures_every_period(data: Path
     window = changed_window(lake, RESULTS, [Grain.MONTH], parse_moment("2025-05-06"))
     assert (window.since, window.until, window.changed, len(window.unknown)) == (None, None, True, 1)
     assert "every period is measured" in window.summary("2025-05-06")
+
+
+def test_a_sync_says_how_to_measure_what_it_changed(cli, tmp_path: Path):
+    data = tmp_path / "var"
+    ingest_file(_write(tmp_path / "first.jsonl", FIRST), "dossiers", lake=Lake(data, _at(1, 9)))
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    _write(folder / "dossiers-2025-05-06.jsonl", SECOND)
+    synced = cli("sources", "sync", "--folder", folder, "--source", "dossiers", "--data-dir", data)
+    assert synced.exit_code == 0, synced.output
+    hint = next(line for line in synced.stdout.splitlines() if "--changed-since" in line)
+    moment = hint.split("--changed-since ", 1)[1].strip()
+    measured = cli("sources", "measure", "-m", "service-2025", "--period", "month", "--era", "recorded",
+                   "--changed-since", moment, "--data-dir", data)  # fmt: skip
+    assert measured.exit_code == 0, measured.output
+    assert "2025-03-01 → 2025-06-01" in measured.stderr and "1 tệp đã nạp" in measured.stderr

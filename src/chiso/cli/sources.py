@@ -479,6 +479,8 @@ def _echo_sync(report: SyncReport) -> None:
         typer.echo(f"  {error}", err=True)
     if report.error:
         typer.echo(f"  {report.error}", err=True)
+    if report.added and report.started_at:  # what changed is measured again from this moment on
+        typer.echo(f"Tính lại / measure again: chiso sources measure … --changed-since {report.started_at}")
 
 
 @app.command("sync")
