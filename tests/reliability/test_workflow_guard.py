@@ -66,3 +66,23 @@ def test_only_the_measuring_service_records_measured_values(collecting):
         assert "value.measure" in refused.json()["detail"]
     made = _post(collecting, "measure", body)
     assert made.status_code == 201 and made.json()["source"] == "measured" and made.json()["recorded_by"] == "measure"
+
+
+def test_a_measuring_run_stores_what_is_open_and_names_what_is_settled(collecting):
+    from chiso.permissions import MEASURE
+    from chiso.values import service as values
+    from chiso.values.schemas import ValueIn
+
+    with collecting.session() as s:
+        review.accept(session=s, period_code=f.PERIOD, unit_code=f.COMMUNE, actor=collecting.people["appraiser"])
+        s.commit()
+    measured = {"variable": "cyber_drill", "period": "2025", "value": 1.0, "source": "measured", "lineage": {"m": 1}}
+    batch = [ValueIn(era="2025", unit_code=unit, **measured) for unit in (f.COMMUNE, f.OTHER)]
+    with collecting.session() as s:
+        rows, skipped = values.record_open(session=s, values_in=batch, actor=MEASURE)
+        s.commit()
+    assert [(r.unit_code, r.variable, r.source) for r in rows] == [(f.OTHER, "cyber_drill", "measured")]
+    assert [v.unit_code for v, _ in skipped] == [f.COMMUNE] and "đã được chấp nhận" in skipped[0][1]
+    with collecting.session() as s:  # the same again: nothing new, the settled one still named
+        rows, skipped = values.record_open(session=s, values_in=batch, actor=MEASURE)
+    assert rows == [] and len(skipped) == 1

@@ -15,13 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
+from tests.conftest import TEST_CLOCK
 
 from chiso.clock import VIETNAM, FixedClock
+from chiso.db import make_engine, transaction
 from chiso.sources.changes import changed_window, parse_moment
 from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, load_measures
 from chiso.sources.service import measure
+from chiso.values.models import Value
 
 BASE = {"procedure_code": "1.1", "receiving_unit": "01840", "level": "commune", "service_mode": "offline",
         "channel": "counter", "digitised": True}  # fmt: skip
@@ -129,3 +133,43 @@ def test_a_sync_says_how_to_measure_what_it_changed(cli, tmp_path: Path):
                    "--changed-since", moment, "--data-dir", data)  # fmt: skip
     assert measured.exit_code == 0, measured.output
     assert "2025-03-01 → 2025-06-01" in measured.stderr and "1 tệp đã nạp" in measured.stderr
+
+
+def _latest(database_url: str, variable: str) -> dict[str, tuple[float, int, str, str]]:
+    """period → (value, version, source, who) of the latest version of 01840's `variable`."""
+    engine = make_engine(database_url)
+    try:
+        with transaction(engine, TEST_CLOCK) as s:
+            rows = s.scalars(select(Value).where(Value.unit_code == "01840", Value.variable == variable)).all()
+            return {
+                r.period: (r.value, r.version, r.source, r.recorded_by) for r in sorted(rows, key=lambda r: r.version)
+            }
+    finally:
+        engine.dispose()
+
+
+def test_what_a_sync_changed_is_measured_and_stored_by_the_measuring_service(cli, cli_env, tmp_path: Path):
+    def ok(*args: object) -> str:
+        result = cli(*args)
+        assert result.exit_code == 0, result.output + result.stderr
+        return result.stdout
+
+    ok("db", "upgrade", "--admin", "admin")
+    for user, role in (("measure", "system"), ("lanhdao", "viewer")):
+        ok("users", "create", user, "--role", role, "--no-password", "--as", "admin")
+    data = tmp_path / "var"  # the CLI's data directory (cli_env)
+    ingest_file(_write(tmp_path / "first.jsonl", FIRST), "dossiers", lake=Lake(data, _at(1, 9)))
+    measure_args = ("sources", "measure", "-m", "service-2025", "--period", "month", "--era", "recorded",
+                    "--as-of", "latest")  # fmt: skip
+    first = ok(*measure_args, "--store", "measure")
+    assert "values stored, 0 unchanged" in first
+    assert _latest(cli_env, "on_time")["2025-03"] == (1.0, 1, "measured", "measure")  # Y; X was late
+    ingest_file(_write(tmp_path / "second.jsonl", SECOND), "dossiers", lake=Lake(data, _at(6, 2)))
+    again = ok(*measure_args, "--changed-since", "2025-05-06", "--store", "measure")
+    on_time, resolved = _latest(cli_env, "on_time"), _latest(cli_env, "resolved")
+    assert resolved["2025-03"][:2] == (1.0, 2) and on_time["2025-03"][:2] == (1.0, 1)  # X left March: Y alone
+    assert on_time["2025-04"][:2] == (0.0, 1) and on_time["2025-05"][:2] == (0.0, 1)  # X late in April, Z in May
+    assert "2025-01" in on_time and on_time["2025-01"][1] == 1  # January: not measured again, not rewritten
+    assert "Đã lưu" in again and "0 values stored" not in again
+    refused = cli(*measure_args, "--changed-since", "2025-05-06", "--store", "lanhdao")
+    assert refused.exit_code != 0 and "value.measure" in refused.output + refused.stderr

@@ -9,15 +9,14 @@ from pathlib import Path
 from types import FrameType
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 
+from chiso.cli import measured
 from chiso.cli.output import fail, print_table
 from chiso.sources.changes import changed_window, parse_moment
 from chiso.sources.compiler import EngineError
 from chiso.sources.ingest import ingest_file
-from chiso.sources.lake import DATA_DIR_ENV, Lake, atomic_write
+from chiso.sources.lake import DATA_DIR_ENV, Lake
 from chiso.sources.measures import Grain, load_measures
 from chiso.sources.schemas import SourceError, catalog, get_source
 from chiso.sources.service import explain, measure, quarantine
@@ -166,14 +165,6 @@ def quarantine_command(
     typer.echo(f"{len(frame)} bản ghi bị cách ly / records in quarantine")
 
 
-def _write_values(frame: pd.DataFrame, out: Path, document: dict[str, object]) -> None:
-    if out.suffix.lower() == ".parquet":
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        atomic_write(out, lambda tmp: pq.write_table(table, tmp))
-    else:
-        write_table(out, {"values": frame}, document)
-
-
 @app.command("measure")
 def measure_command(
     measures: str = typer.Option("commune-2025", "--measures", "-m", help="Measure set: shipped code or YAML file."),
@@ -198,6 +189,9 @@ def measure_command(
         help="Records as they were: latest, a date or a local time (default: the end of each period).",
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Long values: CSV, JSON, XLSX or Parquet."),
+    store: str | None = typer.Option(
+        None, "--store", metavar="USER", help="Record the values (source measured) as this user (role system)."
+    ),
     lineage: tuple[str, str, str] | None = typer.Option(
         None, "--lineage", metavar="UNIT VARIABLE PERIOD", help="Show where one value comes from."
     ),
@@ -272,24 +266,11 @@ def measure_command(
             f"({', '.join(sorted(set(result.underived['unit'])))}): {result.underived['reason'].iloc[0]}",
             err=True,
         )
-    values = result.values
     if out is not None:
-        document = {
-            "measures": definitions.code,
-            "version": definitions.version,
-            "notes": result.notes,
-            "underived": result.underived.to_dict(orient="records"),
-        }
-        try:
-            _write_values(values, out, document)
-        except (TableError, OSError) as exc:
-            fail(str(exc))
-    summary = values.groupby("variable", sort=False).agg(
-        units=("unit", "nunique"), periods=("period", "nunique"), records=("records", "sum")
-    )
-    print_table(("variable", "units", "periods", "records"), [(v, *r) for v, r in summary.iterrows()])
-    where = f" → {out}" if out else ""
-    typer.echo(f"{len(values)} giá trị đo / measured values ({definitions.code} v{definitions.version}){where}")
+        measured.write(result, definitions, out)
+    if store:
+        measured.store(result, store)
+    measured.summary(result, definitions, out)
 
 
 @app.command("rank766")

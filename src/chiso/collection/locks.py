@@ -27,8 +27,16 @@ def _framework(sha256: str, document: str) -> Framework:
 
 def refuse_settled(*, session: Session, values_in: Sequence[ValueIn]) -> None:
     """ImmutableError for the first value that falls in a locked period or on an accepted/approved item."""
+    found = settled(session=session, values_in=values_in)
+    if found:
+        raise ImmutableError(found[0][1])
+
+
+def settled(*, session: Session, values_in: Sequence[ValueIn]) -> list[tuple[ValueIn, str]]:
+    """Each value that falls in a locked period or on an accepted/approved item, with why (Vietnamese,
+    then English), in the order given."""
     if not values_in:
-        return
+        return []
     scopes = session.execute(
         select(Submission, CollectionPeriod)
         .join(CollectionPeriod, CollectionPeriod.id == Submission.period_id)
@@ -40,42 +48,52 @@ def refuse_settled(*, session: Session, values_in: Sequence[ValueIn]) -> None:
         )
     ).all()
     by_key = {(p.era, p.value_period, s.unit_code): (s, p) for s, p in scopes}
+    found: list[tuple[ValueIn, str]] = []
     open_ones: dict[int, CollectionPeriod] = {}
     for value_in in values_in:
-        found = by_key.get((value_in.era, value_in.period, value_in.unit_code))
-        if found is None:
+        scope = by_key.get((value_in.era, value_in.period, value_in.unit_code))
+        if scope is None:
             continue
-        submission, period = found
+        submission, period = scope
         if period.state in LOCKED_PERIODS:
-            raise ImmutableError(
-                f"Kỳ {period.code} {LOCKED_PERIODS[period.state]} và đã khoá: không ghi được {value_in.variable} của "
-                f"{value_in.era}:{value_in.unit_code} — period {period.code} is {period.state} and locked: "
-                f"{value_in.variable} of {value_in.era}:{value_in.unit_code} cannot be recorded; an administrator "
-                "must reopen the period first"
-            )
-        open_ones[submission.id] = period
+            found.append((value_in, _locked_period(period, value_in)))
+        else:
+            open_ones[submission.id] = period
     if not open_ones:
-        return
-    settled = session.execute(
+        return found
+    settled_items = session.execute(
         select(Declaration.submission_id, Declaration.indicator_code, Declaration.state).where(
             Declaration.submission_id.in_(open_ones), Declaration.state.in_(SETTLED_ITEMS)
         )
     ).all()
     owner: dict[tuple[int, str], tuple[str, str]] = {}
-    for submission_id, indicator, state in settled:
+    for submission_id, indicator, state in settled_items:
         period = open_ones[submission_id]
         node = _framework(period.framework_version.sha256, period.framework_version.document).node(indicator)
         for variable in node.variables if isinstance(node, Indicator) else ():
             owner[(submission_id, variable)] = (indicator, state)
     for value_in in values_in:
-        found = by_key.get((value_in.era, value_in.period, value_in.unit_code))
-        if found is None or (found[0].id, value_in.variable) not in owner:
+        scope = by_key.get((value_in.era, value_in.period, value_in.unit_code))
+        if scope is None or (scope[0].id, value_in.variable) not in owner:
             continue
-        indicator, state = owner[(found[0].id, value_in.variable)]
-        code = found[1].code
-        raise ImmutableError(
-            f"Mục {indicator} của {value_in.era}:{value_in.unit_code} trong kỳ {code} {SETTLED_ITEMS[state]}: "
-            f"không ghi đè {value_in.variable} ngoài quy trình — item {indicator} of "
-            f"{value_in.era}:{value_in.unit_code} in period {code} is {state}: {value_in.variable} cannot be "
-            "changed outside the workflow; the appraiser must return the item first"
+        indicator, state = owner[(scope[0].id, value_in.variable)]
+        code = scope[1].code
+        found.append(
+            (
+                value_in,
+                f"Mục {indicator} của {value_in.era}:{value_in.unit_code} trong kỳ {code} {SETTLED_ITEMS[state]}: "
+                f"không ghi đè {value_in.variable} ngoài quy trình — item {indicator} of "
+                f"{value_in.era}:{value_in.unit_code} in period {code} is {state}: {value_in.variable} cannot be "
+                "changed outside the workflow; the appraiser must return the item first",
+            )
         )
+    return found
+
+
+def _locked_period(period: CollectionPeriod, value_in: ValueIn) -> str:
+    return (
+        f"Kỳ {period.code} {LOCKED_PERIODS[period.state]} và đã khoá: không ghi được {value_in.variable} của "
+        f"{value_in.era}:{value_in.unit_code} — period {period.code} is {period.state} and locked: "
+        f"{value_in.variable} of {value_in.era}:{value_in.unit_code} cannot be recorded; an administrator "
+        "must reopen the period first"
+    )

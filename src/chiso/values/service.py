@@ -183,6 +183,20 @@ def record_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor)
     return rows
 
 
+def record_open(
+    *, session: Session, values_in: Sequence[ValueIn], actor: Actor
+) -> tuple[list[Value], list[tuple[ValueIn, str]]]:
+    """`record_many` of the values that no locked period or settled item holds; those are returned with
+    why, not recorded: a measuring run over years of which some are published stores the open ones."""
+    for action, unit in dict.fromkeys((_action(v), v.unit) for v in values_in):
+        check(actor, action, unit)
+    skipped = locks.settled(session=session, values_in=values_in)
+    held = {id(v) for v, _ in skipped}
+    rows = write_many(session=session, values_in=[v for v in values_in if id(v) not in held], actor=actor)
+    events.values_recorded(session=session, rows=rows)
+    return rows, skipped
+
+
 def write_many(*, session: Session, values_in: Sequence[ValueIn], actor: Actor) -> list[Value]:
     """`write` for many values in a few statements: the next version of each changed value, in order.
 
