@@ -13,6 +13,7 @@ from chiso.sources.frames import MeasuredValues
 from chiso.sources.lake import atomic_write
 from chiso.sources.measures import MeasureSet
 from chiso.tables import TableError, write_table
+from chiso.values.schemas import ValueIn
 
 
 def write(result: MeasuredValues, definitions: MeasureSet, out: Path) -> None:
@@ -45,10 +46,14 @@ def store(result: MeasuredValues, user: str) -> None:
         rows, skipped = value_store.record_open(session=w.session, values_in=given, actor=w.actor)
     unchanged = len(given) - len(rows) - len(skipped)
     typer.echo(f"Đã lưu {len(rows)} giá trị, {unchanged} không đổi / {len(rows)} values stored, {unchanged} unchanged")
-    if skipped:
+    if skipped:  # by period: a published year holds every value of it, one line says so
         typer.echo(f"Bỏ qua {len(skipped)} giá trị đã chốt / {len(skipped)} settled values skipped:", err=True)
-        for reason in dict.fromkeys(reason for _, reason in skipped):
-            typer.echo(f"  {reason}", err=True)
+        by_period: dict[str, list[tuple[ValueIn, str]]] = {}
+        for value_in, reason in skipped:
+            by_period.setdefault(value_in.period, []).append((value_in, reason))
+        for period, held in by_period.items():
+            units = len({v.unit_code for v, _ in held})
+            typer.echo(f"  {period}: {len(held)} giá trị, {units} đơn vị / values, units — {held[0][1]}", err=True)
 
 
 def summary(result: MeasuredValues, definitions: MeasureSet, out: Path | None) -> None:
