@@ -173,3 +173,27 @@ def test_what_a_sync_changed_is_measured_and_stored_by_the_measuring_service(cli
     assert "Đã lưu" in again and "0 values stored" not in again
     refused = cli(*measure_args, "--changed-since", "2025-05-06", "--store", "lanhdao")
     assert refused.exit_code != 0 and "value.measure" in refused.output + refused.stderr
+
+
+def test_a_sync_measures_again_and_stores_what_it_changed(cli, cli_env, tmp_path: Path):
+    def ok(*args: object) -> str:
+        result = cli(*args)
+        assert result.exit_code == 0, result.output + result.stderr
+        return result.stdout
+
+    ok("db", "upgrade", "--admin", "admin")
+    ok("users", "create", "measure", "--role", "system", "--no-password", "--as", "admin")
+    ingest_file(_write(tmp_path / "first.jsonl", FIRST), "dossiers", lake=Lake(tmp_path / "var", _at(1, 9)))
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    _write(folder / "dossiers-2025-05-06.jsonl", SECOND)
+    sync = ("sources", "sync", "--folder", folder, "--source", "dossiers")
+    refused = cli(*sync, "--measure", "service-2025")
+    assert refused.exit_code != 0 and "--store" in refused.output
+    out = ok(*sync, "--measure", "service-2025", "--period", "month", "--store", "measure")
+    assert "service-2025: Kỳ có thay đổi / periods changed: 2025-03-01 → 2025-06-01" in out
+    assert "Đã lưu" in out and "--changed-since" not in out  # measured and stored: no hint needed
+    on_time = _latest(cli_env, "on_time")
+    assert on_time["2025-04"][:3] == (0.0, 1, "measured") and "2025-01" not in on_time  # only what changed
+    again = ok(*sync, "--measure", "service-2025", "--period", "month", "--store", "measure")
+    assert "Đã lưu" not in again  # nothing new in the folder: nothing measured

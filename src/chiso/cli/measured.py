@@ -1,7 +1,9 @@
-"""What `chiso sources measure` does with the values it computed: write them, store them, sum them up."""
+"""What `chiso sources measure` does with the values it computed (write them, store them, sum them up), and
+what `chiso sources sync --measure` does after each sync (measure again what it changed, store it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,10 +11,15 @@ import pyarrow.parquet as pq
 import typer
 
 from chiso.cli.output import fail, print_table
+from chiso.sources.changes import changed_window, parse_moment
+from chiso.sources.compiler import LATEST, NEW_ERA, EngineError
 from chiso.sources.frames import MeasuredValues
-from chiso.sources.lake import atomic_write
-from chiso.sources.measures import MeasureSet
+from chiso.sources.lake import Lake, atomic_write
+from chiso.sources.measures import Grain, MeasureSet
+from chiso.sources.schemas import SourceError
+from chiso.sources.service import measure
 from chiso.tables import TableError, write_table
+from chiso.units.errors import UnitsError
 from chiso.values.schemas import ValueIn
 
 
@@ -64,3 +71,24 @@ def summary(result: MeasuredValues, definitions: MeasureSet, out: Path | None) -
     print_table(("variable", "units", "periods", "records"), [(v, *r) for v, r in by_variable.iterrows()])
     where = f" → {out}" if out else ""
     typer.echo(f"{len(values)} giá trị đo / measured values ({definitions.code} v{definitions.version}){where}")
+
+
+def after_sync(lake: Lake, started_at: str, sets: Sequence[MeasureSet], grains: Sequence[Grain], user: str) -> bool:
+    """Measure again, with each set, the periods that the sync started at `started_at` changed (as of
+    latest, on 2025 units) and store the values as `user`; False when a set could not be measured (said
+    on stderr: the loop goes on, the next sync measures its own changes)."""
+    measured = True
+    for definitions in sets:
+        window = changed_window(lake, definitions, grains, parse_moment(started_at))
+        typer.echo(f"{definitions.code}: {window.summary(started_at)}")
+        if not window.changed:
+            continue
+        try:
+            result = measure(lake=lake, measures=definitions, grains=grains, era=NEW_ERA, since=window.since,
+                             until=window.until, as_of=LATEST)  # fmt: skip
+        except (SourceError, EngineError, UnitsError) as exc:
+            typer.echo(f"{definitions.code}: {exc}", err=True)
+            measured = False
+            continue
+        store(result, user)
+    return measured

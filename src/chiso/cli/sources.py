@@ -439,7 +439,7 @@ def schema_command(name: str | None = typer.Argument(None, help="dossiers, docum
             typer.echo(f"  rule: {rule.reason}")
 
 
-def _echo_sync(report: SyncReport) -> None:
+def _echo_sync(report: SyncReport, *, hint: bool = True) -> None:
     print_table(
         ("sync", "status", "pages", "records", "added", "updated", "duplicates", "quarantined", "retries"),
         [
@@ -460,7 +460,7 @@ def _echo_sync(report: SyncReport) -> None:
         typer.echo(f"  {error}", err=True)
     if report.error:
         typer.echo(f"  {report.error}", err=True)
-    if report.added and report.started_at:  # what changed is measured again from this moment on
+    if hint and report.added and report.started_at:  # what changed is measured again from this moment on
         typer.echo(f"Tính lại / measure again: chiso sources measure … --changed-since {report.started_at}")
 
 
@@ -471,30 +471,52 @@ def sync_command(
     source: str | None = typer.Option(None, "--source", help="With --folder: the source (default: file name)."),
     every: str | None = typer.Option(None, "--every", help="Run in a loop: 24h, 30m, 1d … (stops on SIGTERM)."),
     at: str | None = typer.Option(None, "--at", help="With --every: first run at this local time, e.g. 02:00."),
+    measure_sets: list[str] = typer.Option(
+        [],
+        "--measure",
+        "-m",
+        help="After a sync that added records: measure what it changed with this set. Repeatable.",
+    ),
+    period: list[str] = typer.Option(["month", "year"], "--period", help="With --measure: month, quarter or year."),
+    store: str | None = typer.Option(
+        None, "--store", metavar="USER", help="With --measure: record the values as this user (role system)."
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
     """Đồng bộ dữ liệu nguồn — pull changed records from a system's API (or a folder) into the lake."""
     if (mapping is None) == (folder is None):
         fail("Cần một tệp ánh xạ hoặc --folder — give a mapping file or --folder, not both")
+    if bool(measure_sets) != bool(store):
+        fail("--measure and --store go together: the values measured after a sync are stored as that user")
     lake = _lake(data_dir)
     stop = threading.Event()
+    if at and not every:
+        fail("--at goes with --every")
     try:
         plan = load_mapping(mapping) if mapping is not None else None
         schedule = (parse_every(every), parse_at(at) if at else None) if every else None
-        if at and not every:
-            fail("--at goes with --every")
+        sets = [load_measures(code) for code in measure_sets]  # SyncError is a SourceError
+        grains = [Grain(p) for p in period]
+    except SourceError as exc:
+        fail(str(exc))
+    except ValueError:
+        fail(f"--period: use month, quarter or year, not {' '.join(period)}")
 
-        def once() -> SyncReport:
-            if plan is not None:
-                return sync(lake=lake, mapping=plan, stop=stop)
+    def once() -> tuple[SyncReport, bool]:
+        report = sync(lake=lake, mapping=plan, stop=stop) if plan is not None else None
+        if report is None:
             assert folder is not None
-            return sync_folder(lake=lake, folder=folder, source=source)
+            report = sync_folder(lake=lake, folder=folder, source=source)
+        _echo_sync(report, hint=not sets)
+        if sets and report.added and store:  # what it changed, measured again and stored
+            return report, measured.after_sync(lake, report.started_at, sets, grains, store)
+        return report, True
 
+    try:
         if schedule is None:
-            report = once()
-            _echo_sync(report)
+            report, measured_ok = once()
             typer.echo(f"Báo cáo / report: {lake.root / 'sync' / report.name / 'reports'}")
-            if report.status == "failed":
+            if report.status == "failed" or not measured_ok:
                 raise typer.Exit(1)
             return
 
@@ -503,7 +525,7 @@ def sync_command(
 
         signal.signal(signal.SIGTERM, stopping)
         signal.signal(signal.SIGINT, stopping)
-        run_every(lambda: _echo_sync(once()), every=schedule[0], at=schedule[1], clock=lake.clock, stop=stop)
+        run_every(once, every=schedule[0], at=schedule[1], clock=lake.clock, stop=stop)
         typer.echo("Đã dừng / stopped")
     except SyncError as exc:
         fail(str(exc))
