@@ -197,3 +197,16 @@ def test_a_sync_measures_again_and_stores_what_it_changed(cli, cli_env, tmp_path
     assert on_time["2025-04"][:3] == (0.0, 1, "measured") and "2025-01" not in on_time  # only what changed
     again = ok(*sync, "--measure", "service-2025", "--period", "month", "--store", "measure")
     assert "Đã lưu" not in again  # nothing new in the folder: nothing measured
+
+
+def test_a_sync_whose_values_are_refused_says_so_and_exits_with_an_error(cli, cli_env, tmp_path: Path):
+    assert cli("db", "upgrade", "--admin", "admin").exit_code == 0
+    assert cli("users", "create", "lanhdao", "--role", "viewer", "--no-password", "--as", "admin").exit_code == 0
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    _write(folder / "dossiers-2025-05-01.jsonl", FIRST)
+    result = cli("sources", "sync", "--folder", folder, "--source", "dossiers", "--measure", "service-2025",
+                 "--period", "month", "--store", "lanhdao")  # fmt: skip
+    assert result.exit_code == 1 and "value.measure" in result.stderr
+    assert "folder-" in result.stdout and "Báo cáo / report" in result.stdout  # the sync itself is kept
+    assert _latest(cli_env, "on_time") == {}

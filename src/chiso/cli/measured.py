@@ -90,5 +90,8 @@ def after_sync(lake: Lake, started_at: str, sets: Sequence[MeasureSet], grains: 
             typer.echo(f"{definitions.code}: {exc}", err=True)
             measured = False
             continue
-        store(result, user)
+        try:
+            store(result, user)
+        except typer.Exit:  # refused (said on stderr): this sync's values are not kept, the loop goes on
+            measured = False
     return measured
