@@ -72,13 +72,11 @@ def test_an_ingestion_reports_the_times_its_new_versions_and_the_ones_they_super
     assert touched["resolved_at"] == ["2025-03-30 08:00:00", "2025-05-02 08:00:00"]  # X as it was, Z now
     assert "updated_at" not in touched  # when a version was sent dates no period
     window = changed_window(Lake(data), RESULTS, [Grain.MONTH], parse_moment("2025-05-06"))
-    assert (window.since, window.until, window.changed, len(window.ingests)) == ("2025-03-01", "2025-06-01", True, 1)
-    assert changed_window(Lake(data), RESULTS, [Grain.MONTH, Grain.YEAR], parse_moment("2025-05-06")).since == (
-        "2025-01-01"
-    )
-    assert changed_window(Lake(data), RESULTS, [Grain.QUARTER], parse_moment("2025-05-06T01:59")).until == (
-        "2025-07-01"
-    )
+    assert (window.changed, len(window.ingests)) == (True, 1)
+    assert window.bounds(Grain.MONTH) == ("2025-03-01", "2025-06-01")
+    assert window.bounds(Grain.QUARTER) == ("2025-01-01", "2025-07-01")
+    assert window.bounds(Grain.YEAR) == ("2025-01-01", "2026-01-01")  # a year's value needs the whole year
+    assert not changed_window(Lake(data), RESULTS, [Grain.MONTH], parse_moment("2025-05-06T02:01")).changed
 
 
 def test_measuring_the_changed_periods_gives_what_measuring_everything_gives_there(cli, data: Path, tmp_path: Path):
@@ -86,12 +84,22 @@ def test_measuring_the_changed_periods_gives_what_measuring_everything_gives_the
     args = ["sources", "measure", "-m", "service-2025", "--period", "month", "--era", "recorded", "--as-of", "latest"]
     result = cli(*args, "--changed-since", "2025-05-06", "-o", out, "--data-dir", data)
     assert result.exit_code == 0, result.output
-    assert "2025-03-01 → 2025-06-01" in result.stderr
+    assert "tháng / month 2025-03-01 → 2025-06-01" in result.stderr
     changed = pd.read_csv(out, dtype={"unit": str, "period": str})
     assert sorted(set(changed["period"])) == ["2025-03", "2025-04", "2025-05"]  # not January
     full = measure(lake=Lake(data), measures=RESULTS, grains=[Grain.MONTH], era=None, as_of="latest").values
     cells = ["unit", "variable", "period", "value", "records"]
     expected = full[full["period"].between("2025-03", "2025-05")][cells].sort_values(cells[:3], ignore_index=True)
+    pd.testing.assert_frame_equal(changed[cells].sort_values(cells[:3], ignore_index=True), expected, check_dtype=False)
+    # Months and the year: each over its own window (the year's whole, the months' touched).
+    both = cli(*args, "--period", "year", "--changed-since", "2025-05-06", "-o", out, "--data-dir", data)
+    assert both.exit_code == 0 and "tháng / month 2025-03-01 → 2025-06-01; năm / year 2025-01-01 → 2026-01-01" in (
+        both.stderr
+    )
+    changed = pd.read_csv(out, dtype={"unit": str, "period": str})
+    assert sorted(set(changed["period"])) == ["2025", "2025-03", "2025-04", "2025-05"]
+    year = measure(lake=Lake(data), measures=RESULTS, grains=[Grain.YEAR], era=None, as_of="latest").values
+    expected = pd.concat([expected, year[cells]]).sort_values(cells[:3], ignore_index=True)
     pd.testing.assert_frame_equal(changed[cells].sort_values(cells[:3], ignore_index=True), expected, check_dtype=False)
     on_time = expected[(expected["variable"] == "on_time") & (expected["period"] == "2025-04")]
     assert on_time["value"].tolist() == [0.0]  # X resolved on 1/4, after its due date: late in April
@@ -115,8 +123,8 @@ def test_an_ingestion_reported_before_the_spans_measures_every_period(data: Path
         report.pop("touched", None)
         path.write_text(json.dumps(report), encoding="utf-8")
     window = changed_window(lake, RESULTS, [Grain.MONTH], parse_moment("2025-05-06"))
-    assert (window.since, window.until, window.changed, len(window.unknown)) == (None, None, True, 1)
-    assert "every period is measured" in window.summary("2025-05-06")
+    assert (window.bounds(Grain.MONTH), window.changed, len(window.unknown)) == ((None, None), True, 1)
+    assert "every period is measured" in window.summary("2025-05-06", [Grain.MONTH])
 
 
 def test_a_sync_says_how_to_measure_what_it_changed(cli, tmp_path: Path):
@@ -132,7 +140,7 @@ def test_a_sync_says_how_to_measure_what_it_changed(cli, tmp_path: Path):
     measured = cli("sources", "measure", "-m", "service-2025", "--period", "month", "--era", "recorded",
                    "--changed-since", moment, "--data-dir", data)  # fmt: skip
     assert measured.exit_code == 0, measured.output
-    assert "2025-03-01 → 2025-06-01" in measured.stderr and "1 tệp đã nạp" in measured.stderr
+    assert "tháng / month 2025-03-01 → 2025-06-01" in measured.stderr and "1 tệp đã nạp" in measured.stderr
 
 
 def _latest(database_url: str, variable: str) -> dict[str, tuple[float, int, str, str]]:
@@ -191,7 +199,7 @@ def test_a_sync_measures_again_and_stores_what_it_changed(cli, cli_env, tmp_path
     refused = cli(*sync, "--measure", "service-2025")
     assert refused.exit_code != 0 and "--store" in refused.output
     out = ok(*sync, "--measure", "service-2025", "--period", "month", "--store", "measure")
-    assert "service-2025: Kỳ có thay đổi / periods changed: 2025-03-01 → 2025-06-01" in out
+    assert "service-2025: Kỳ có thay đổi / periods changed: tháng / month 2025-03-01 → 2025-06-01" in out
     assert "Đã lưu" in out and "--changed-since" not in out  # measured and stored: no hint needed
     on_time = _latest(cli_env, "on_time")
     assert on_time["2025-04"][:3] == (0.0, 1, "measured") and "2025-01" not in on_time  # only what changed

@@ -11,13 +11,12 @@ import pyarrow.parquet as pq
 import typer
 
 from chiso.cli.output import fail, print_table
-from chiso.sources.changes import changed_window, parse_moment
+from chiso.sources.changes import measure_changed, parse_moment
 from chiso.sources.compiler import LATEST, NEW_ERA, EngineError
 from chiso.sources.frames import MeasuredValues
 from chiso.sources.lake import Lake, atomic_write
 from chiso.sources.measures import Grain, MeasureSet
 from chiso.sources.schemas import SourceError
-from chiso.sources.service import measure
 from chiso.tables import TableError, write_table
 from chiso.units.errors import UnitsError
 from chiso.values.schemas import ValueIn
@@ -79,16 +78,15 @@ def after_sync(lake: Lake, started_at: str, sets: Sequence[MeasureSet], grains: 
     on stderr: the loop goes on, the next sync measures its own changes)."""
     measured = True
     for definitions in sets:
-        window = changed_window(lake, definitions, grains, parse_moment(started_at))
-        typer.echo(f"{definitions.code}: {window.summary(started_at)}")
-        if not window.changed:
-            continue
         try:
-            result = measure(lake=lake, measures=definitions, grains=grains, era=NEW_ERA, since=window.since,
-                             until=window.until, as_of=LATEST)  # fmt: skip
+            window, result = measure_changed(lake=lake, measures=definitions, grains=grains,
+                                             after=parse_moment(started_at), era=NEW_ERA, as_of=LATEST)  # fmt: skip
         except (SourceError, EngineError, UnitsError) as exc:
             typer.echo(f"{definitions.code}: {exc}", err=True)
             measured = False
+            continue
+        typer.echo(f"{definitions.code}: {window.summary(started_at, grains)}")
+        if result is None:
             continue
         try:
             store(result, user)

@@ -7,13 +7,14 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pandas as pd
 import typer
 
 from chiso.cli import measured
 from chiso.cli.output import fail, print_table
-from chiso.sources.changes import changed_window, parse_moment
+from chiso.sources.changes import measure_changed, parse_moment
 from chiso.sources.compiler import EngineError
 from chiso.sources.ingest import ingest_file
 from chiso.sources.lake import DATA_DIR_ENV, Lake
@@ -219,14 +220,8 @@ def measure_command(
         conf[key] = value
     try:
         definitions = load_measures(measures)
-        if changed_since is not None:
-            if since or until:
-                fail("--changed-since sets the window itself: leave out --from and --until")
-            window = changed_window(lake, definitions, grains, parse_moment(changed_since))
-            typer.echo(window.summary(changed_since), err=window.changed)  # stdout: the only answer
-            if not window.changed:
-                return
-            since, until = window.since, window.until
+        if changed_since is not None and (since or until or lineage):
+            fail("--changed-since sets the windows itself: leave out --from, --until and --lineage")
         if lineage and all(lineage):
             unit, variable, label = lineage
             found = explain(
@@ -243,19 +238,18 @@ def measure_command(
             )
             typer.echo(json.dumps(found, ensure_ascii=False, indent=1))
             return
-        result = measure(
-            lake=lake,
-            measures=definitions,
-            grains=grains,
-            era=mode,
-            engine=engine,
-            province=province,
-            since=since,
-            until=until,
-            spark_master=spark_master,
-            spark_conf=conf,
-            as_of=as_of,
-        )
+        options: dict[str, Any] = dict(era=mode, engine=engine, province=province, spark_master=spark_master,
+                                       spark_conf=conf, as_of=as_of)  # fmt: skip
+        if changed_since is not None:  # each grain over the periods the files ingested since then touched
+            window, changed = measure_changed(
+                lake=lake, measures=definitions, grains=grains, after=parse_moment(changed_since), **options
+            )
+            typer.echo(window.summary(changed_since, grains), err=window.changed)  # stdout: the only answer
+            if changed is None:
+                return
+            result = changed
+        else:
+            result = measure(lake=lake, measures=definitions, grains=grains, since=since, until=until, **options)
     except (SourceError, EngineError, UnitsError) as exc:
         fail(str(exc))
     for note in result.notes:

@@ -4,8 +4,9 @@ Each ingestion's report keeps `touched`: per timestamp field, the span of its va
 added and the lake's versions of the same records (a dossier now resolved in May instead of April changes
 April too). Only the periods those spans meet can measure differently than before, so measuring them
 alone (`measure(since=…, until=…)`) gives what measuring everything gives there. `changed_window` turns
-the ingestions finished since a moment into that window, in whole periods of the coarsest grain asked
-for (a year's value needs all of its records).
+the ingestions finished since a moment into that window, in whole periods of each grain (a year's value
+needs all of its records; a month's only its month), and `measure_changed` measures each grain over its
+own window.
 """
 
 from __future__ import annotations
@@ -15,26 +16,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from chiso.clock import VIETNAM
 from chiso.sources.compiler import period_bounds
+from chiso.sources.frames import MeasuredValues
 from chiso.sources.lake import Lake
 from chiso.sources.measures import Grain, MeasureSet
 from chiso.sources.schemas import SourceError
+from chiso.sources.service import measure
 
-COARSER = (Grain.YEAR, Grain.QUARTER, Grain.MONTH)  # the first of these asked for sets the window's periods
+GRAIN_NAMES = {Grain.MONTH: "tháng / month", Grain.QUARTER: "quý / quarter", Grain.YEAR: "năm / year"}
 
 
 @dataclass(frozen=True)
 class Window:
-    """`since` / `until` (ISO dates, None: unbounded) for `measure`, and what they were read from."""
+    """The times the ingestions since a moment touched, and what they were read from."""
 
-    since: str | None = None
-    until: str | None = None
+    first: dt.datetime | None = None  # the earliest time touched (None, with `changed`: every period)
+    last: dt.datetime | None = None
     ingests: list[str] = field(default_factory=list)  # the ingestions finished since the moment
     unknown: list[str] = field(default_factory=list)  # of which written before `touched`: every period
     changed: bool = False  # whether any period can measure differently (False: nothing to measure)
 
-    def summary(self, moment: str) -> str:
+    def bounds(self, grain: Grain) -> tuple[str | None, str | None]:
+        """`since` / `until` (ISO dates) for `measure`: the whole periods of `grain` the times meet."""
+        if self.first is None or self.last is None:
+            return None, None
+        return period_bounds(grain, _key(grain, self.first))[0], period_bounds(grain, _key(grain, self.last))[1]
+
+    def summary(self, moment: str, grains: Sequence[Grain]) -> str:
         """What was found since `moment`, for the person who asked (Vietnamese, then English)."""
         n = len(self.ingests)
         if not self.changed:
@@ -47,10 +58,8 @@ class Window:
                 f"Lưu ý / Note: {len(self.unknown)} of the {n} files ingested since {moment} were ingested before "
                 "ingestion recorded the times it touches: every period is measured"
             )
-        return (
-            f"Kỳ có thay đổi / periods changed: {self.since} → {self.until} ({n} tệp đã nạp từ {moment} / "
-            f"files ingested since {moment})"
-        )
+        windows = "; ".join(f"{GRAIN_NAMES[g]} {' → '.join(map(str, self.bounds(g)))}" for g in grains)
+        return f"Kỳ có thay đổi / periods changed: {windows} ({n} tệp đã nạp từ {moment} / files ingested since then)"
 
 
 def parse_moment(text: str) -> dt.datetime:
@@ -81,11 +90,30 @@ def changed_window(lake: Lake, measures: MeasureSet, grains: Sequence[Grain], af
     ]
     if not spans:
         return Window(None, None, ingests, [], changed=False)
-    grain = next(g for g in COARSER if g in grains)
     first = dt.datetime.fromisoformat(min(low for low, _ in spans))
     last = dt.datetime.fromisoformat(max(high for _, high in spans))
-    since, until = period_bounds(grain, _key(grain, first))[0], period_bounds(grain, _key(grain, last))[1]
-    return Window(since, until, ingests, [], changed=True)
+    return Window(first, last, ingests, [], changed=True)
+
+
+def measure_changed(
+    *, lake: Lake, measures: MeasureSet, grains: Sequence[Grain], after: dt.datetime, **options: Any
+) -> tuple[Window, MeasuredValues | None]:
+    """`measure` of the periods the ingestions since `after` can change: each grain over its own window
+    (grains whose windows agree in one run); None when nothing changed. `options`: those of `measure`."""
+    window = changed_window(lake, measures, grains, after)
+    if not window.changed:
+        return window, None
+    by_window: dict[tuple[str | None, str | None], list[Grain]] = {}
+    for grain in grains:
+        by_window.setdefault(window.bounds(grain), []).append(grain)
+    runs = [
+        measure(lake=lake, measures=measures, grains=chosen, since=since, until=until, **options)
+        for (since, until), chosen in by_window.items()
+    ]
+    values = pd.concat([r.values for r in runs], ignore_index=True)
+    underived = pd.concat([r.underived for r in runs], ignore_index=True).drop_duplicates(ignore_index=True)
+    notes = list(dict.fromkeys(note for r in runs for note in r.notes))
+    return window, MeasuredValues(values, underived, notes)
 
 
 def _finished(report: Mapping[str, Any]) -> dt.datetime:
